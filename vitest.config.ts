@@ -1,0 +1,11 @@
+// Vitest: every suite talks to real servers (emulator, gateway, Postgres, Redis) on loopback.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
