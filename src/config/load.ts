@@ -1,0 +1,96 @@
+// Builds the Config from the file named by AIK_CONFIG (YAML or JSON) plus environment variables.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import type { Deployment } from "../core/deployments.js";
+import type { JsonValue } from "../core/json.js";
+import type { Config, TlsFiles, UpstreamMode } from "./config.js";
+import { readDeployments, readWildcard } from "./deployments.js";
+import { ConfigError, Reader, envInteger } from "./reader.js";
+
+const MIB = 1024 * 1024;
+
+export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): Config {
+  const root = Reader.of(readConfigFile(env, readFile), "");
+  const warnings: string[] = [];
+  const server = root.child("server");
+  const upstream = root.child("upstream");
+  const deployments = readDeployments(root.list("deployments"), env, warnings);
+
+  const config: Config = {
+    host: env.AIK_HOST || server.string("host") || "127.0.0.1",
+    httpPort: envInteger(env, "AIK_HTTP_PORT", 0, 65535) ?? server.integer("http_port", 0, 65535) ?? 8080,
+    grpcPort: envInteger(env, "AIK_GRPC_PORT", 0, 65535) ?? server.integer("grpc_port", 0, 65535) ?? 50051,
+    maxBodyBytes: envInteger(env, "AIK_MAX_BODY_BYTES", 1024, 256 * MIB) ?? server.integer("max_body_bytes", 1024, 256 * MIB) ?? 4 * MIB,
+    production: env.AIK_ENV === "production" || (server.boolean("production") ?? false),
+    tls: readTls(server, env),
+    mode: chooseMode(deployments, env, warnings),
+    upstream: {
+      connections: upstream.integer("connections", 1, 4096) ?? 128,
+      connectTimeoutMs: upstream.integer("connect_timeout_ms", 100, 120_000) ?? 10_000,
+      headersTimeoutMs: upstream.integer("headers_timeout_ms", 1000, 3_600_000) ?? 300_000,
+      bodyTimeoutMs: upstream.integer("body_timeout_ms", 1000, 3_600_000) ?? 120_000,
+      keepAliveTimeoutMs: upstream.integer("keep_alive_timeout_ms", 1000, 600_000) ?? 30_000,
+      maxResponseBytes: upstream.integer("max_response_bytes", MIB, 1024 * MIB) ?? 64 * MIB,
+    },
+    shutdownGraceMs: server.integer("shutdown_grace_ms", 0, 600_000) ?? 10_000,
+    warnings,
+  };
+  server.done();
+  upstream.done();
+  root.done();
+  if (env.AIK_ENV !== undefined && env.AIK_ENV !== "production" && env.AIK_ENV !== "development") {
+    throw new ConfigError(`AIK_ENV must be "production" or "development".`);
+  }
+  return deepFreeze(config);
+}
+
+function readConfigFile(env: NodeJS.ProcessEnv, readFile: (path: string) => string): JsonValue | undefined {
+  const path = env.AIK_CONFIG;
+  if (!path) return undefined;
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch {
+    throw new ConfigError(`AIK_CONFIG names ${path}, which cannot be read: check the path and permissions.`);
+  }
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    const value: unknown = parseYaml(text);
+    return isJson(value) ? value : undefined;
+  } catch (err) {
+    const where = err instanceof Error && "linePos" in err && Array.isArray(err.linePos) ? " near line " + String(err.linePos[0]?.line) : "";
+    throw new ConfigError(`AIK_CONFIG file ${path} is not valid YAML or JSON${where}: fix its syntax.`);
+  }
+}
+
+function isJson(v: unknown): v is JsonValue {
+  return v === null || ["string", "number", "boolean", "object"].includes(typeof v);
+}
+
+function chooseMode(deployments: readonly Deployment[], env: NodeJS.ProcessEnv, warnings: string[]): UpstreamMode {
+  const wildcard = readWildcard(env, warnings);
+  if (deployments.length > 0) {
+    if (wildcard) warnings.push("AZURE_OPENAI_ENDPOINT is ignored: the config file lists deployments.");
+    return { kind: "deployments", deployments };
+  }
+  if (wildcard) return { kind: "env", wildcard };
+  return { kind: "emulator" };
+}
+
+function readTls(server: Reader, env: NodeJS.ProcessEnv): TlsFiles | undefined {
+  const tls = server.child("tls");
+  const certFile = env.AIK_TLS_CERT || tls.string("cert_file");
+  const keyFile = env.AIK_TLS_KEY || tls.string("key_file");
+  tls.done();
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError("server.tls needs both cert_file and key_file (or AIK_TLS_CERT and AIK_TLS_KEY).");
+  return { certFile, keyFile };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

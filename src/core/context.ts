@@ -1,0 +1,63 @@
+// The transport-neutral context of one call: identity, cancellation, and what steps report back.
+import { randomUUID } from "node:crypto";
+import type { Deployment } from "./deployments.js";
+
+export type Protocol = "http" | "grpc";
+
+/** Who is calling, once the auth step has accepted the credential. */
+export interface Caller {
+  readonly userId: string;
+  readonly keyId: string;
+}
+
+/** One rate-limit dimension's state, reported back to the client as x-ratelimit-* headers. */
+export interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetMs: number;
+}
+
+export interface RateLimitReport {
+  readonly requests?: RateLimitState;
+  readonly tokens?: RateLimitState;
+}
+
+export interface CallContext {
+  /** The gateway's own id for this request: unique, sent back as x-request-id. */
+  readonly requestId: string;
+  readonly protocol: Protocol;
+  /** Aborted when the client goes away or its deadline passes; upstream calls follow it. */
+  readonly signal: AbortSignal;
+  /** The raw credential the client presented; only the auth step reads it. */
+  readonly credential: string | undefined;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  /** Set by the auth step. */
+  caller: Caller | undefined;
+  /** Set by the routing step: the deployments to try, in order. */
+  targets: readonly Deployment[];
+  /** Set by the limits step. */
+  rateLimit: RateLimitReport | undefined;
+}
+
+export interface ContextInit {
+  readonly requestId: string;
+  readonly protocol: Protocol;
+  readonly signal: AbortSignal;
+  readonly credential: string | undefined;
+}
+
+export function createContext(init: ContextInit): CallContext {
+  return {
+    ...init,
+    startedAt: performance.now(),
+    caller: undefined,
+    targets: [],
+    rateLimit: undefined,
+  };
+}
+
+/** A unique request id in OpenAI's style ("req_" + 32 hex digits). */
+export function newRequestId(): string {
+  return `req_${randomUUID().replaceAll("-", "")}`;
+}

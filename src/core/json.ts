@@ -1,0 +1,37 @@
+// JSON value types and the narrowing guards the validators use instead of casts.
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function isArray(v: unknown): v is JsonValue[] {
+  return Array.isArray(v);
+}
+
+export function isInteger(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v);
+}
+
+/** The object at `key`, or undefined when absent or not an object. */
+export function objectAt(o: JsonObject, key: string): JsonObject | undefined {
+  const v = o[key];
+  return isObject(v) ? v : undefined;
+}
+
+/** The integer at `key`, or undefined when absent or not an integer. */
+export function intAt(o: JsonObject | undefined, key: string): number | undefined {
+  const v = o?.[key];
+  return isInteger(v) ? v : undefined;
+}
+
+/** The string at `key`, or undefined when absent or not a string. */
+export function stringAt(o: JsonObject | undefined, key: string): string | undefined {
+  const v = o?.[key];
+  return typeof v === "string" ? v : undefined;
+}

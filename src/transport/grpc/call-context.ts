@@ -1,0 +1,37 @@
+// A gRPC call's CallContext: credential from metadata, cancellation and deadline as one abort signal.
+import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
+import { createContext, newRequestId, type CallContext } from "../../core/context.js";
+
+export function credentialFromMetadata(metadata: Metadata): string | undefined {
+  const auth = metadata.get("authorization")[0];
+  if (auth === undefined) return undefined;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(String(auth));
+  return m?.[1] ?? "";
+}
+
+export interface GrpcCallScope {
+  readonly ctx: CallContext;
+  /** True once the deadline passed (the abort was the deadline's, not the client's). */
+  deadlineExceeded(): boolean;
+  /** Clears the deadline timer; call when the handler finishes. */
+  end(): void;
+}
+
+/** Unary and server-streaming calls share this surface (a request, metadata, cancel events). */
+export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "request">): GrpcCallScope {
+  const aborter = new AbortController();
+  const requestId = newRequestId();
+  call.on("cancelled", () => aborter.abort());
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  let timer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(at)) timer = setTimeout(() => aborter.abort(), Math.max(0, at - Date.now()));
+  const md = new Metadata();
+  md.set("x-request-id", requestId);
+  call.sendMetadata(md);
+  return {
+    ctx: createContext({ requestId, protocol: "grpc", signal: aborter.signal, credential: credentialFromMetadata(call.metadata) }),
+    deadlineExceeded: () => Number.isFinite(at) && Date.now() >= at,
+    end: () => clearTimeout(timer),
+  };
+}

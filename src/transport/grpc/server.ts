@@ -1,0 +1,54 @@
+// The gRPC front door: ChatService plus health and reflection, so grpcurl and buf curl need no .proto files.
+import { readFileSync } from "node:fs";
+import { Server, ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from "@grpc/grpc-js";
+import { ChatServiceService } from "../../../gen/aik/v1/chat.js";
+import { HealthService } from "../../../gen/grpc/health/v1/health.js";
+import { ServerReflectionService as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection.js";
+import { ServerReflectionService as ReflectionV1Alpha } from "../../../gen/grpc/reflection/v1alpha/reflection.js";
+import type { Gateway } from "../../core/gateway.js";
+import type { Readiness } from "../../core/readiness.js";
+import type { ApiSchema } from "../../schema/api-schema.js";
+import { chatService } from "./chat-service.js";
+import { healthService } from "./health.js";
+import { reflectionHandler } from "./reflection.js";
+
+export interface GrpcOptions {
+  readonly maxMessageBytes: number;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+}
+
+export interface GrpcDeps {
+  readonly gateway: Gateway;
+  readonly schema: ApiSchema;
+  readonly readiness: Readiness;
+  /** More services (AdminService, AuthService, ...) as they arrive. */
+  readonly services?: ReadonlyArray<{ definition: ServiceDefinition; implementation: UntypedServiceImplementation }>;
+}
+
+export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): Server {
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  server.addService(ChatServiceService, chatService(deps.gateway));
+  for (const s of deps.services ?? []) server.addService(s.definition, s.implementation);
+  const served = deps.schema.services;
+  server.addService(HealthService, healthService(deps.readiness, served));
+  const reflect = reflectionHandler(deps.schema, served);
+  server.addService(ReflectionV1, { serverReflectionInfo: reflect });
+  server.addService(ReflectionV1Alpha, { serverReflectionInfo: reflect });
+  return server;
+}
+
+export function grpcCredentials(options: GrpcOptions): ServerCredentials {
+  if (!options.tls) return ServerCredentials.createInsecure();
+  const cert = readFileSync(options.tls.certFile);
+  const key = readFileSync(options.tls.keyFile);
+  return ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }], false);
+}
+
+export function bindGrpc(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}

@@ -1,0 +1,38 @@
+// google.protobuf.Struct values (which ts-proto unwraps untyped) checked into JSON values.
+import { invalidArgument } from "../../core/errors.js";
+import type { JsonObject, JsonValue } from "../../core/json.js";
+
+export function asJson(v: unknown, depth = 0): JsonValue | undefined {
+  if (depth > 64) return undefined;
+  if (v === null || typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (Array.isArray(v)) {
+    const out: JsonValue[] = [];
+    for (const item of v) {
+      const j = asJson(item, depth + 1);
+      if (j === undefined) return undefined;
+      out.push(j);
+    }
+    return out;
+  }
+  if (typeof v === "object") {
+    const out: JsonObject = {};
+    for (const [k, item] of Object.entries(v)) {
+      const j = asJson(item, depth + 1);
+      if (j === undefined) return undefined;
+      out[k] = j;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** A Struct field as a JSON object; undefined when unset; a 400 naming the field when malformed. */
+export function structField(v: { [key: string]: unknown } | undefined, param: string): JsonObject | undefined {
+  if (v === undefined) return undefined;
+  const j = asJson(v);
+  if (j === undefined || j === null || typeof j !== "object" || Array.isArray(j)) {
+    throw invalidArgument(param, `Invalid '${param}': expected a JSON object.`);
+  }
+  return j;
+}

@@ -1,0 +1,77 @@
+// HTTP routes compiled from the proto's google.api.http annotations: one table, no hand-written paths.
+import type { HttpRule } from "../../../gen/google/api/http.js";
+import type { MethodRule } from "../../schema/api-schema.js";
+
+export interface Route {
+  readonly verb: string;
+  /** "aik.v1.ChatService/CreateChatCompletion" for every method bound to this verb and path. */
+  readonly methods: readonly string[];
+  readonly template: string;
+  readonly azureStyle: boolean;
+  match(path: string): Record<string, string> | undefined;
+}
+
+export interface RouteMatch {
+  readonly route: Route;
+  readonly params: Record<string, string>;
+}
+
+export class RouteTable {
+  private readonly routes: Route[] = [];
+
+  constructor(rules: readonly MethodRule[]) {
+    for (const { service, method, rule } of rules) {
+      for (const r of [rule, ...rule.additionalBindings]) this.add(`${service}/${method}`, r);
+    }
+  }
+
+  /** undefined: no such path; "method": the path exists for other verbs. */
+  find(verb: string, path: string): RouteMatch | "method" | undefined {
+    let pathExists = false;
+    for (const route of this.routes) {
+      const params = route.match(path);
+      if (!params) continue;
+      if (route.verb === verb) return { route, params };
+      pathExists = true;
+    }
+    return pathExists ? "method" : undefined;
+  }
+
+  allowedVerbs(path: string): string[] {
+    return [...new Set(this.routes.filter((r) => r.match(path)).map((r) => r.verb))];
+  }
+
+  methods(): Set<string> {
+    return new Set(this.routes.flatMap((r) => r.methods));
+  }
+
+  private add(method: string, rule: HttpRule): void {
+    if (!rule.pattern || rule.pattern.$case === "custom") return;
+    const verb = rule.pattern.$case.toUpperCase();
+    const template = rule.pattern.value;
+    const existing = this.routes.find((r) => r.verb === verb && r.template === template);
+    if (existing) {
+      this.routes[this.routes.indexOf(existing)] = { ...existing, methods: [...existing.methods, method] };
+      return;
+    }
+    this.routes.push({ verb, methods: [method], template, azureStyle: template.startsWith("/openai/deployments/"), match: compile(template) });
+  }
+}
+
+/**
+ * A template has literal segments and at most one `{var}`. The variable takes everything
+ * between the literal prefix and suffix, '/' included, so a name smuggling a '/' or '..'
+ * is caught by name validation (400) instead of falling through to a 404.
+ */
+function compile(template: string): (path: string) => Record<string, string> | undefined {
+  const open = template.indexOf("{");
+  if (open < 0) return (path) => (path === template ? {} : undefined);
+  const close = template.indexOf("}", open);
+  const name = template.slice(open + 1, close).split("=")[0] ?? "";
+  const prefix = template.slice(0, open);
+  const suffix = template.slice(close + 1);
+  return (path) => {
+    if (path.length <= prefix.length + suffix.length || !path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
+    return { [name]: path.slice(prefix.length, path.length - suffix.length) };
+  };
+}

@@ -1,0 +1,129 @@
+// The Upstream port over undici: one Pool per Azure origin, both URL styles, Azure errors mapped.
+import { Pool, type Dispatcher } from "undici";
+import type { Deployment } from "../core/deployments.js";
+import { GatewayError } from "../core/errors.js";
+import { isObject } from "../core/json.js";
+import type { Upstream, UpstreamCallOptions, UpstreamOperation, UpstreamStream, UpstreamUnary } from "../core/ports.js";
+import type { UpstreamInfo } from "../core/results.js";
+import { azureError, transportError } from "./azure-errors.js";
+import { readBounded } from "./read-bounded.js";
+import { sseData } from "./sse.js";
+import { endpointParts, upstreamPath } from "./urls.js";
+
+export interface UpstreamOptions {
+  /** Connections per Azure origin. */
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  /** Until response headers; a unary completion sends them only when it is done. */
+  readonly headersTimeoutMs: number;
+  /** Longest silence between body chunks. */
+  readonly bodyTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Largest unary response body accepted from Azure. */
+  readonly maxResponseBytes: number;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+export class AzureUpstream implements Upstream {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: UpstreamOptions) {}
+
+  async unary(d: Deployment, op: UpstreamOperation, body: object, opts: UpstreamCallOptions): Promise<UpstreamUnary> {
+    const res = await this.send(d, op, body, opts);
+    try {
+      const raw = await readBounded(res.body, this.options.maxResponseBytes);
+      let json: unknown;
+      try {
+        json = JSON.parse(raw.toString("utf8"));
+      } catch {
+        json = undefined;
+      }
+      if (!isObject(json)) {
+        throw new GatewayError("bad_gateway", `Azure OpenAI sent an unreadable answer for deployment '${d.id}'.`, {
+          reason: "upstream_bad_response",
+        });
+      }
+      return { raw, json, info: infoOf(d, res.headers) };
+    } catch (err) {
+      throw transportError(err, d, opts.signal);
+    }
+  }
+
+  async stream(d: Deployment, body: object, opts: UpstreamCallOptions): Promise<UpstreamStream> {
+    const res = await this.send(d, "chat", body, opts);
+    const type = String(res.headers["content-type"] ?? "");
+    if (!type.startsWith("text/event-stream")) {
+      res.body.destroy();
+      throw new GatewayError("bad_gateway", `Azure OpenAI did not answer with a stream for deployment '${d.id}'.`, {
+        reason: "upstream_bad_response",
+      });
+    }
+    return { info: infoOf(d, res.headers), events: sseData(res.body), close: () => res.body.destroy() };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
+  }
+
+  private async send(
+    d: Deployment,
+    op: UpstreamOperation,
+    body: object,
+    opts: UpstreamCallOptions,
+  ): Promise<Dispatcher.ResponseData> {
+    const { origin, basePath } = endpointParts(d.endpoint);
+    try {
+      const res = await this.pool(origin).request({
+        method: "POST",
+        path: upstreamPath(basePath, d, op),
+        headers: {
+          "content-type": "application/json",
+          "api-key": d.apiKey,
+          "x-ms-client-request-id": opts.requestId,
+        },
+        body: JSON.stringify(body),
+        signal: opts.signal,
+      });
+      if (res.statusCode < 400) return res;
+      const raw = await readBounded(res.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
+      throw azureError(d, res.statusCode, res.headers, raw.toString("utf8"));
+    } catch (err) {
+      throw transportError(err, d, opts.signal);
+    }
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      const o = this.options;
+      pool = new Pool(origin, {
+        connections: o.connections,
+        connectTimeout: o.connectTimeoutMs,
+        headersTimeout: o.headersTimeoutMs,
+        bodyTimeout: o.bodyTimeoutMs,
+        keepAliveTimeout: o.keepAliveTimeoutMs,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+}
+
+const HEADER_VALUE = /^[\x20-\x7e]{1,128}$/;
+
+function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {
+  const v = headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s !== undefined && HEADER_VALUE.test(s) ? s : undefined;
+}
+
+function infoOf(d: Deployment, headers: Dispatcher.ResponseData["headers"]): UpstreamInfo {
+  return {
+    deploymentId: d.id,
+    region: header(headers, "x-ms-region") ?? d.region,
+    azureRequestId: header(headers, "apim-request-id"),
+  };
+}

@@ -1,0 +1,95 @@
+// Maps Azure's answers and connection failures to the gateway's error model, repeating only codes and verdicts.
+import type { Deployment } from "../core/deployments.js";
+import { GatewayError, safeCode } from "../core/errors.js";
+import { isObject, type JsonObject } from "../core/json.js";
+import { filterVerdicts } from "./content-filter.js";
+import { retryAfterMs } from "./retry-after.js";
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** Azure's error body has three shapes; all we read is the code, param and filter verdicts. */
+function errorObject(raw: string): JsonObject {
+  try {
+    const body: unknown = JSON.parse(raw);
+    if (isObject(body)) return isObject(body.error) ? body.error : body;
+  } catch {
+    // not JSON: only the status speaks
+  }
+  return {};
+}
+
+export function azureError(d: Deployment, status: number, headers: Headers, raw: string): GatewayError {
+  const err = errorObject(raw);
+  const code = safeCode(err.code) ?? safeCode(err.statusCode);
+  const at = `deployment '${d.id}'`;
+  if (status === 400 && code === "content_filter") {
+    const inner = isObject(err.innererror) ? err.innererror : {};
+    return new GatewayError("invalid_argument", "The prompt was filtered by Azure OpenAI's content management policy.", {
+      reason: "content_filter",
+      param: "prompt",
+      contentFilterResult: filterVerdicts(inner.content_filter_result) ?? {},
+    });
+  }
+  if (status === 400 || status === 422) {
+    const param = safeCode(err.param);
+    return new GatewayError(
+      "invalid_argument",
+      `Azure OpenAI rejected the request (code: ${code ?? "invalid_request_error"}${param ? `, param: ${param}` : ""}).`,
+      { reason: code ?? "invalid_request_error", ...(param ? { param } : {}) },
+    );
+  }
+  if (status === 401 || status === 403) {
+    return new GatewayError("bad_gateway", `Azure OpenAI refused the gateway's credential for ${at}.`, {
+      reason: "upstream_auth_failed",
+    });
+  }
+  if (status === 404) {
+    const message =
+      code === "DeploymentNotFound"
+        ? `Azure OpenAI has no deployment behind ${at}.`
+        : `Azure OpenAI answered 404 for ${at}: check its endpoint and api-version.`;
+    return new GatewayError("bad_gateway", message, { reason: "upstream_deployment_not_found" });
+  }
+  if (status === 413) {
+    return new GatewayError("payload_too_large", "Azure OpenAI refused the request as too large.", {
+      reason: "request_too_large",
+    });
+  }
+  if (status === 408 || status === 504) {
+    return new GatewayError("upstream_timeout", `Azure OpenAI timed out for ${at}.`, { reason: "upstream_timeout", retryable: true });
+  }
+  if (status === 429) {
+    const wait = retryAfterMs(headers);
+    return new GatewayError("rate_limited", `Azure OpenAI is throttling ${at}; retry later.`, {
+      reason: "rate_limit_exceeded",
+      type: "requests",
+      retryable: true,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
+    });
+  }
+  return new GatewayError("bad_gateway", `Azure OpenAI failed with status ${status} for ${at}.`, {
+    reason: "upstream_error",
+    retryable: status >= 500,
+  });
+}
+
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+/** Connection-level failures; GatewayErrors pass through unchanged. */
+export function transportError(err: unknown, d: Deployment, signal: AbortSignal): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (signal.aborted) return new GatewayError("cancelled", "The client cancelled the request.", { cause: err });
+  const code = err instanceof Error && "code" in err ? err.code : undefined;
+  if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
+    return new GatewayError("upstream_timeout", `Azure OpenAI did not answer in time for deployment '${d.id}'.`, {
+      reason: "upstream_timeout",
+      retryable: code === "UND_ERR_CONNECT_TIMEOUT",
+      cause: err,
+    });
+  }
+  return new GatewayError("bad_gateway", `Azure OpenAI could not be reached for deployment '${d.id}'.`, {
+    reason: "upstream_unreachable",
+    retryable: true,
+    cause: err,
+  });
+}
