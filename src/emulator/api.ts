@@ -1,0 +1,68 @@
+// Public contract of the Azure OpenAI emulator: other modules and every test build on these types.
+
+export interface EmulatorDeployment {
+  /** Azure deployment name: path segment on classic routes, body `model` on v1. */
+  name: string;
+  /** Snapshot family, e.g. "gpt-4o", "o4-mini", "text-embedding-3-small". */
+  model: string;
+  /** x-ms-region display name; defaults to "East US". */
+  region?: string;
+}
+
+export type Fault =
+  | { kind: "rate-limit"; retryAfterMs: number }
+  | { kind: "server-error" }
+  | { kind: "unavailable" }
+  | { kind: "reset-mid-stream"; afterChunks: number }
+  | { kind: "slow-headers"; delayMs: number }
+  | { kind: "content-filter" }
+  | { kind: "unauthorized" };
+
+/** Applies to the next `times` requests to the deployment; without `times`, until cleared. */
+export interface FaultRule {
+  fault: Fault;
+  times?: number;
+}
+
+export interface EmulatorOptions {
+  host?: string;
+  port?: number;
+  apiKey: string;
+  deployments: EmulatorDeployment[];
+  timeToFirstTokenMs?: number;
+  chunkDelayMs?: number;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  deployment?: string;
+  apiVersion?: string;
+  stream: boolean;
+  status: number;
+  aborted: boolean;
+  /** Parsed JSON request body, kept in memory for tests only; never served by the control API. */
+  body?: unknown;
+  usage?: Usage;
+}
+
+export interface Timing {
+  timeToFirstTokenMs?: number;
+  chunkDelayMs?: number;
+}
+
+export interface Emulator {
+  readonly url: string;
+  setFault(deployment: string, rule: FaultRule | undefined): void;
+  setTiming(t: Timing): void;
+  readonly requests: readonly RequestRecord[];
+  clearRequests(): void;
+  waitFor(pred: (e: Emulator) => boolean, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,87 @@
+// Starts the emulator and a gateway in-process on port 0, with a logger whose lines the test can read.
+import { startGateway, type RunningGateway } from "../../src/app.js";
+import type { Config } from "../../src/config/config.js";
+import type { Deployment } from "../../src/core/deployments.js";
+import { startEmulator, type Emulator } from "../../src/emulator/index.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+
+export const EMULATOR_KEY = "test-emulator-key";
+
+export interface TestGateway {
+  readonly gw: RunningGateway;
+  readonly emulator: Emulator;
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+  /** Every log line the gateway wrote. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** The test deployments: both URL styles, a reasoning model, embeddings, and a failover pair. */
+export function testDeployments(emulatorUrl: string): Deployment[] {
+  const base = { endpoint: emulatorUrl, apiKey: EMULATOR_KEY, priority: 0, region: "Test Region", price: undefined };
+  return [
+    { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
+    { ...base, id: "gpt-4o-mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini", apiStyle: "v1", apiVersion: undefined },
+    { ...base, id: "o4-mini", deployment: "o4-mini", model: "o4-mini", apiStyle: "v1", apiVersion: undefined },
+    { ...base, id: "old-api", deployment: "gpt-4o-old", model: "gpt-4o-old", apiStyle: "classic", apiVersion: "2024-06-01" },
+    { ...base, id: "embed", deployment: "text-embedding-3-small", model: "text-embedding-3-small", apiStyle: "classic", apiVersion: "2024-10-21" },
+    // Two deployments of one model: "ptu" first, "paygo" takes over when it throttles.
+    { ...base, id: "ptu", deployment: "gpt-4.1-ptu", model: "gpt-4.1", apiStyle: "classic", apiVersion: "2025-04-01-preview", priority: 0 },
+    { ...base, id: "paygo", deployment: "gpt-4.1-paygo", model: "gpt-4.1", apiStyle: "v1", apiVersion: undefined, priority: 1 },
+    // Azure has no such deployment: the gateway must answer 502 naming "ghost".
+    { ...base, id: "ghost", deployment: "not-deployed", model: "ghost-model", apiStyle: "classic", apiVersion: "2024-10-21" },
+  ];
+}
+
+export function testConfig(deployments: readonly Deployment[], overrides: Partial<Config> = {}): Config {
+  return {
+    host: "127.0.0.1",
+    httpPort: 0,
+    grpcPort: 0,
+    maxBodyBytes: 4 * 1024 * 1024,
+    production: false,
+    tls: undefined,
+    mode: { kind: "deployments", deployments },
+    upstream: {
+      connections: 16,
+      connectTimeoutMs: 2000,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 5000,
+      keepAliveTimeoutMs: 10_000,
+      maxResponseBytes: 64 * 1024 * 1024,
+    },
+    shutdownGraceMs: 2000,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+export async function startTestGateway(overrides: Partial<Config> = {}): Promise<TestGateway> {
+  const emulator = await startEmulator({
+    apiKey: EMULATOR_KEY,
+    deployments: [
+      { name: "gpt-4o", model: "gpt-4o" },
+      { name: "gpt-4o-mini", model: "gpt-4o-mini" },
+      { name: "o4-mini", model: "o4-mini" },
+      { name: "gpt-4o-old", model: "gpt-4o" },
+      { name: "text-embedding-3-small", model: "text-embedding-3-small" },
+      { name: "gpt-4.1-ptu", model: "gpt-4.1" },
+      { name: "gpt-4.1-paygo", model: "gpt-4.1" },
+    ],
+  });
+  const logs: string[] = [];
+  const logger = createLogger("debug", (line) => logs.push(line));
+  const gw = await startGateway(testConfig(testDeployments(emulator.url), overrides), logger);
+  return {
+    gw,
+    emulator,
+    httpUrl: gw.httpUrl,
+    grpcAddress: gw.grpcAddress,
+    logs,
+    close: async () => {
+      await gw.close();
+      await emulator.close();
+    },
+  };
+}

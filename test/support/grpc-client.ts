@@ -1,0 +1,37 @@
+// Generated grpc-js clients for the tests, with promise helpers for unary calls and streams.
+import { credentials, Metadata, type ServiceError, type CallOptions } from "@grpc/grpc-js";
+import { ChatServiceClient } from "../../gen/aik/v1/chat.js";
+
+export function chatClient(address: string): ChatServiceClient {
+  return new ChatServiceClient(address, credentials.createInsecure());
+}
+
+export function bearer(token: string | undefined): Metadata {
+  const md = new Metadata();
+  if (token !== undefined) md.set("authorization", `Bearer ${token}`);
+  return md;
+}
+
+type UnaryMethod<Req, Res> = (
+  req: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (err: ServiceError | null, res: Res) => void,
+) => unknown;
+
+/** Calls a unary method; resolves with the response or rejects with the ServiceError. */
+export function call<Req, Res>(
+  client: object,
+  method: UnaryMethod<Req, Res>,
+  req: Req,
+  metadata = new Metadata(),
+  options: Partial<CallOptions> = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method.call(client, req, metadata, options, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+export function isServiceError(e: unknown): e is ServiceError {
+  return e instanceof Error && "code" in e && "details" in e && "metadata" in e;
+}

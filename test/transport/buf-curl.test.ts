@@ -1,0 +1,63 @@
+// buf curl (from @bufbuild/buf) against the running server with no .proto at hand: reflection alone.
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestGateway, type TestGateway } from "../support/gateway.js";
+
+const run = promisify(execFile);
+const BUF = resolve("node_modules/.bin/buf");
+const EMPTY_DIR = mkdtempSync(join(tmpdir(), "aik-bufcurl-"));
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway();
+});
+afterAll(() => t.close());
+
+/** Runs `buf curl` from an empty directory so no buf.yaml or .proto can help it. */
+async function bufCurl(...args: string[]): Promise<string> {
+  const { stdout } = await run(BUF, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], {
+    cwd: EMPTY_DIR,
+    env: { ...process.env, BUF_CACHE_DIR: join(EMPTY_DIR, "cache") },
+    timeout: 20_000,
+  });
+  return stdout;
+}
+
+describe("buf curl via server reflection", () => {
+  const base = (): string => `http://${t.grpcAddress}`;
+
+  it("lists services", async () => {
+    const out = (await bufCurl("--list-services", base())).trim().split("\n");
+    expect(out).toEqual(expect.arrayContaining(["aik.v1.ChatService", "grpc.health.v1.Health"]));
+  });
+
+  it("lists methods", async () => {
+    const out = await bufCurl("--list-methods", base());
+    expect(out).toContain("aik.v1.ChatService/CreateChatCompletion");
+    expect(out).toContain("aik.v1.ChatService/StreamChatCompletion");
+  });
+
+  it("calls a unary method", async () => {
+    const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "ROLE_USER", text: "hi" }], max_tokens: 3 });
+    const out = JSON.parse(await bufCurl("-d", body, `${base()}/aik.v1.ChatService/CreateChatCompletion`));
+    expect(out.choices[0].finishReason).toBe("FINISH_REASON_LENGTH");
+    expect(out.usage.completionTokens).toBe(3);
+  });
+
+  it("calls a streaming method", async () => {
+    const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "ROLE_USER", text: "hi" }], max_tokens: 2, stream_options: { include_usage: true } });
+    const out = await bufCurl("-d", body, `${base()}/aik.v1.ChatService/StreamChatCompletion`);
+    // One JSON document per message: prompt filter, role, 2 words, finish, usage.
+    const messages = out.split(/\n(?=\{)/).map((m) => JSON.parse(m));
+    expect(messages).toHaveLength(6);
+    expect(messages.at(-1).usage.completionTokens).toBe(2);
+  });
+
+  it("checks health", async () => {
+    const out = JSON.parse(await bufCurl(`${base()}/grpc.health.v1.Health/Check`));
+    expect(out).toEqual({ status: "SERVING" });
+  });
+});
