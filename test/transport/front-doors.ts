@@ -5,7 +5,7 @@ import {
   ChatCompletionRequest,
   FinishReason,
   ResponseFormat_Type,
-  Role,
+  ChatRole,
   type ChatCompletionChunk,
   type ChatServiceClient,
 } from "../../gen/aik/v1/chat.js";
@@ -128,7 +128,7 @@ export function httpDoor(baseUrl: string, apiKey = "unused"): FrontDoor {
 }
 
 function toProto(c: ChatCase, includeUsage?: boolean): ChatCompletionRequest {
-  const roles = { system: Role.ROLE_SYSTEM, user: Role.ROLE_USER, assistant: Role.ROLE_ASSISTANT, developer: Role.ROLE_DEVELOPER };
+  const roles = { system: ChatRole.CHAT_ROLE_SYSTEM, user: ChatRole.CHAT_ROLE_USER, assistant: ChatRole.CHAT_ROLE_ASSISTANT, developer: ChatRole.CHAT_ROLE_DEVELOPER };
   return ChatCompletionRequest.fromPartial({
     model: c.model,
     messages: c.messages.map((m) => ({ role: roles[m.role], content: { $case: "text", value: m.content } })),

@@ -1,7 +1,7 @@
 // gRPC specifics: deadlines and cancellation reach Azure, error details are standard google.rpc types.
 import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ChatCompletionRequest, Role, type ChatCompletionChunk } from "../../gen/aik/v1/chat.js";
+import { ChatCompletionRequest, ChatRole, type ChatCompletionChunk } from "../../gen/aik/v1/chat.js";
 import { ErrorInfo, RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
 import { call, chatClient, isServiceError } from "../support/grpc-client.js";
@@ -21,7 +21,7 @@ beforeEach(() => {
 
 const req = ChatCompletionRequest.fromPartial({
   model: "gpt-4o",
-  messages: [{ role: Role.ROLE_USER, content: { $case: "text", value: "Hello" } }],
+  messages: [{ role: ChatRole.CHAT_ROLE_USER, content: { $case: "text", value: "Hello" } }],
 });
 
 describe("gRPC front door", () => {

@@ -33,58 +33,58 @@ export const protobufFileName = "aik/v1/chat.proto";
  */
 
 /** The author of a chat message. */
-export enum Role {
-  ROLE_UNSPECIFIED = 0,
-  ROLE_SYSTEM = 1,
-  ROLE_DEVELOPER = 2,
-  ROLE_USER = 3,
-  ROLE_ASSISTANT = 4,
-  ROLE_TOOL = 5,
+export enum ChatRole {
+  CHAT_ROLE_UNSPECIFIED = 0,
+  CHAT_ROLE_SYSTEM = 1,
+  CHAT_ROLE_DEVELOPER = 2,
+  CHAT_ROLE_USER = 3,
+  CHAT_ROLE_ASSISTANT = 4,
+  CHAT_ROLE_TOOL = 5,
   UNRECOGNIZED = -1,
 }
 
-export function roleFromJSON(object: any): Role {
+export function chatRoleFromJSON(object: any): ChatRole {
   switch (object) {
     case 0:
-    case "ROLE_UNSPECIFIED":
-      return Role.ROLE_UNSPECIFIED;
+    case "CHAT_ROLE_UNSPECIFIED":
+      return ChatRole.CHAT_ROLE_UNSPECIFIED;
     case 1:
-    case "ROLE_SYSTEM":
-      return Role.ROLE_SYSTEM;
+    case "CHAT_ROLE_SYSTEM":
+      return ChatRole.CHAT_ROLE_SYSTEM;
     case 2:
-    case "ROLE_DEVELOPER":
-      return Role.ROLE_DEVELOPER;
+    case "CHAT_ROLE_DEVELOPER":
+      return ChatRole.CHAT_ROLE_DEVELOPER;
     case 3:
-    case "ROLE_USER":
-      return Role.ROLE_USER;
+    case "CHAT_ROLE_USER":
+      return ChatRole.CHAT_ROLE_USER;
     case 4:
-    case "ROLE_ASSISTANT":
-      return Role.ROLE_ASSISTANT;
+    case "CHAT_ROLE_ASSISTANT":
+      return ChatRole.CHAT_ROLE_ASSISTANT;
     case 5:
-    case "ROLE_TOOL":
-      return Role.ROLE_TOOL;
+    case "CHAT_ROLE_TOOL":
+      return ChatRole.CHAT_ROLE_TOOL;
     case -1:
     case "UNRECOGNIZED":
     default:
-      return Role.UNRECOGNIZED;
+      return ChatRole.UNRECOGNIZED;
   }
 }
 
-export function roleToJSON(object: Role): string {
+export function chatRoleToJSON(object: ChatRole): string {
   switch (object) {
-    case Role.ROLE_UNSPECIFIED:
-      return "ROLE_UNSPECIFIED";
-    case Role.ROLE_SYSTEM:
-      return "ROLE_SYSTEM";
-    case Role.ROLE_DEVELOPER:
-      return "ROLE_DEVELOPER";
-    case Role.ROLE_USER:
-      return "ROLE_USER";
-    case Role.ROLE_ASSISTANT:
-      return "ROLE_ASSISTANT";
-    case Role.ROLE_TOOL:
-      return "ROLE_TOOL";
-    case Role.UNRECOGNIZED:
+    case ChatRole.CHAT_ROLE_UNSPECIFIED:
+      return "CHAT_ROLE_UNSPECIFIED";
+    case ChatRole.CHAT_ROLE_SYSTEM:
+      return "CHAT_ROLE_SYSTEM";
+    case ChatRole.CHAT_ROLE_DEVELOPER:
+      return "CHAT_ROLE_DEVELOPER";
+    case ChatRole.CHAT_ROLE_USER:
+      return "CHAT_ROLE_USER";
+    case ChatRole.CHAT_ROLE_ASSISTANT:
+      return "CHAT_ROLE_ASSISTANT";
+    case ChatRole.CHAT_ROLE_TOOL:
+      return "CHAT_ROLE_TOOL";
+    case ChatRole.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -300,7 +300,7 @@ export interface ChatCompletionRequest {
 /** One message of the conversation. */
 export interface ChatMessage {
   /** Who wrote it. */
-  role: Role;
+  role: ChatRole;
   /** The message content: plain text or a list of parts. */
   content:
     | //
@@ -584,7 +584,7 @@ export interface ChunkChoice {
 /** A streamed message increment. */
 export interface Delta {
   /** Set on the first delta. */
-  role: Role;
+  role: ChatRole;
   /** A text fragment. */
   content?:
     | string
@@ -1172,81 +1172,29 @@ export const ChatCompletionRequest: MessageFns<ChatCompletionRequest> = {
         ? object.messages.map((e: any) => ChatMessage.fromJSON(e))
         : [],
       temperature: isSet(object.temperature) ? globalThis.Number(object.temperature) : undefined,
-      topP: isSet(object.topP)
-        ? globalThis.Number(object.topP)
-        : isSet(object.top_p)
-        ? globalThis.Number(object.top_p)
-        : undefined,
+      topP: isSet(object.top_p) ? globalThis.Number(object.top_p) : undefined,
       n: isSet(object.n) ? globalThis.Number(object.n) : undefined,
       stop: globalThis.Array.isArray(object?.stop) ? object.stop.map((e: any) => globalThis.String(e)) : [],
-      maxTokens: isSet(object.maxTokens)
-        ? globalThis.Number(object.maxTokens)
-        : isSet(object.max_tokens)
-        ? globalThis.Number(object.max_tokens)
-        : undefined,
-      maxCompletionTokens: isSet(object.maxCompletionTokens)
-        ? globalThis.Number(object.maxCompletionTokens)
-        : isSet(object.max_completion_tokens)
+      maxTokens: isSet(object.max_tokens) ? globalThis.Number(object.max_tokens) : undefined,
+      maxCompletionTokens: isSet(object.max_completion_tokens)
         ? globalThis.Number(object.max_completion_tokens)
         : undefined,
-      presencePenalty: isSet(object.presencePenalty)
-        ? globalThis.Number(object.presencePenalty)
-        : isSet(object.presence_penalty)
-        ? globalThis.Number(object.presence_penalty)
-        : undefined,
-      frequencyPenalty: isSet(object.frequencyPenalty)
-        ? globalThis.Number(object.frequencyPenalty)
-        : isSet(object.frequency_penalty)
-        ? globalThis.Number(object.frequency_penalty)
-        : undefined,
-      logitBias: isObject(object.logitBias)
-        ? object.logitBias
-        : isObject(object.logit_bias)
-        ? object.logit_bias
-        : undefined,
+      presencePenalty: isSet(object.presence_penalty) ? globalThis.Number(object.presence_penalty) : undefined,
+      frequencyPenalty: isSet(object.frequency_penalty) ? globalThis.Number(object.frequency_penalty) : undefined,
+      logitBias: isObject(object.logit_bias) ? object.logit_bias : undefined,
       logprobs: isSet(object.logprobs) ? globalThis.Boolean(object.logprobs) : undefined,
-      topLogprobs: isSet(object.topLogprobs)
-        ? globalThis.Number(object.topLogprobs)
-        : isSet(object.top_logprobs)
-        ? globalThis.Number(object.top_logprobs)
-        : undefined,
+      topLogprobs: isSet(object.top_logprobs) ? globalThis.Number(object.top_logprobs) : undefined,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : undefined,
       user: isSet(object.user) ? globalThis.String(object.user) : "",
-      tools: globalThis.Array.isArray(object?.tools)
-        ? object.tools.map((e: any) => Tool.fromJSON(e))
-        : [],
-      toolChoice: isSet(object.toolChoice)
-        ? ToolChoice.fromJSON(object.toolChoice)
-        : isSet(object.tool_choice)
-        ? ToolChoice.fromJSON(object.tool_choice)
-        : undefined,
-      parallelToolCalls: isSet(object.parallelToolCalls)
-        ? globalThis.Boolean(object.parallelToolCalls)
-        : isSet(object.parallel_tool_calls)
-        ? globalThis.Boolean(object.parallel_tool_calls)
-        : undefined,
-      responseFormat: isSet(object.responseFormat)
-        ? ResponseFormat.fromJSON(object.responseFormat)
-        : isSet(object.response_format)
-        ? ResponseFormat.fromJSON(object.response_format)
-        : undefined,
-      reasoningEffort: isSet(object.reasoningEffort)
-        ? reasoningEffortFromJSON(object.reasoningEffort)
-        : isSet(object.reasoning_effort)
-        ? reasoningEffortFromJSON(object.reasoning_effort)
-        : 0,
-      streamOptions: isSet(object.streamOptions)
-        ? StreamOptions.fromJSON(object.streamOptions)
-        : isSet(object.stream_options)
-        ? StreamOptions.fromJSON(object.stream_options)
-        : undefined,
+      tools: globalThis.Array.isArray(object?.tools) ? object.tools.map((e: any) => Tool.fromJSON(e)) : [],
+      toolChoice: isSet(object.tool_choice) ? ToolChoice.fromJSON(object.tool_choice) : undefined,
+      parallelToolCalls: isSet(object.parallel_tool_calls) ? globalThis.Boolean(object.parallel_tool_calls) : undefined,
+      responseFormat: isSet(object.response_format) ? ResponseFormat.fromJSON(object.response_format) : undefined,
+      reasoningEffort: isSet(object.reasoning_effort) ? reasoningEffortFromJSON(object.reasoning_effort) : 0,
+      streamOptions: isSet(object.stream_options) ? StreamOptions.fromJSON(object.stream_options) : undefined,
       metadata: isObject(object.metadata) ? object.metadata : undefined,
       store: isSet(object.store) ? globalThis.Boolean(object.store) : undefined,
-      extraBody: isObject(object.extraBody)
-        ? object.extraBody
-        : isObject(object.extra_body)
-        ? object.extra_body
-        : undefined,
+      extraBody: isObject(object.extra_body) ? object.extra_body : undefined,
     };
   },
 
@@ -1265,7 +1213,7 @@ export const ChatCompletionRequest: MessageFns<ChatCompletionRequest> = {
       obj.temperature = floatToJson(message.temperature);
     }
     if (message.topP !== undefined) {
-      obj.topP = floatToJson(message.topP);
+      obj.top_p = floatToJson(message.topP);
     }
     if (message.n !== undefined) {
       obj.n = Math.round(message.n);
@@ -1274,25 +1222,25 @@ export const ChatCompletionRequest: MessageFns<ChatCompletionRequest> = {
       obj.stop = message.stop;
     }
     if (message.maxTokens !== undefined) {
-      obj.maxTokens = Math.round(message.maxTokens);
+      obj.max_tokens = Math.round(message.maxTokens);
     }
     if (message.maxCompletionTokens !== undefined) {
-      obj.maxCompletionTokens = Math.round(message.maxCompletionTokens);
+      obj.max_completion_tokens = Math.round(message.maxCompletionTokens);
     }
     if (message.presencePenalty !== undefined) {
-      obj.presencePenalty = floatToJson(message.presencePenalty);
+      obj.presence_penalty = floatToJson(message.presencePenalty);
     }
     if (message.frequencyPenalty !== undefined) {
-      obj.frequencyPenalty = floatToJson(message.frequencyPenalty);
+      obj.frequency_penalty = floatToJson(message.frequencyPenalty);
     }
     if (message.logitBias !== undefined) {
-      obj.logitBias = message.logitBias;
+      obj.logit_bias = message.logitBias;
     }
     if (message.logprobs !== undefined) {
       obj.logprobs = message.logprobs;
     }
     if (message.topLogprobs !== undefined) {
-      obj.topLogprobs = Math.round(message.topLogprobs);
+      obj.top_logprobs = Math.round(message.topLogprobs);
     }
     if (message.seed !== undefined) {
       obj.seed = Math.round(message.seed);
@@ -1304,19 +1252,19 @@ export const ChatCompletionRequest: MessageFns<ChatCompletionRequest> = {
       obj.tools = message.tools.map((e) => Tool.toJSON(e));
     }
     if (message.toolChoice !== undefined) {
-      obj.toolChoice = ToolChoice.toJSON(message.toolChoice);
+      obj.tool_choice = ToolChoice.toJSON(message.toolChoice);
     }
     if (message.parallelToolCalls !== undefined) {
-      obj.parallelToolCalls = message.parallelToolCalls;
+      obj.parallel_tool_calls = message.parallelToolCalls;
     }
     if (message.responseFormat !== undefined) {
-      obj.responseFormat = ResponseFormat.toJSON(message.responseFormat);
+      obj.response_format = ResponseFormat.toJSON(message.responseFormat);
     }
     if (message.reasoningEffort !== 0) {
-      obj.reasoningEffort = reasoningEffortToJSON(message.reasoningEffort);
+      obj.reasoning_effort = reasoningEffortToJSON(message.reasoningEffort);
     }
     if (message.streamOptions !== undefined) {
-      obj.streamOptions = StreamOptions.toJSON(message.streamOptions);
+      obj.stream_options = StreamOptions.toJSON(message.streamOptions);
     }
     if (message.metadata !== undefined) {
       obj.metadata = message.metadata;
@@ -1325,7 +1273,7 @@ export const ChatCompletionRequest: MessageFns<ChatCompletionRequest> = {
       obj.store = message.store;
     }
     if (message.extraBody !== undefined) {
-      obj.extraBody = message.extraBody;
+      obj.extra_body = message.extraBody;
     }
     return obj;
   },
@@ -1485,23 +1433,17 @@ export const ChatMessage: MessageFns<ChatMessage> = {
 
   fromJSON(object: any): ChatMessage {
     return {
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+      role: isSet(object.role) ? chatRoleFromJSON(object.role) : 0,
       content: isSet(object.text)
         ? { $case: "text", value: globalThis.String(object.text) }
         : isSet(object.parts)
         ? { $case: "parts", value: ContentParts.fromJSON(object.parts) }
         : undefined,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      toolCalls: globalThis.Array.isArray(object?.toolCalls)
-        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
-        : globalThis.Array.isArray(object?.tool_calls)
+      toolCalls: globalThis.Array.isArray(object?.tool_calls)
         ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
         : [],
-      toolCallId: isSet(object.toolCallId)
-        ? globalThis.String(object.toolCallId)
-        : isSet(object.tool_call_id)
-        ? globalThis.String(object.tool_call_id)
-        : "",
+      toolCallId: isSet(object.tool_call_id) ? globalThis.String(object.tool_call_id) : "",
       refusal: isSet(object.refusal) ? globalThis.String(object.refusal) : undefined,
     };
   },
@@ -1509,7 +1451,7 @@ export const ChatMessage: MessageFns<ChatMessage> = {
   toJSON(message: ChatMessage): unknown {
     const obj: any = {};
     if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
+      obj.role = chatRoleToJSON(message.role);
     }
     if (message.content?.$case === "text") {
       obj.text = message.content.value;
@@ -1520,10 +1462,10 @@ export const ChatMessage: MessageFns<ChatMessage> = {
       obj.name = message.name;
     }
     if (message.toolCalls?.length) {
-      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+      obj.tool_calls = message.toolCalls.map((e) => ToolCall.toJSON(e));
     }
     if (message.toolCallId !== "") {
-      obj.toolCallId = message.toolCallId;
+      obj.tool_call_id = message.toolCallId;
     }
     if (message.refusal !== undefined) {
       obj.refusal = message.refusal;
@@ -1723,12 +1665,8 @@ export const ContentPart: MessageFns<ContentPart> = {
     return {
       part: isSet(object.text)
         ? { $case: "text", value: globalThis.String(object.text) }
-        : isSet(object.imageUrl)
-        ? { $case: "imageUrl", value: ImageUrl.fromJSON(object.imageUrl) }
         : isSet(object.image_url)
         ? { $case: "imageUrl", value: ImageUrl.fromJSON(object.image_url) }
-        : isSet(object.inputAudio)
-        ? { $case: "inputAudio", value: InputAudio.fromJSON(object.inputAudio) }
         : isSet(object.input_audio)
         ? { $case: "inputAudio", value: InputAudio.fromJSON(object.input_audio) }
         : isSet(object.file)
@@ -1744,9 +1682,9 @@ export const ContentPart: MessageFns<ContentPart> = {
     if (message.part?.$case === "text") {
       obj.text = message.part.value;
     } else if (message.part?.$case === "imageUrl") {
-      obj.imageUrl = ImageUrl.toJSON(message.part.value);
+      obj.image_url = ImageUrl.toJSON(message.part.value);
     } else if (message.part?.$case === "inputAudio") {
-      obj.inputAudio = InputAudio.toJSON(message.part.value);
+      obj.input_audio = InputAudio.toJSON(message.part.value);
     } else if (message.part?.$case === "file") {
       obj.file = FileInput.toJSON(message.part.value);
     } else if (message.part?.$case === "refusal") {
@@ -2035,16 +1973,8 @@ export const FileInput: MessageFns<FileInput> = {
 
   fromJSON(object: any): FileInput {
     return {
-      fileId: isSet(object.fileId)
-        ? globalThis.String(object.fileId)
-        : isSet(object.file_id)
-        ? globalThis.String(object.file_id)
-        : "",
-      fileData: isSet(object.fileData)
-        ? globalThis.String(object.fileData)
-        : isSet(object.file_data)
-        ? globalThis.String(object.file_data)
-        : "",
+      fileId: isSet(object.file_id) ? globalThis.String(object.file_id) : "",
+      fileData: isSet(object.file_data) ? globalThis.String(object.file_data) : "",
       filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
     };
   },
@@ -2052,10 +1982,10 @@ export const FileInput: MessageFns<FileInput> = {
   toJSON(message: FileInput): unknown {
     const obj: any = {};
     if (message.fileId !== "") {
-      obj.fileId = message.fileId;
+      obj.file_id = message.fileId;
     }
     if (message.fileData !== "") {
-      obj.fileData = message.fileData;
+      obj.file_data = message.fileData;
     }
     if (message.filename !== "") {
       obj.filename = message.filename;
@@ -2341,8 +2271,6 @@ export const ToolChoice: MessageFns<ToolChoice> = {
     return {
       choice: isSet(object.mode)
         ? { $case: "mode", value: globalThis.String(object.mode) }
-        : isSet(object.functionName)
-        ? { $case: "functionName", value: globalThis.String(object.functionName) }
         : isSet(object.function_name)
         ? { $case: "functionName", value: globalThis.String(object.function_name) }
         : undefined,
@@ -2354,7 +2282,7 @@ export const ToolChoice: MessageFns<ToolChoice> = {
     if (message.choice?.$case === "mode") {
       obj.mode = message.choice.value;
     } else if (message.choice?.$case === "functionName") {
-      obj.functionName = message.choice.value;
+      obj.function_name = message.choice.value;
     }
     return obj;
   },
@@ -2629,11 +2557,7 @@ export const ResponseFormat: MessageFns<ResponseFormat> = {
   fromJSON(object: any): ResponseFormat {
     return {
       type: isSet(object.type) ? responseFormat_TypeFromJSON(object.type) : 0,
-      jsonSchema: isSet(object.jsonSchema)
-        ? JsonSchema.fromJSON(object.jsonSchema)
-        : isSet(object.json_schema)
-        ? JsonSchema.fromJSON(object.json_schema)
-        : undefined,
+      jsonSchema: isSet(object.json_schema) ? JsonSchema.fromJSON(object.json_schema) : undefined,
     };
   },
 
@@ -2643,7 +2567,7 @@ export const ResponseFormat: MessageFns<ResponseFormat> = {
       obj.type = responseFormat_TypeToJSON(message.type);
     }
     if (message.jsonSchema !== undefined) {
-      obj.jsonSchema = JsonSchema.toJSON(message.jsonSchema);
+      obj.json_schema = JsonSchema.toJSON(message.jsonSchema);
     }
     return obj;
   },
@@ -2824,19 +2748,13 @@ export const StreamOptions: MessageFns<StreamOptions> = {
   },
 
   fromJSON(object: any): StreamOptions {
-    return {
-      includeUsage: isSet(object.includeUsage)
-        ? globalThis.Boolean(object.includeUsage)
-        : isSet(object.include_usage)
-        ? globalThis.Boolean(object.include_usage)
-        : false,
-    };
+    return { includeUsage: isSet(object.include_usage) ? globalThis.Boolean(object.include_usage) : false };
   },
 
   toJSON(message: StreamOptions): unknown {
     const obj: any = {};
     if (message.includeUsage !== false) {
-      obj.includeUsage = message.includeUsage;
+      obj.include_usage = message.includeUsage;
     }
     return obj;
   },
@@ -2988,16 +2906,10 @@ export const ChatCompletion: MessageFns<ChatCompletion> = {
       object: isSet(object.object) ? globalThis.String(object.object) : "",
       created: isSet(object.created) ? globalThis.Number(object.created) : 0,
       model: isSet(object.model) ? globalThis.String(object.model) : "",
-      systemFingerprint: isSet(object.systemFingerprint)
-        ? globalThis.String(object.systemFingerprint)
-        : isSet(object.system_fingerprint)
-        ? globalThis.String(object.system_fingerprint)
-        : "",
+      systemFingerprint: isSet(object.system_fingerprint) ? globalThis.String(object.system_fingerprint) : "",
       choices: globalThis.Array.isArray(object?.choices) ? object.choices.map((e: any) => Choice.fromJSON(e)) : [],
       usage: isSet(object.usage) ? Usage.fromJSON(object.usage) : undefined,
-      promptFilterResults: globalThis.Array.isArray(object?.promptFilterResults)
-        ? object.promptFilterResults.map((e: any) => PromptFilterResult.fromJSON(e))
-        : globalThis.Array.isArray(object?.prompt_filter_results)
+      promptFilterResults: globalThis.Array.isArray(object?.prompt_filter_results)
         ? object.prompt_filter_results.map((e: any) => PromptFilterResult.fromJSON(e))
         : [],
     };
@@ -3018,7 +2930,7 @@ export const ChatCompletion: MessageFns<ChatCompletion> = {
       obj.model = message.model;
     }
     if (message.systemFingerprint !== "") {
-      obj.systemFingerprint = message.systemFingerprint;
+      obj.system_fingerprint = message.systemFingerprint;
     }
     if (message.choices?.length) {
       obj.choices = message.choices.map((e) => Choice.toJSON(e));
@@ -3027,7 +2939,7 @@ export const ChatCompletion: MessageFns<ChatCompletion> = {
       obj.usage = Usage.toJSON(message.usage);
     }
     if (message.promptFilterResults?.length) {
-      obj.promptFilterResults = message.promptFilterResults.map((e) => PromptFilterResult.toJSON(e));
+      obj.prompt_filter_results = message.promptFilterResults.map((e) => PromptFilterResult.toJSON(e));
     }
     return obj;
   },
@@ -3142,15 +3054,9 @@ export const Choice: MessageFns<Choice> = {
     return {
       index: isSet(object.index) ? globalThis.Number(object.index) : 0,
       message: isSet(object.message) ? ChatMessage.fromJSON(object.message) : undefined,
-      finishReason: isSet(object.finishReason)
-        ? finishReasonFromJSON(object.finishReason)
-        : isSet(object.finish_reason)
-        ? finishReasonFromJSON(object.finish_reason)
-        : 0,
+      finishReason: isSet(object.finish_reason) ? finishReasonFromJSON(object.finish_reason) : 0,
       logprobs: isSet(object.logprobs) ? Logprobs.fromJSON(object.logprobs) : undefined,
-      contentFilterResults: isSet(object.contentFilterResults)
-        ? ContentFilterResults.fromJSON(object.contentFilterResults)
-        : isSet(object.content_filter_results)
+      contentFilterResults: isSet(object.content_filter_results)
         ? ContentFilterResults.fromJSON(object.content_filter_results)
         : undefined,
     };
@@ -3165,13 +3071,13 @@ export const Choice: MessageFns<Choice> = {
       obj.message = ChatMessage.toJSON(message.message);
     }
     if (message.finishReason !== 0) {
-      obj.finishReason = finishReasonToJSON(message.finishReason);
+      obj.finish_reason = finishReasonToJSON(message.finishReason);
     }
     if (message.logprobs !== undefined) {
       obj.logprobs = Logprobs.toJSON(message.logprobs);
     }
     if (message.contentFilterResults !== undefined) {
-      obj.contentFilterResults = ContentFilterResults.toJSON(message.contentFilterResults);
+      obj.content_filter_results = ContentFilterResults.toJSON(message.contentFilterResults);
     }
     return obj;
   },
@@ -3333,16 +3239,10 @@ export const ChatCompletionChunk: MessageFns<ChatCompletionChunk> = {
       object: isSet(object.object) ? globalThis.String(object.object) : "",
       created: isSet(object.created) ? globalThis.Number(object.created) : 0,
       model: isSet(object.model) ? globalThis.String(object.model) : "",
-      systemFingerprint: isSet(object.systemFingerprint)
-        ? globalThis.String(object.systemFingerprint)
-        : isSet(object.system_fingerprint)
-        ? globalThis.String(object.system_fingerprint)
-        : "",
+      systemFingerprint: isSet(object.system_fingerprint) ? globalThis.String(object.system_fingerprint) : "",
       choices: globalThis.Array.isArray(object?.choices) ? object.choices.map((e: any) => ChunkChoice.fromJSON(e)) : [],
       usage: isSet(object.usage) ? Usage.fromJSON(object.usage) : undefined,
-      promptFilterResults: globalThis.Array.isArray(object?.promptFilterResults)
-        ? object.promptFilterResults.map((e: any) => PromptFilterResult.fromJSON(e))
-        : globalThis.Array.isArray(object?.prompt_filter_results)
+      promptFilterResults: globalThis.Array.isArray(object?.prompt_filter_results)
         ? object.prompt_filter_results.map((e: any) => PromptFilterResult.fromJSON(e))
         : [],
     };
@@ -3363,7 +3263,7 @@ export const ChatCompletionChunk: MessageFns<ChatCompletionChunk> = {
       obj.model = message.model;
     }
     if (message.systemFingerprint !== "") {
-      obj.systemFingerprint = message.systemFingerprint;
+      obj.system_fingerprint = message.systemFingerprint;
     }
     if (message.choices?.length) {
       obj.choices = message.choices.map((e) => ChunkChoice.toJSON(e));
@@ -3372,7 +3272,7 @@ export const ChatCompletionChunk: MessageFns<ChatCompletionChunk> = {
       obj.usage = Usage.toJSON(message.usage);
     }
     if (message.promptFilterResults?.length) {
-      obj.promptFilterResults = message.promptFilterResults.map((e) => PromptFilterResult.toJSON(e));
+      obj.prompt_filter_results = message.promptFilterResults.map((e) => PromptFilterResult.toJSON(e));
     }
     return obj;
   },
@@ -3487,15 +3387,9 @@ export const ChunkChoice: MessageFns<ChunkChoice> = {
     return {
       index: isSet(object.index) ? globalThis.Number(object.index) : 0,
       delta: isSet(object.delta) ? Delta.fromJSON(object.delta) : undefined,
-      finishReason: isSet(object.finishReason)
-        ? finishReasonFromJSON(object.finishReason)
-        : isSet(object.finish_reason)
-        ? finishReasonFromJSON(object.finish_reason)
-        : 0,
+      finishReason: isSet(object.finish_reason) ? finishReasonFromJSON(object.finish_reason) : 0,
       logprobs: isSet(object.logprobs) ? Logprobs.fromJSON(object.logprobs) : undefined,
-      contentFilterResults: isSet(object.contentFilterResults)
-        ? ContentFilterResults.fromJSON(object.contentFilterResults)
-        : isSet(object.content_filter_results)
+      contentFilterResults: isSet(object.content_filter_results)
         ? ContentFilterResults.fromJSON(object.content_filter_results)
         : undefined,
     };
@@ -3510,13 +3404,13 @@ export const ChunkChoice: MessageFns<ChunkChoice> = {
       obj.delta = Delta.toJSON(message.delta);
     }
     if (message.finishReason !== 0) {
-      obj.finishReason = finishReasonToJSON(message.finishReason);
+      obj.finish_reason = finishReasonToJSON(message.finishReason);
     }
     if (message.logprobs !== undefined) {
       obj.logprobs = Logprobs.toJSON(message.logprobs);
     }
     if (message.contentFilterResults !== undefined) {
-      obj.contentFilterResults = ContentFilterResults.toJSON(message.contentFilterResults);
+      obj.content_filter_results = ContentFilterResults.toJSON(message.contentFilterResults);
     }
     return obj;
   },
@@ -3619,12 +3513,10 @@ export const Delta: MessageFns<Delta> = {
 
   fromJSON(object: any): Delta {
     return {
-      role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+      role: isSet(object.role) ? chatRoleFromJSON(object.role) : 0,
       content: isSet(object.content) ? globalThis.String(object.content) : undefined,
       refusal: isSet(object.refusal) ? globalThis.String(object.refusal) : undefined,
-      toolCalls: globalThis.Array.isArray(object?.toolCalls)
-        ? object.toolCalls.map((e: any) => ToolCallDelta.fromJSON(e))
-        : globalThis.Array.isArray(object?.tool_calls)
+      toolCalls: globalThis.Array.isArray(object?.tool_calls)
         ? object.tool_calls.map((e: any) => ToolCallDelta.fromJSON(e))
         : [],
     };
@@ -3633,7 +3525,7 @@ export const Delta: MessageFns<Delta> = {
   toJSON(message: Delta): unknown {
     const obj: any = {};
     if (message.role !== 0) {
-      obj.role = roleToJSON(message.role);
+      obj.role = chatRoleToJSON(message.role);
     }
     if (message.content !== undefined) {
       obj.content = message.content;
@@ -3642,7 +3534,7 @@ export const Delta: MessageFns<Delta> = {
       obj.refusal = message.refusal;
     }
     if (message.toolCalls?.length) {
-      obj.toolCalls = message.toolCalls.map((e) => ToolCallDelta.toJSON(e));
+      obj.tool_calls = message.toolCalls.map((e) => ToolCallDelta.toJSON(e));
     }
     return obj;
   },
@@ -3965,9 +3857,7 @@ export const TokenLogprob: MessageFns<TokenLogprob> = {
       token: isSet(object.token) ? globalThis.String(object.token) : "",
       logprob: isSet(object.logprob) ? globalThis.Number(object.logprob) : 0,
       bytes: globalThis.Array.isArray(object?.bytes) ? object.bytes.map((e: any) => globalThis.Number(e)) : [],
-      topLogprobs: globalThis.Array.isArray(object?.topLogprobs)
-        ? object.topLogprobs.map((e: any) => TopLogprob.fromJSON(e))
-        : globalThis.Array.isArray(object?.top_logprobs)
+      topLogprobs: globalThis.Array.isArray(object?.top_logprobs)
         ? object.top_logprobs.map((e: any) => TopLogprob.fromJSON(e))
         : [],
     };
@@ -3985,7 +3875,7 @@ export const TokenLogprob: MessageFns<TokenLogprob> = {
       obj.bytes = message.bytes.map((e) => Math.round(e));
     }
     if (message.topLogprobs?.length) {
-      obj.topLogprobs = message.topLogprobs.map((e) => TopLogprob.toJSON(e));
+      obj.top_logprobs = message.topLogprobs.map((e) => TopLogprob.toJSON(e));
     }
     return obj;
   },
@@ -4215,29 +4105,13 @@ export const Usage: MessageFns<Usage> = {
 
   fromJSON(object: any): Usage {
     return {
-      promptTokens: isSet(object.promptTokens)
-        ? globalThis.Number(object.promptTokens)
-        : isSet(object.prompt_tokens)
-        ? globalThis.Number(object.prompt_tokens)
-        : 0,
-      completionTokens: isSet(object.completionTokens)
-        ? globalThis.Number(object.completionTokens)
-        : isSet(object.completion_tokens)
-        ? globalThis.Number(object.completion_tokens)
-        : 0,
-      totalTokens: isSet(object.totalTokens)
-        ? globalThis.Number(object.totalTokens)
-        : isSet(object.total_tokens)
-        ? globalThis.Number(object.total_tokens)
-        : 0,
-      promptTokensDetails: isSet(object.promptTokensDetails)
-        ? PromptTokensDetails.fromJSON(object.promptTokensDetails)
-        : isSet(object.prompt_tokens_details)
+      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : 0,
+      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : 0,
+      totalTokens: isSet(object.total_tokens) ? globalThis.Number(object.total_tokens) : 0,
+      promptTokensDetails: isSet(object.prompt_tokens_details)
         ? PromptTokensDetails.fromJSON(object.prompt_tokens_details)
         : undefined,
-      completionTokensDetails: isSet(object.completionTokensDetails)
-        ? CompletionTokensDetails.fromJSON(object.completionTokensDetails)
-        : isSet(object.completion_tokens_details)
+      completionTokensDetails: isSet(object.completion_tokens_details)
         ? CompletionTokensDetails.fromJSON(object.completion_tokens_details)
         : undefined,
     };
@@ -4246,19 +4120,19 @@ export const Usage: MessageFns<Usage> = {
   toJSON(message: Usage): unknown {
     const obj: any = {};
     if (message.promptTokens !== 0) {
-      obj.promptTokens = Math.round(message.promptTokens);
+      obj.prompt_tokens = Math.round(message.promptTokens);
     }
     if (message.completionTokens !== 0) {
-      obj.completionTokens = Math.round(message.completionTokens);
+      obj.completion_tokens = Math.round(message.completionTokens);
     }
     if (message.totalTokens !== 0) {
-      obj.totalTokens = Math.round(message.totalTokens);
+      obj.total_tokens = Math.round(message.totalTokens);
     }
     if (message.promptTokensDetails !== undefined) {
-      obj.promptTokensDetails = PromptTokensDetails.toJSON(message.promptTokensDetails);
+      obj.prompt_tokens_details = PromptTokensDetails.toJSON(message.promptTokensDetails);
     }
     if (message.completionTokensDetails !== undefined) {
-      obj.completionTokensDetails = CompletionTokensDetails.toJSON(message.completionTokensDetails);
+      obj.completion_tokens_details = CompletionTokensDetails.toJSON(message.completionTokensDetails);
     }
     return obj;
   },
@@ -4340,26 +4214,18 @@ export const PromptTokensDetails: MessageFns<PromptTokensDetails> = {
 
   fromJSON(object: any): PromptTokensDetails {
     return {
-      cachedTokens: isSet(object.cachedTokens)
-        ? globalThis.Number(object.cachedTokens)
-        : isSet(object.cached_tokens)
-        ? globalThis.Number(object.cached_tokens)
-        : 0,
-      audioTokens: isSet(object.audioTokens)
-        ? globalThis.Number(object.audioTokens)
-        : isSet(object.audio_tokens)
-        ? globalThis.Number(object.audio_tokens)
-        : 0,
+      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : 0,
+      audioTokens: isSet(object.audio_tokens) ? globalThis.Number(object.audio_tokens) : 0,
     };
   },
 
   toJSON(message: PromptTokensDetails): unknown {
     const obj: any = {};
     if (message.cachedTokens !== 0) {
-      obj.cachedTokens = Math.round(message.cachedTokens);
+      obj.cached_tokens = Math.round(message.cachedTokens);
     }
     if (message.audioTokens !== 0) {
-      obj.audioTokens = Math.round(message.audioTokens);
+      obj.audio_tokens = Math.round(message.audioTokens);
     }
     return obj;
   },
@@ -4455,24 +4321,12 @@ export const CompletionTokensDetails: MessageFns<CompletionTokensDetails> = {
 
   fromJSON(object: any): CompletionTokensDetails {
     return {
-      reasoningTokens: isSet(object.reasoningTokens)
-        ? globalThis.Number(object.reasoningTokens)
-        : isSet(object.reasoning_tokens)
-        ? globalThis.Number(object.reasoning_tokens)
-        : 0,
-      audioTokens: isSet(object.audioTokens)
-        ? globalThis.Number(object.audioTokens)
-        : isSet(object.audio_tokens)
-        ? globalThis.Number(object.audio_tokens)
-        : 0,
-      acceptedPredictionTokens: isSet(object.acceptedPredictionTokens)
-        ? globalThis.Number(object.acceptedPredictionTokens)
-        : isSet(object.accepted_prediction_tokens)
+      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : 0,
+      audioTokens: isSet(object.audio_tokens) ? globalThis.Number(object.audio_tokens) : 0,
+      acceptedPredictionTokens: isSet(object.accepted_prediction_tokens)
         ? globalThis.Number(object.accepted_prediction_tokens)
         : 0,
-      rejectedPredictionTokens: isSet(object.rejectedPredictionTokens)
-        ? globalThis.Number(object.rejectedPredictionTokens)
-        : isSet(object.rejected_prediction_tokens)
+      rejectedPredictionTokens: isSet(object.rejected_prediction_tokens)
         ? globalThis.Number(object.rejected_prediction_tokens)
         : 0,
     };
@@ -4481,16 +4335,16 @@ export const CompletionTokensDetails: MessageFns<CompletionTokensDetails> = {
   toJSON(message: CompletionTokensDetails): unknown {
     const obj: any = {};
     if (message.reasoningTokens !== 0) {
-      obj.reasoningTokens = Math.round(message.reasoningTokens);
+      obj.reasoning_tokens = Math.round(message.reasoningTokens);
     }
     if (message.audioTokens !== 0) {
-      obj.audioTokens = Math.round(message.audioTokens);
+      obj.audio_tokens = Math.round(message.audioTokens);
     }
     if (message.acceptedPredictionTokens !== 0) {
-      obj.acceptedPredictionTokens = Math.round(message.acceptedPredictionTokens);
+      obj.accepted_prediction_tokens = Math.round(message.acceptedPredictionTokens);
     }
     if (message.rejectedPredictionTokens !== 0) {
-      obj.rejectedPredictionTokens = Math.round(message.rejectedPredictionTokens);
+      obj.rejected_prediction_tokens = Math.round(message.rejectedPredictionTokens);
     }
     return obj;
   },
@@ -4566,14 +4420,8 @@ export const PromptFilterResult: MessageFns<PromptFilterResult> = {
 
   fromJSON(object: any): PromptFilterResult {
     return {
-      promptIndex: isSet(object.promptIndex)
-        ? globalThis.Number(object.promptIndex)
-        : isSet(object.prompt_index)
-        ? globalThis.Number(object.prompt_index)
-        : 0,
-      contentFilterResults: isSet(object.contentFilterResults)
-        ? ContentFilterResults.fromJSON(object.contentFilterResults)
-        : isSet(object.content_filter_results)
+      promptIndex: isSet(object.prompt_index) ? globalThis.Number(object.prompt_index) : 0,
+      contentFilterResults: isSet(object.content_filter_results)
         ? ContentFilterResults.fromJSON(object.content_filter_results)
         : undefined,
     };
@@ -4582,10 +4430,10 @@ export const PromptFilterResult: MessageFns<PromptFilterResult> = {
   toJSON(message: PromptFilterResult): unknown {
     const obj: any = {};
     if (message.promptIndex !== 0) {
-      obj.promptIndex = Math.round(message.promptIndex);
+      obj.prompt_index = Math.round(message.promptIndex);
     }
     if (message.contentFilterResults !== undefined) {
-      obj.contentFilterResults = ContentFilterResults.toJSON(message.contentFilterResults);
+      obj.content_filter_results = ContentFilterResults.toJSON(message.contentFilterResults);
     }
     return obj;
   },
@@ -4773,33 +4621,21 @@ export const ContentFilterResults: MessageFns<ContentFilterResults> = {
   fromJSON(object: any): ContentFilterResults {
     return {
       hate: isSet(object.hate) ? ContentFilterSeverity.fromJSON(object.hate) : undefined,
-      selfHarm: isSet(object.selfHarm)
-        ? ContentFilterSeverity.fromJSON(object.selfHarm)
-        : isSet(object.self_harm)
-        ? ContentFilterSeverity.fromJSON(object.self_harm)
-        : undefined,
+      selfHarm: isSet(object.self_harm) ? ContentFilterSeverity.fromJSON(object.self_harm) : undefined,
       sexual: isSet(object.sexual) ? ContentFilterSeverity.fromJSON(object.sexual) : undefined,
       violence: isSet(object.violence) ? ContentFilterSeverity.fromJSON(object.violence) : undefined,
       jailbreak: isSet(object.jailbreak) ? ContentFilterDetection.fromJSON(object.jailbreak) : undefined,
-      indirectAttack: isSet(object.indirectAttack)
-        ? ContentFilterDetection.fromJSON(object.indirectAttack)
-        : isSet(object.indirect_attack)
+      indirectAttack: isSet(object.indirect_attack)
         ? ContentFilterDetection.fromJSON(object.indirect_attack)
         : undefined,
-      protectedMaterialText: isSet(object.protectedMaterialText)
-        ? ContentFilterDetection.fromJSON(object.protectedMaterialText)
-        : isSet(object.protected_material_text)
+      protectedMaterialText: isSet(object.protected_material_text)
         ? ContentFilterDetection.fromJSON(object.protected_material_text)
         : undefined,
-      protectedMaterialCode: isSet(object.protectedMaterialCode)
-        ? ContentFilterDetection.fromJSON(object.protectedMaterialCode)
-        : isSet(object.protected_material_code)
+      protectedMaterialCode: isSet(object.protected_material_code)
         ? ContentFilterDetection.fromJSON(object.protected_material_code)
         : undefined,
       profanity: isSet(object.profanity) ? ContentFilterDetection.fromJSON(object.profanity) : undefined,
-      customBlocklists: globalThis.Array.isArray(object?.customBlocklists)
-        ? object.customBlocklists.map((e: any) => ContentFilterBlocklist.fromJSON(e))
-        : globalThis.Array.isArray(object?.custom_blocklists)
+      customBlocklists: globalThis.Array.isArray(object?.custom_blocklists)
         ? object.custom_blocklists.map((e: any) => ContentFilterBlocklist.fromJSON(e))
         : [],
       error: isSet(object.error) ? ContentFilterError.fromJSON(object.error) : undefined,
@@ -4812,7 +4648,7 @@ export const ContentFilterResults: MessageFns<ContentFilterResults> = {
       obj.hate = ContentFilterSeverity.toJSON(message.hate);
     }
     if (message.selfHarm !== undefined) {
-      obj.selfHarm = ContentFilterSeverity.toJSON(message.selfHarm);
+      obj.self_harm = ContentFilterSeverity.toJSON(message.selfHarm);
     }
     if (message.sexual !== undefined) {
       obj.sexual = ContentFilterSeverity.toJSON(message.sexual);
@@ -4824,19 +4660,19 @@ export const ContentFilterResults: MessageFns<ContentFilterResults> = {
       obj.jailbreak = ContentFilterDetection.toJSON(message.jailbreak);
     }
     if (message.indirectAttack !== undefined) {
-      obj.indirectAttack = ContentFilterDetection.toJSON(message.indirectAttack);
+      obj.indirect_attack = ContentFilterDetection.toJSON(message.indirectAttack);
     }
     if (message.protectedMaterialText !== undefined) {
-      obj.protectedMaterialText = ContentFilterDetection.toJSON(message.protectedMaterialText);
+      obj.protected_material_text = ContentFilterDetection.toJSON(message.protectedMaterialText);
     }
     if (message.protectedMaterialCode !== undefined) {
-      obj.protectedMaterialCode = ContentFilterDetection.toJSON(message.protectedMaterialCode);
+      obj.protected_material_code = ContentFilterDetection.toJSON(message.protectedMaterialCode);
     }
     if (message.profanity !== undefined) {
       obj.profanity = ContentFilterDetection.toJSON(message.profanity);
     }
     if (message.customBlocklists?.length) {
-      obj.customBlocklists = message.customBlocklists.map((e) => ContentFilterBlocklist.toJSON(e));
+      obj.custom_blocklists = message.customBlocklists.map((e) => ContentFilterBlocklist.toJSON(e));
     }
     if (message.error !== undefined) {
       obj.error = ContentFilterError.toJSON(message.error);
@@ -5653,26 +5489,18 @@ export const EmbeddingUsage: MessageFns<EmbeddingUsage> = {
 
   fromJSON(object: any): EmbeddingUsage {
     return {
-      promptTokens: isSet(object.promptTokens)
-        ? globalThis.Number(object.promptTokens)
-        : isSet(object.prompt_tokens)
-        ? globalThis.Number(object.prompt_tokens)
-        : 0,
-      totalTokens: isSet(object.totalTokens)
-        ? globalThis.Number(object.totalTokens)
-        : isSet(object.total_tokens)
-        ? globalThis.Number(object.total_tokens)
-        : 0,
+      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : 0,
+      totalTokens: isSet(object.total_tokens) ? globalThis.Number(object.total_tokens) : 0,
     };
   },
 
   toJSON(message: EmbeddingUsage): unknown {
     const obj: any = {};
     if (message.promptTokens !== 0) {
-      obj.promptTokens = Math.round(message.promptTokens);
+      obj.prompt_tokens = Math.round(message.promptTokens);
     }
     if (message.totalTokens !== 0) {
-      obj.totalTokens = Math.round(message.totalTokens);
+      obj.total_tokens = Math.round(message.totalTokens);
     }
     return obj;
   },
@@ -5908,11 +5736,7 @@ export const Model: MessageFns<Model> = {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       object: isSet(object.object) ? globalThis.String(object.object) : "",
       created: isSet(object.created) ? globalThis.Number(object.created) : 0,
-      ownedBy: isSet(object.ownedBy)
-        ? globalThis.String(object.ownedBy)
-        : isSet(object.owned_by)
-        ? globalThis.String(object.owned_by)
-        : "",
+      ownedBy: isSet(object.owned_by) ? globalThis.String(object.owned_by) : "",
     };
   },
 
@@ -5928,7 +5752,7 @@ export const Model: MessageFns<Model> = {
       obj.created = Math.round(message.created);
     }
     if (message.ownedBy !== "") {
-      obj.ownedBy = message.ownedBy;
+      obj.owned_by = message.ownedBy;
     }
     return obj;
   },

@@ -2,7 +2,7 @@
 import {
   ReasoningEffort,
   ResponseFormat_Type,
-  Role,
+  ChatRole,
   type ChatCompletionRequest,
   type ChatMessage,
   type ContentPart,
@@ -13,12 +13,12 @@ import { invalidArgument } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { structField } from "./struct-json.js";
 
-const ROLE: Partial<Record<Role, string>> = {
-  [Role.ROLE_SYSTEM]: "system",
-  [Role.ROLE_DEVELOPER]: "developer",
-  [Role.ROLE_USER]: "user",
-  [Role.ROLE_ASSISTANT]: "assistant",
-  [Role.ROLE_TOOL]: "tool",
+const ROLE: Partial<Record<ChatRole, string>> = {
+  [ChatRole.CHAT_ROLE_SYSTEM]: "system",
+  [ChatRole.CHAT_ROLE_DEVELOPER]: "developer",
+  [ChatRole.CHAT_ROLE_USER]: "user",
+  [ChatRole.CHAT_ROLE_ASSISTANT]: "assistant",
+  [ChatRole.CHAT_ROLE_TOOL]: "tool",
 };
 
 const EFFORT: Partial<Record<ReasoningEffort, string>> = {

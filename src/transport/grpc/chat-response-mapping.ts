@@ -5,7 +5,7 @@ import {
   ContentFilterResults,
   CreateEmbeddingResponse,
   FinishReason,
-  Role,
+  ChatRole,
   type ChunkChoice,
   type Choice,
   type ContentFilterDetection,
@@ -27,12 +27,12 @@ const FINISH: Record<string, FinishReason> = {
   function_call: FinishReason.FINISH_REASON_FUNCTION_CALL,
 };
 
-const ROLE: Record<string, Role> = {
-  system: Role.ROLE_SYSTEM,
-  developer: Role.ROLE_DEVELOPER,
-  user: Role.ROLE_USER,
-  assistant: Role.ROLE_ASSISTANT,
-  tool: Role.ROLE_TOOL,
+const ROLE: Record<string, ChatRole> = {
+  system: ChatRole.CHAT_ROLE_SYSTEM,
+  developer: ChatRole.CHAT_ROLE_DEVELOPER,
+  user: ChatRole.CHAT_ROLE_USER,
+  assistant: ChatRole.CHAT_ROLE_ASSISTANT,
+  tool: ChatRole.CHAT_ROLE_TOOL,
 };
 
 function objects(v: JsonValue | undefined): JsonObject[] {
@@ -92,7 +92,7 @@ function choiceFromJson(c: JsonObject): Choice {
     index: intAt(c, "index") ?? 0,
     message: m
       ? {
-          role: ROLE[stringAt(m, "role") ?? ""] ?? Role.ROLE_ASSISTANT,
+          role: ROLE[stringAt(m, "role") ?? ""] ?? ChatRole.CHAT_ROLE_ASSISTANT,
           content: content === undefined ? undefined : { $case: "text", value: content },
           name: stringAt(m, "name") ?? "",
           toolCalls: objects(m.tool_calls).map(toolCallFromJson),
@@ -112,7 +112,7 @@ function chunkChoiceFromJson(c: JsonObject): ChunkChoice {
     index: intAt(c, "index") ?? 0,
     delta: d
       ? {
-          role: ROLE[stringAt(d, "role") ?? ""] ?? Role.ROLE_UNSPECIFIED,
+          role: ROLE[stringAt(d, "role") ?? ""] ?? ChatRole.CHAT_ROLE_UNSPECIFIED,
           content: stringAt(d, "content"),
           refusal: stringAt(d, "refusal"),
           toolCalls: objects(d.tool_calls).map(toolCallDeltaFromJson),
