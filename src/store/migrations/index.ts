@@ -1,0 +1,11 @@
+// The schema's migrations, oldest first; migrate() applies the ones a database lacks.
+import type { Migration } from "../migrate.js";
+import { identity } from "./0001_identity.js";
+
+/*
+ * Each migration is a TypeScript module beside this one, named NNNN_name.ts (0001_keys.ts, ...),
+ * exporting one `Migration` whose `sql` is a string: tsc then ships them in dist/ with no .sql
+ * files to copy. Append new ones with the next version; never edit one that has been applied
+ * (migrate() refuses a changed checksum).
+ */
+export const migrations: Migration[] = [identity];
