@@ -1,18 +1,25 @@
-// Starts and stops one gateway: upstream (Azure or the built-in emulator), core, both front doors.
+// Starts and stops one gateway: stores, identity, upstream (Azure or the emulator), core, both front doors.
 import type { Server as HttpServer } from "node:http";
-import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { Server as GrpcServer } from "@grpc/grpc-js";
+import type { Redis } from "ioredis";
 import type { Config } from "./config/config.js";
-import type { Deployment } from "./core/deployments.js";
 import { createGateway, type Gateway } from "./core/gateway.js";
 import { Readiness } from "./core/readiness.js";
-import { Router } from "./core/router.js";
-import { startEmulator, type Emulator } from "./emulator/index.js";
+import type { Emulator } from "./emulator/index.js";
+import { connectRedis, redisReady } from "./redis/connection.js";
 import { loadApiSchema } from "./schema/api-schema.js";
-import type { Logger } from "./telemetry/logger.js";
+import { openDatabase, type Database } from "./store/database.js";
+import { migrate } from "./store/migrate.js";
+import { migrations } from "./store/migrations/index.js";
+import { errorFields, type Logger } from "./telemetry/logger.js";
 import { bindGrpc, createGrpcServer, grpcCredentials } from "./transport/grpc/server.js";
 import { createHttpServer } from "./transport/http/server.js";
+import { transcodedHandlers } from "./transport/http/transcode.js";
 import { AzureUpstream } from "./upstream/azure-client.js";
+import type { Bootstrap } from "./wiring/bootstrap.js";
+import { startIdentity } from "./wiring/identity.js";
+import { startRouting } from "./wiring/upstream.js";
 
 export interface RunningGateway {
   readonly httpUrl: string;
@@ -21,60 +28,37 @@ export interface RunningGateway {
   /** The in-process emulator, in zero-config mode. */
   readonly emulator: Emulator | undefined;
   readonly readiness: Readiness;
+  readonly database: Database;
+  /** Set on the first start against an empty store: an admin and a key, to show once. */
+  readonly bootstrap: Bootstrap | undefined;
   /** Drains: stops taking requests, lets in-flight ones finish (up to the grace period), closes. */
   close(): Promise<void>;
-}
-
-/** The emulator's deployments in zero-config mode: one of each URL style, plus embeddings. */
-async function emulatorDeployments(): Promise<{ emulator: Emulator; deployments: Deployment[] }> {
-  const apiKey = randomBytes(24).toString("base64url");
-  const emulator = await startEmulator({
-    apiKey,
-    deployments: [
-      { name: "gpt-4o", model: "gpt-4o" },
-      { name: "gpt-4o-mini", model: "gpt-4o-mini" },
-      { name: "text-embedding-3-small", model: "text-embedding-3-small" },
-    ],
-  });
-  const base = { endpoint: emulator.url, apiKey, priority: 0, region: "Emulator", price: undefined };
-  const deployments: Deployment[] = [
-    { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
-    { ...base, id: "gpt-4o-mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini", apiStyle: "v1", apiVersion: undefined },
-    {
-      ...base,
-      id: "text-embedding-3-small",
-      deployment: "text-embedding-3-small",
-      model: "text-embedding-3-small",
-      apiStyle: "classic",
-      apiVersion: "2024-10-21",
-    },
-  ];
-  return { emulator, deployments };
 }
 
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
   const schema = loadApiSchema();
   const readiness = new Readiness();
-  let emulator: Emulator | undefined;
-  let router: Router;
-  if (config.mode.kind === "emulator") {
-    const started = await emulatorDeployments();
-    emulator = started.emulator;
-    router = new Router(started.deployments);
-  } else if (config.mode.kind === "env") {
-    router = new Router([], config.mode.wildcard);
-  } else {
-    router = new Router(config.mode.deployments);
+  const database = await openDatabase({ url: config.database.url, dataDir: join(config.dataDir, "pgdata"), maxConnections: config.database.maxConnections });
+  const redis = config.redis.url ? await startRedis(config, logger) : undefined;
+  try {
+    await migrate(database.sql, migrations);
+  } catch (err) {
+    await database.close();
+    redis?.disconnect();
+    throw err;
   }
+  const identity = await startIdentity(config, database, redis, logger);
+  const { router, emulator } = await startRouting(config);
   const upstream = new AzureUpstream(config.upstream);
-  const gateway = createGateway({ router, upstream });
+  const gateway = createGateway({ router, upstream, authenticate: identity.authenticate, policies: [identity.modelAccess] });
 
+  const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
-    { gateway, schema, logger, ready: () => readiness.ready },
-    { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls },
+    { gateway, schema, logger, ready: () => readiness.ready, handlers },
+    { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls, trustProxy: config.trustProxy },
   );
   const grpcOptions = { maxMessageBytes: config.maxBodyBytes, tls: config.tls };
-  const grpc = createGrpcServer({ gateway, schema, readiness }, grpcOptions);
+  const grpc = createGrpcServer({ gateway, schema, readiness, services: identity.services }, grpcOptions);
   const httpPort = await listen(http, config.host, config.httpPort);
   const grpcPort = await bindGrpc(grpc, `${config.host}:${config.grpcPort}`, grpcCredentials(grpcOptions));
   readiness.set(true);
@@ -86,13 +70,27 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     gateway,
     emulator,
     readiness,
+    database,
+    bootstrap: identity.bootstrap,
     close: async () => {
       readiness.set(false);
       await Promise.all([closeHttp(http, config.shutdownGraceMs), closeGrpc(grpc, config.shutdownGraceMs)]);
       await upstream.close();
+      await identity.close();
       await emulator?.close();
+      redis?.disconnect();
+      await database.close();
     },
   };
+}
+
+/** Redis down at start is not fatal: logins fail closed and limits follow their outage setting until it returns. */
+async function startRedis(config: Config, logger: Logger): Promise<Redis> {
+  const url = config.redis.url ?? "";
+  const redis = connectRedis({ url, keyPrefix: config.redis.keyPrefix, commandTimeoutMs: config.redis.commandTimeoutMs });
+  redis.on("error", (err: unknown) => logger.debug("redis.error", errorFields(err)));
+  await redisReady(redis, 3000).catch((err: unknown) => logger.warn("redis.unreachable_at_start", errorFields(err)));
+  return redis;
 }
 
 function hostForUrl(host: string): string {

@@ -1,5 +1,6 @@
 // Wiring only: read config, start the gateway, print how to reach it, drain on SIGTERM.
 import { startGateway } from "./app.js";
+import { banner } from "./wiring/banner.js";
 import type { Config } from "./config/config.js";
 import { loadConfig } from "./config/load.js";
 import { ConfigError } from "./config/reader.js";
@@ -26,23 +27,7 @@ const running = await startGateway(config, logger).catch((err: unknown) => {
   process.exit(1);
 });
 
-if (running.emulator) {
-  const curl = `curl ${running.httpUrl}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`;
-  process.stderr.write(
-    [
-      "",
-      "=".repeat(78),
-      "  AI-K is answering from its BUILT-IN AZURE OPENAI EMULATOR: nothing goes to Azure,",
-      "  answers are synthetic. Set AIK_CONFIG (deployments) or AZURE_OPENAI_ENDPOINT and",
-      "  AZURE_OPENAI_API_KEY to serve real Azure OpenAI.",
-      "=".repeat(78),
-      `  HTTP  ${running.httpUrl}        gRPC  ${running.grpcAddress}`,
-      `  Try:  ${curl}`,
-      "",
-      "",
-    ].join("\n"),
-  );
-}
+process.stderr.write(banner(running));
 logger.info("gateway.started", { http: running.httpUrl, grpc: running.grpcAddress, mode: config.mode.kind });
 
 let stopping = false;

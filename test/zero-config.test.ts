@@ -1,5 +1,8 @@
 // `npm start` with nothing configured: the emulator banner, and a curl line that works exactly as printed.
 import { execFile, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -9,13 +12,23 @@ const run = promisify(execFile);
 describe("zero-config start", () => {
   it("starts the emulator in-process, says so, and prints a working curl line", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", resolve("src/main.ts")], {
-      env: { ...process.env, AIK_HTTP_PORT: "0", AIK_GRPC_PORT: "0", AIK_CONFIG: "", AZURE_OPENAI_ENDPOINT: "" },
+      env: {
+        ...process.env,
+        AIK_HTTP_PORT: "0",
+        AIK_GRPC_PORT: "0",
+        AIK_CONFIG: "",
+        AZURE_OPENAI_ENDPOINT: "",
+        DATABASE_URL: "",
+        REDIS_URL: "",
+        AIK_ADMIN_TOKEN: "",
+        AIK_DATA_DIR: mkdtempSync(join(tmpdir(), "aik-zero-")),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
       let stderr = "";
       const curl = await new Promise<string>((done, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no curl line within 30 s:\n${stderr}`)), 30_000);
+        const timer = setTimeout(() => fail(new Error(`no curl line within 60 s:\n${stderr}`)), 60_000);
         child.stderr.on("data", (d: Buffer) => {
           stderr += d.toString();
           const line = /^\s*Try:\s+(curl .*)$/m.exec(stderr)?.[1];

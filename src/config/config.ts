@@ -2,6 +2,8 @@
 import type { Deployment } from "../core/deployments.js";
 import type { WildcardTemplate } from "../core/router.js";
 import type { UpstreamOptions } from "../upstream/azure-client.js";
+import type { LockoutPolicy } from "../auth/login-guard.js";
+import type { KeyCacheOptions } from "../auth/api-key-authenticator.js";
 
 /** Where requests go: configured Azure deployments, env-only Azure, or the built-in emulator. */
 export type UpstreamMode =
@@ -27,6 +29,28 @@ export interface Config {
   readonly upstream: UpstreamOptions;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly shutdownGraceMs: number;
+  readonly database: {
+    /** DATABASE_URL; undefined: embedded PGlite under `dataDir`. */
+    readonly url: string | undefined;
+    readonly maxConnections: number;
+  };
+  /** Where zero-config mode keeps its embedded database (and the metering spool). */
+  readonly dataDir: string;
+  readonly redis: {
+    /** REDIS_URL; undefined: in-process limits and lockout (single instance only). */
+    readonly url: string | undefined;
+    readonly keyPrefix: string;
+    readonly commandTimeoutMs: number;
+  };
+  readonly auth: {
+    /** AIK_ADMIN_TOKEN: the operator's token for the AdminService. */
+    readonly adminToken: string | undefined;
+    readonly sessionTtlMs: number;
+    readonly keyCache: KeyCacheOptions;
+    readonly lockout: LockoutPolicy;
+  };
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
   /** Startup notes worth a warning (plain http endpoints and the like). */
   readonly warnings: readonly string[];
 }

@@ -14,6 +14,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   const warnings: string[] = [];
   const server = root.child("server");
   const upstream = root.child("upstream");
+  const database = root.child("database");
+  const redis = root.child("redis");
+  const auth = root.child("auth");
+  const lockout = auth.child("lockout");
   const deployments = readDeployments(root.list("deployments"), env, warnings);
 
   const config: Config = {
@@ -33,10 +37,42 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       maxResponseBytes: upstream.integer("max_response_bytes", MIB, 1024 * MIB) ?? 64 * MIB,
     },
     shutdownGraceMs: server.integer("shutdown_grace_ms", 0, 600_000) ?? 10_000,
+    database: {
+      url: env.DATABASE_URL || database.string("url"),
+      maxConnections: database.integer("max_connections", 1, 1000) ?? 10,
+    },
+    dataDir: env.AIK_DATA_DIR || server.string("data_dir") || ".aik",
+    redis: {
+      url: env.REDIS_URL || redis.string("url"),
+      keyPrefix: env.AIK_REDIS_PREFIX || redis.string("key_prefix") || "aik:",
+      commandTimeoutMs: redis.integer("command_timeout_ms", 10, 10_000) ?? 500,
+    },
+    auth: {
+      adminToken: readAdminToken(env),
+      sessionTtlMs: (auth.integer("session_ttl_minutes", 5, 43_200) ?? 720) * 60_000,
+      keyCache: {
+        maxEntries: auth.integer("key_cache_size", 100, 10_000_000) ?? 10_000,
+        ttlMs: auth.integer("key_cache_ttl_ms", 1000, 3_600_000) ?? 60_000,
+        negativeTtlMs: auth.integer("negative_cache_ttl_ms", 1000, 3_600_000) ?? 30_000,
+      },
+      lockout: {
+        maxFailures: lockout.integer("max_failures", 1, 100) ?? 5,
+        windowMs: (lockout.integer("window_minutes", 1, 1440) ?? 15) * 60_000,
+        lockMs: (lockout.integer("lock_minutes", 1, 1440) ?? 15) * 60_000,
+        maxLockMs: (lockout.integer("max_lock_minutes", 1, 10_080) ?? 1440) * 60_000,
+        levelMemoryMs: 24 * 3600_000,
+        maxSourceFailures: lockout.integer("max_source_failures", 1, 100_000) ?? 30,
+      },
+    },
+    trustProxy: server.boolean("trust_proxy") ?? false,
     warnings,
   };
   server.done();
   upstream.done();
+  database.done();
+  redis.done();
+  lockout.done();
+  auth.done();
   root.done();
   if (env.AIK_ENV !== undefined && env.AIK_ENV !== "production" && env.AIK_ENV !== "development") {
     throw new ConfigError(`AIK_ENV must be "production" or "development".`);
@@ -75,6 +111,13 @@ function chooseMode(deployments: readonly Deployment[], env: NodeJS.ProcessEnv, 
   }
   if (wildcard) return { kind: "env", wildcard };
   return { kind: "emulator" };
+}
+
+function readAdminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env.AIK_ADMIN_TOKEN;
+  if (token === undefined || token === "") return undefined;
+  if (token.length < 32) throw new ConfigError("AIK_ADMIN_TOKEN must be at least 32 characters: generate one with `openssl rand -base64 32`.");
+  return token;
 }
 
 function readTls(server: Reader, env: NodeJS.ProcessEnv): TlsFiles | undefined {

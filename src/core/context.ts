@@ -8,6 +8,8 @@ export type Protocol = "http" | "grpc";
 export interface Caller {
   readonly userId: string;
   readonly keyId: string;
+  /** Models the key may call; empty means every model. */
+  readonly allowedModels: readonly string[];
 }
 
 /** One rate-limit dimension's state, reported back to the client as x-ratelimit-* headers. */
@@ -30,6 +32,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** The raw credential the client presented; only the auth step reads it. */
   readonly credential: string | undefined;
+  /** The client's network address (for login throttling); never logged. */
+  readonly peer: string | undefined;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   /** Set by the auth step. */
@@ -45,6 +49,7 @@ export interface ContextInit {
   readonly protocol: Protocol;
   readonly signal: AbortSignal;
   readonly credential: string | undefined;
+  readonly peer: string | undefined;
 }
 
 export function createContext(init: ContextInit): CallContext {

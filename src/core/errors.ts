@@ -7,6 +7,7 @@ export type ErrorCode =
   | "unauthenticated"
   | "permission_denied"
   | "not_found"
+  | "conflict"
   | "method_not_allowed"
   | "payload_too_large"
   | "unsupported_media_type"

@@ -1,9 +1,14 @@
 // Starts the emulator and a gateway in-process on port 0, with a logger whose lines the test can read.
+import { randomBytes } from "node:crypto";
 import { startGateway, type RunningGateway } from "../../src/app.js";
 import type { Config } from "../../src/config/config.js";
 import type { Deployment } from "../../src/core/deployments.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
+import { DEFAULT_LOCKOUT } from "../../src/auth/login-guard.js";
 import { createLogger } from "../../src/telemetry/logger.js";
+import { provisionUser, type Provisioned } from "./identity.js";
+import { freshDatabase } from "./postgres.js";
+import { REDIS_URL } from "./redis.js";
 
 export const EMULATOR_KEY = "test-emulator-key";
 
@@ -14,6 +19,14 @@ export interface TestGateway {
   readonly grpcAddress: string;
   /** Every log line the gateway wrote. */
   readonly logs: string[];
+  /** The operator token (AIK_ADMIN_TOKEN) this gateway accepts. */
+  readonly adminToken: string;
+  /** A member with an API key for every model, made through the AdminService. */
+  readonly member: Provisioned;
+  /** The member's API key. */
+  readonly apiKey: string;
+  readonly databaseUrl: string;
+  readonly redisPrefix: string;
   close(): Promise<void>;
 }
 
@@ -34,7 +47,13 @@ export function testDeployments(emulatorUrl: string): Deployment[] {
   ];
 }
 
-export function testConfig(deployments: readonly Deployment[], overrides: Partial<Config> = {}): Config {
+export interface TestStores {
+  readonly databaseUrl: string;
+  readonly redisPrefix: string;
+  readonly adminToken: string;
+}
+
+export function testConfig(deployments: readonly Deployment[], stores: TestStores, overrides: Partial<Config> = {}): Config {
   return {
     host: "127.0.0.1",
     httpPort: 0,
@@ -52,8 +71,29 @@ export function testConfig(deployments: readonly Deployment[], overrides: Partia
       maxResponseBytes: 64 * 1024 * 1024,
     },
     shutdownGraceMs: 2000,
+    database: { url: stores.databaseUrl, maxConnections: 10 },
+    dataDir: ".aik-test-unused",
+    redis: { url: REDIS_URL, keyPrefix: stores.redisPrefix, commandTimeoutMs: 500 },
+    auth: {
+      adminToken: stores.adminToken,
+      sessionTtlMs: 3600_000,
+      keyCache: { maxEntries: 1000, ttlMs: 60_000, negativeTtlMs: 30_000 },
+      lockout: DEFAULT_LOCKOUT,
+    },
+    trustProxy: false,
     warnings: [],
     ...overrides,
+  };
+}
+
+/** Each call gets its own fresh database and Redis key prefix; the same stores may be shared by several gateways. */
+export async function testStores(): Promise<TestStores & { drop(): Promise<void> }> {
+  const db = await freshDatabase();
+  return {
+    databaseUrl: db.url,
+    redisPrefix: `aik-test-${randomBytes(6).toString("hex")}:`,
+    adminToken: randomBytes(32).toString("base64url"),
+    drop: db.drop,
   };
 }
 
@@ -72,16 +112,24 @@ export async function startTestGateway(overrides: Partial<Config> = {}): Promise
   });
   const logs: string[] = [];
   const logger = createLogger("debug", (line) => logs.push(line));
-  const gw = await startGateway(testConfig(testDeployments(emulator.url), overrides), logger);
+  const stores = await testStores();
+  const gw = await startGateway(testConfig(testDeployments(emulator.url), stores, overrides), logger);
+  const member = await provisionUser(gw.httpUrl, stores.adminToken, "member");
   return {
     gw,
     emulator,
     httpUrl: gw.httpUrl,
     grpcAddress: gw.grpcAddress,
     logs,
+    adminToken: stores.adminToken,
+    member,
+    apiKey: member.apiKey,
+    databaseUrl: stores.databaseUrl,
+    redisPrefix: stores.redisPrefix,
     close: async () => {
       await gw.close();
       await emulator.close();
+      await stores.drop();
     },
   };
 }

@@ -42,14 +42,14 @@ describe("buf curl via server reflection", () => {
 
   it("calls a unary method", async () => {
     const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "CHAT_ROLE_USER", text: "hi" }], max_tokens: 3 });
-    const out = JSON.parse(await bufCurl("-d", body, `${base()}/aik.v1.ChatService/CreateChatCompletion`));
+    const out = JSON.parse(await bufCurl("-H", `Authorization: Bearer ${t.apiKey}`, "-d", body, `${base()}/aik.v1.ChatService/CreateChatCompletion`));
     expect(out.choices[0].finish_reason).toBe("FINISH_REASON_LENGTH");
     expect(out.usage.completion_tokens).toBe(3);
   });
 
   it("calls a streaming method", async () => {
     const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "CHAT_ROLE_USER", text: "hi" }], max_tokens: 2, stream_options: { include_usage: true } });
-    const out = await bufCurl("-d", body, `${base()}/aik.v1.ChatService/StreamChatCompletion`);
+    const out = await bufCurl("-H", `Authorization: Bearer ${t.apiKey}`, "-d", body, `${base()}/aik.v1.ChatService/StreamChatCompletion`);
     // One JSON document per message: prompt filter, role, 2 words, finish, usage.
     const messages = out.split(/\n(?=\{)/).map((m) => JSON.parse(m));
     expect(messages).toHaveLength(6);

@@ -8,8 +8,8 @@ const doors: Record<string, FrontDoor> = {};
 
 beforeAll(async () => {
   t = await startTestGateway();
-  doors.http = httpDoor(t.httpUrl);
-  doors.grpc = grpcDoor(t.grpcAddress);
+  doors.http = httpDoor(t.httpUrl, t.apiKey);
+  doors.grpc = grpcDoor(t.grpcAddress, t.apiKey);
 });
 afterAll(async () => {
   for (const d of Object.values(doors)) d.close();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ChatCompletionRequest, ChatRole, type ChatCompletionChunk } from "../../gen/aik/v1/chat.js";
 import { ErrorInfo, RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
-import { call, chatClient, isServiceError } from "../support/grpc-client.js";
+import { bearer, call, chatClient, isServiceError } from "../support/grpc-client.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { request } from "undici";
 
@@ -29,7 +29,7 @@ describe("gRPC front door", () => {
     const client = chatClient(t.grpcAddress);
     const ids: string[] = [];
     await new Promise<void>((resolve, reject) => {
-      const c = client.createChatCompletion(req, new Metadata(), (err) => (err ? reject(err) : resolve()));
+      const c = client.createChatCompletion(req, bearer(t.apiKey), (err) => (err ? reject(err) : resolve()));
       c.on("metadata", (md: Metadata) => ids.push(String(md.get("x-request-id")[0])));
     });
     expect(ids[0]).toMatch(/^req_[0-9a-f]{32}$/);
@@ -40,7 +40,7 @@ describe("gRPC front door", () => {
     t.emulator.setFault("gpt-4o", { fault: { kind: "slow-headers", delayMs: 3000 } });
     const client = chatClient(t.grpcAddress);
     const started = Date.now();
-    const err = await call(client, client.createChatCompletion, req, new Metadata(), { deadline: Date.now() + 300 }).catch((e: unknown) => e);
+    const err = await call(client, client.createChatCompletion, req, bearer(t.apiKey), { deadline: Date.now() + 300 }).catch((e: unknown) => e);
     expect(isServiceError(err) && err.code).toBe(status.DEADLINE_EXCEEDED);
     expect(Date.now() - started).toBeLessThan(2000);
     await t.emulator.waitFor((e) => e.requests.some((r) => r.aborted), 2000);
@@ -50,7 +50,7 @@ describe("gRPC front door", () => {
   it("cancelling a stream aborts the upstream request", async () => {
     t.emulator.setTiming({ chunkDelayMs: 100 });
     const client = chatClient(t.grpcAddress);
-    const stream = client.streamChatCompletion(req);
+    const stream = client.streamChatCompletion(req, bearer(t.apiKey));
     let chunks = 0;
     await new Promise<void>((resolve) => {
       stream.on("data", (_c: ChatCompletionChunk) => {
@@ -71,7 +71,7 @@ describe("gRPC front door", () => {
     const ac = new AbortController();
     const res = await request(`${t.httpUrl}/v1/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.apiKey}` },
       body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "Hello" }] }),
       signal: ac.signal,
     });
@@ -86,7 +86,7 @@ describe("gRPC front door", () => {
   it("a 429 carries google.rpc.RetryInfo and ErrorInfo in grpc-status-details-bin", async () => {
     t.emulator.setFault("gpt-4o", { fault: { kind: "rate-limit", retryAfterMs: 2500 } });
     const client = chatClient(t.grpcAddress);
-    const err = await call(client, client.createChatCompletion, req).catch((e: unknown) => e);
+    const err = await call(client, client.createChatCompletion, req, bearer(t.apiKey)).catch((e: unknown) => e);
     if (!isServiceError(err)) throw new Error("expected a ServiceError");
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     const raw = err.metadata.get("grpc-status-details-bin")[0];
@@ -102,7 +102,7 @@ describe("gRPC front door", () => {
 
   it("StreamChatCompletion refuses stream_options on the unary method", async () => {
     const client = chatClient(t.grpcAddress);
-    const err = await call(client, client.createChatCompletion, { ...req, streamOptions: { includeUsage: true } }).catch((e: unknown) => e);
+    const err = await call(client, client.createChatCompletion, { ...req, streamOptions: { includeUsage: true } }, bearer(t.apiKey)).catch((e: unknown) => e);
     expect(isServiceError(err) && err.code).toBe(status.INVALID_ARGUMENT);
     client.close();
   });
@@ -110,7 +110,7 @@ describe("gRPC front door", () => {
   it("a role left unspecified is INVALID_ARGUMENT naming the message", async () => {
     const client = chatClient(t.grpcAddress);
     const bad = ChatCompletionRequest.fromPartial({ model: "gpt-4o", messages: [{ content: { $case: "text", value: "x" } }] });
-    const err = await call(client, client.createChatCompletion, bad).catch((e: unknown) => e);
+    const err = await call(client, client.createChatCompletion, bad, bearer(t.apiKey)).catch((e: unknown) => e);
     expect(isServiceError(err) && err.code).toBe(status.INVALID_ARGUMENT);
     expect(isServiceError(err) && err.details).toMatch(/messages\[0\]\.role/);
     client.close();

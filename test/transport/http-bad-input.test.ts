@@ -22,7 +22,7 @@ const SECURITY = {
 const SECRET = "sentinel-prompt-7f3a";
 
 async function post(path: string, body: string | Buffer, headers: Record<string, string> = { "content-type": "application/json" }) {
-  const res = await request(`${t.httpUrl}${path}`, { method: "POST", body, headers });
+  const res = await request(`${t.httpUrl}${path}`, { method: "POST", body, headers: { authorization: `Bearer ${t.apiKey}`, ...headers } });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: safeJson(text) };
 }
@@ -102,7 +102,7 @@ describe("bad input over HTTP", () => {
   it("a '..' path segment (sent raw: HTTP clients normalise it away) -> 400", async () => {
     const body = JSON.stringify(ok);
     const raw = await rawRequest(
-      `POST /openai/deployments/../chat/completions?api-version=2024-10-21 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      `POST /openai/deployments/../chat/completions?api-version=2024-10-21 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
     expect(raw).toMatch(/"param":"deployment"/);
@@ -143,7 +143,7 @@ describe("bad input over HTTP", () => {
   it("streams carry the security headers too", async () => {
     const res = await request(`${t.httpUrl}/v1/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.apiKey}` },
       body: JSON.stringify({ ...ok, stream: true }),
     });
     expect(res.headers["content-type"]).toBe("text/event-stream; charset=utf-8");

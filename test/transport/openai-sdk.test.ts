@@ -17,7 +17,7 @@ const messages = [{ role: "user" as const, content: "Hello there" }];
 
 describe("AzureOpenAI client against the gateway's Azure-style routes", () => {
   const azure = (endpoint: string, deployment?: string): AzureOpenAI =>
-    new AzureOpenAI({ endpoint, apiKey: "unused", apiVersion: "2024-10-21", maxRetries: 0, ...(deployment ? { deployment } : {}) });
+    new AzureOpenAI({ endpoint, apiKey: t.apiKey, apiVersion: "2024-10-21", maxRetries: 0, ...(deployment ? { deployment } : {}) });
 
   it("chats through /openai/deployments/{deployment}/chat/completions", async () => {
     const r = await azure(t.httpUrl, "gpt-4o").chat.completions.create({ model: "", messages });
@@ -60,10 +60,10 @@ describe("AzureOpenAI client against the gateway's Azure-style routes", () => {
 });
 
 describe("OpenAI client", () => {
-  const client = (): OpenAI => new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: "unused", maxRetries: 0 });
+  const client = (): OpenAI => new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
 
   it("works at /openai/v1 as well", async () => {
-    const v1 = new OpenAI({ baseURL: `${t.httpUrl}/openai/v1`, apiKey: "unused", maxRetries: 0 });
+    const v1 = new OpenAI({ baseURL: `${t.httpUrl}/openai/v1`, apiKey: t.apiKey, maxRetries: 0 });
     const r = await v1.chat.completions.create({ model: "gpt-4o", messages });
     expect(r.object).toBe("chat.completion");
     expect((await v1.models.list()).data.length).toBeGreaterThan(0);
@@ -106,7 +106,7 @@ describe("OpenAI client", () => {
     });
     try {
       slow.emulator.setFault("gpt-4o", { fault: { kind: "slow-headers", delayMs: 3000 } });
-      const c = new OpenAI({ baseURL: `${slow.httpUrl}/v1`, apiKey: "unused", maxRetries: 0 });
+      const c = new OpenAI({ baseURL: `${slow.httpUrl}/v1`, apiKey: slow.apiKey, maxRetries: 0 });
       await expect(c.chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 504 });
     } finally {
       await slow.close();

@@ -30,8 +30,20 @@ export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "reques
   md.set("x-request-id", requestId);
   call.sendMetadata(md);
   return {
-    ctx: createContext({ requestId, protocol: "grpc", signal: aborter.signal, credential: credentialFromMetadata(call.metadata) }),
+    ctx: createContext({
+      requestId,
+      protocol: "grpc",
+      signal: aborter.signal,
+      credential: credentialFromMetadata(call.metadata),
+      peer: peerAddress(call.getPeer()),
+    }),
     deadlineExceeded: () => Number.isFinite(at) && Date.now() >= at,
     end: () => clearTimeout(timer),
   };
+}
+
+/** grpc-js peers look like "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000": keep the address. */
+export function peerAddress(peer: string): string | undefined {
+  const m = /^(?:ipv4:|ipv6:)?\[?([^\]]+?)\]?(?::\d+)?$/.exec(peer);
+  return m?.[1];
 }

@@ -10,6 +10,7 @@ const CODE: Record<ErrorCode, status> = {
   unauthenticated: status.UNAUTHENTICATED,
   permission_denied: status.PERMISSION_DENIED,
   not_found: status.NOT_FOUND,
+  conflict: status.ALREADY_EXISTS,
   method_not_allowed: status.UNIMPLEMENTED,
   payload_too_large: status.RESOURCE_EXHAUSTED,
   unsupported_media_type: status.INVALID_ARGUMENT,

@@ -1,6 +1,7 @@
 // The gRPC front door: ChatService plus health and reflection, so grpcurl and buf curl need no .proto files.
 import { readFileSync } from "node:fs";
-import { Server, ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { UnaryService } from "../../api/unary-api.js";
 import { ChatServiceService } from "../../../gen/aik/v1/chat.js";
 import { HealthService } from "../../../gen/grpc/health/v1/health.js";
 import { ServerReflectionService as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection.js";
@@ -8,7 +9,7 @@ import { ServerReflectionService as ReflectionV1Alpha } from "../../../gen/grpc/
 import type { Gateway } from "../../core/gateway.js";
 import type { Readiness } from "../../core/readiness.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
-import { chatService } from "./chat-service.js";
+import { chatService, unary } from "./chat-service.js";
 import { healthService } from "./health.js";
 import { reflectionHandler } from "./reflection.js";
 
@@ -21,8 +22,8 @@ export interface GrpcDeps {
   readonly gateway: Gateway;
   readonly schema: ApiSchema;
   readonly readiness: Readiness;
-  /** More services (AdminService, AuthService, ...) as they arrive. */
-  readonly services?: ReadonlyArray<{ definition: ServiceDefinition; implementation: UntypedServiceImplementation }>;
+  /** Unary services (AdminService, AuthService) served from the same functions as their HTTP routes. */
+  readonly services?: readonly UnaryService[];
 }
 
 export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): Server {
@@ -31,7 +32,7 @@ export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): Server {
     "grpc.keepalive_permit_without_calls": 1,
   });
   server.addService(ChatServiceService, chatService(deps.gateway));
-  for (const s of deps.services ?? []) server.addService(s.definition, s.implementation);
+  for (const s of deps.services ?? []) server.addService(s.definition, unaryImplementation(s));
   const served = deps.schema.services;
   server.addService(HealthService, healthService(deps.readiness, served));
   const reflect = reflectionHandler(deps.schema, served);
@@ -51,4 +52,13 @@ export function bindGrpc(server: Server, address: string, credentials: ServerCre
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
+}
+
+function unaryImplementation(service: UnaryService): UntypedServiceImplementation {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [name, fn] of Object.entries(service.api)) {
+    // grpc-js decodes each request with this method's generated deserializer, so it has the method's input type.
+    implementation[name] = unary((request: unknown, ctx) => fn(request as never, ctx));
+  }
+  return implementation;
 }

@@ -8,6 +8,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthenticated: 401,
   permission_denied: 403,
   not_found: 404,
+  conflict: 409,
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -19,6 +19,8 @@ export interface HttpOptions {
   /** Production mode or TLS here: send Strict-Transport-Security. */
   readonly production: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Behind a proxy that sets X-Forwarded-For: take the client address from it. */
+  readonly trustProxy: boolean;
 }
 
 export interface HttpDeps {
@@ -50,13 +52,20 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
     try {
       const { path, query } = splitUrl(req.url ?? "/");
       if (operational(req, res, path, deps.ready)) return;
+      refuseKeyInQuery(query);
       const found = routes.find(req.method ?? "GET", path);
       if (found === undefined) throw new GatewayError("not_found", `No route for ${req.method ?? "GET"} ${safePath(path)}.`, { reason: "not_found" });
       if (found === "method") {
         res.setHeader("allow", routes.allowedVerbs(path).join(", "));
         throw new GatewayError("method_not_allowed", `Method ${req.method ?? ""} is not allowed here.`, { reason: "method_not_allowed" });
       }
-      const ctx = createContext({ requestId, protocol: "http", signal: aborter.signal, credential: credentialOf(req) });
+      const ctx = createContext({
+        requestId,
+        protocol: "http",
+        signal: aborter.signal,
+        credential: credentialOf(req),
+        peer: peerOf(req, options.trustProxy),
+      });
       const method = found.route.methods[0] ?? "";
       await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query });
     } catch (err) {
@@ -87,6 +96,17 @@ function operational(req: IncomingMessage, res: ServerResponse, path: string, re
   res.writeHead(ok ? 200 : 503, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
   return true;
+}
+
+// A key in a URL ends up in proxy logs and browser history: refused however it is named.
+const KEY_PARAMS = ["api-key", "api_key", "apikey", "key", "access_token", "token", "session_token"];
+
+function refuseKeyInQuery(query: URLSearchParams): void {
+  if (KEY_PARAMS.some((name) => query.has(name))) {
+    throw new GatewayError("unauthenticated", "Credentials in the URL are refused: send 'Authorization: Bearer <key>' instead.", {
+      reason: "invalid_api_key",
+    });
+  }
 }
 
 /** No URL parsing here: WHATWG URL would resolve '..' and hide it from name validation. */
@@ -122,4 +142,10 @@ function rejectMalformed(err: Error & { code?: string }, socket: Socket, strictT
     "connection: close",
   ];
   socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
+}
+
+function peerOf(req: IncomingMessage, trustProxy: boolean): string | undefined {
+  const forwarded = req.headers["x-forwarded-for"];
+  if (trustProxy && typeof forwarded === "string") return forwarded.split(",")[0]?.trim() || req.socket.remoteAddress;
+  return req.socket.remoteAddress;
 }

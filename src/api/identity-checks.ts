@@ -1,0 +1,41 @@
+// Input checks for the control plane: ids, emails, key names, model lists; each failure names its field.
+import { invalidArgument } from "../core/errors.js";
+import { isValidName } from "../core/names.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+export function checkId(id: string, param = "id"): string {
+  if (!UUID.test(id)) throw invalidArgument(param, `Invalid '${param}': expected a UUID such as 2f1c0b9e-8a4f-4e0e-9d7a-1b2c3d4e5f60.`);
+  return id;
+}
+
+export function checkEmail(email: string): string {
+  const e = email.trim();
+  if (!EMAIL.test(e)) throw invalidArgument("email", "Invalid 'email': expected an address such as ops@example.com.");
+  return e;
+}
+
+export function checkKeyName(name: string): string {
+  const n = name.trim();
+  if (n.length === 0 || n.length > 100 || CONTROL.test(n)) {
+    throw invalidArgument("name", "Invalid 'name': 1 to 100 printable characters.");
+  }
+  return n;
+}
+
+export function checkModels(models: readonly string[]): string[] {
+  if (models.length > 100) throw invalidArgument("allowed_models", "Invalid 'allowed_models': at most 100 models.");
+  models.forEach((m, i) => {
+    if (!isValidName(m)) throw invalidArgument(`allowed_models[${i}]`, `Invalid 'allowed_models[${i}]': not a model name.`);
+  });
+  return [...new Set(models)];
+}
+
+export function checkFuture(date: Date | undefined, param: string): Date | undefined {
+  if (date !== undefined && date.getTime() <= Date.now()) {
+    throw invalidArgument(param, `Invalid '${param}': must be in the future.`);
+  }
+  return date;
+}

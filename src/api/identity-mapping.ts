@@ -1,0 +1,43 @@
+// Store records -> the proto's User and ApiKey messages, and the proto's enums -> store values.
+import { Role, UserStatus, type ApiKey, type User } from "../../gen/aik/v1/admin.js";
+import type { ApiKeyRecord } from "../store/api-keys.js";
+import type { UserRecord, UserRole, UserStatus as StoreStatus } from "../store/users.js";
+
+export function userMessage(u: UserRecord, lockedUntil?: number): User {
+  return {
+    id: u.id,
+    email: u.email,
+    role: u.role === "admin" ? Role.ROLE_ADMIN : Role.ROLE_MEMBER,
+    status: u.status === "active" ? UserStatus.USER_STATUS_ACTIVE : UserStatus.USER_STATUS_DISABLED,
+    createdAt: u.createdAt,
+    updatedAt: u.updatedAt,
+    lockedUntil: lockedUntil === undefined ? undefined : new Date(lockedUntil),
+  };
+}
+
+export function apiKeyMessage(k: ApiKeyRecord): ApiKey {
+  return {
+    id: k.id,
+    userId: k.userId,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt,
+    expiresAt: k.expiresAt,
+    revokedAt: k.revokedAt,
+    allowedModels: [...k.allowedModels],
+  };
+}
+
+/** ROLE_UNSPECIFIED -> undefined ("leave as is" or "default"). */
+export function storeRole(r: Role): UserRole | undefined {
+  if (r === Role.ROLE_ADMIN) return "admin";
+  if (r === Role.ROLE_MEMBER) return "member";
+  return undefined;
+}
+
+export function storeStatus(s: UserStatus): StoreStatus | undefined {
+  if (s === UserStatus.USER_STATUS_ACTIVE) return "active";
+  if (s === UserStatus.USER_STATUS_DISABLED) return "disabled";
+  return undefined;
+}

@@ -1,0 +1,100 @@
+// API keys on the hot path: format and checksum first, then a bounded cache by hash, the database only on a miss.
+import { GatewayError } from "../core/errors.js";
+import type { ApiKeyStore, KeyWithOwner } from "../store/api-keys.js";
+import type { LastUsedRecorder } from "./last-used.js";
+import { TtlCache } from "./ttl-cache.js";
+import { API_KEY_PREFIX, hashSecret, isWellFormed } from "./tokens.js";
+
+export interface KeyPrincipal {
+  readonly userId: string;
+  readonly keyId: string;
+  readonly allowedModels: readonly string[];
+}
+
+export interface KeyCacheOptions {
+  readonly maxEntries: number;
+  readonly ttlMs: number;
+  /** Unknown keys are remembered too, so a flood of bad keys cannot reach the database. */
+  readonly negativeTtlMs: number;
+}
+
+/** Every invalid key gets this one answer, whatever was wrong with it. */
+function invalidKey(): GatewayError {
+  return new GatewayError("unauthenticated", "Incorrect API key provided.", { reason: "invalid_api_key" });
+}
+
+export class ApiKeyAuthenticator {
+  private readonly valid: TtlCache<KeyWithOwner>;
+  private readonly invalid: TtlCache<true>;
+  private readonly inflight = new Map<string, Promise<KeyWithOwner | undefined>>();
+
+  constructor(
+    private readonly keys: ApiKeyStore,
+    private readonly lastUsed: LastUsedRecorder,
+    options: KeyCacheOptions,
+  ) {
+    this.valid = new TtlCache(options.maxEntries, options.ttlMs);
+    this.invalid = new TtlCache(options.maxEntries, options.negativeTtlMs);
+  }
+
+  async authenticate(credential: string | undefined): Promise<KeyPrincipal> {
+    if (!credential) {
+      throw new GatewayError("unauthenticated", "Missing API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.", {
+        reason: "invalid_api_key",
+      });
+    }
+    if (!isWellFormed(API_KEY_PREFIX, credential)) throw invalidKey();
+    const hash = hashSecret(credential);
+    const id = hash.toString("hex");
+    if (this.invalid.get(id)) throw invalidKey();
+    const key = this.valid.get(id) ?? (await this.load(id, hash));
+    if (!key || !usable(key, Date.now())) {
+      this.valid.delete(id);
+      this.invalid.set(id, true);
+      throw invalidKey();
+    }
+    this.lastUsed.used(key.id);
+    return { userId: key.userId, keyId: key.id, allowedModels: key.allowedModels };
+  }
+
+  /** Revocation and expiry edits: this replica forgets the key at once (notifications reach the others). */
+  forgetKey(keyId: string): void {
+    this.valid.deleteWhere((k) => k.id === keyId);
+  }
+
+  /** A user disabled (or re-enabled): every cached key of theirs is looked up afresh. */
+  forgetUser(userId: string): void {
+    this.valid.deleteWhere((k) => k.userId === userId);
+    // A re-enabled user's keys may sit in the negative cache.
+    this.invalid.clear();
+  }
+
+  forgetAll(): void {
+    this.valid.clear();
+    this.invalid.clear();
+  }
+
+  /** One database lookup per hash, however many requests carry the same key at once. */
+  private load(id: string, hash: Buffer): Promise<KeyWithOwner | undefined> {
+    let pending = this.inflight.get(id);
+    if (!pending) {
+      pending = this.keys.byHash(hash).then(
+        (key) => {
+          this.inflight.delete(id);
+          if (key) this.valid.set(id, key);
+          return key;
+        },
+        (err: unknown) => {
+          this.inflight.delete(id);
+          throw new GatewayError("unavailable", "The key store is unavailable; try again shortly.", { reason: "service_unavailable", cause: err });
+        },
+      );
+      this.inflight.set(id, pending);
+    }
+    return pending;
+  }
+}
+
+function usable(k: KeyWithOwner, now: number): boolean {
+  return k.revokedAt === undefined && k.ownerStatus === "active" && (k.expiresAt === undefined || k.expiresAt.getTime() > now);
+}

@@ -1,0 +1,58 @@
+// Cache invalidation across replicas: a revoked key or a disabled user is forgotten everywhere within a second.
+import type postgres from "postgres";
+import { errorFields, type Logger } from "../telemetry/logger.js";
+
+export type IdentityEvent = { readonly kind: "key"; readonly id: string } | { readonly kind: "user"; readonly id: string };
+
+export interface IdentityEventHandlers {
+  onEvent(e: IdentityEvent): void;
+  /** The channel (re)connected: notifications may have been missed, so forget everything cached. */
+  onResync(): void;
+}
+
+export interface IdentityEvents {
+  publish(e: IdentityEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CHANNEL = "aik_identity";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function parse(payload: string): IdentityEvent | undefined {
+  const [kind, id] = payload.split(":");
+  if ((kind !== "key" && kind !== "user") || !id || !UUID.test(id)) return undefined;
+  return { kind, id };
+}
+
+/** Postgres LISTEN/NOTIFY: every replica on the database hears every change. */
+export async function postgresIdentityEvents(sql: postgres.Sql, handlers: IdentityEventHandlers, logger: Logger): Promise<IdentityEvents> {
+  const listener = await sql.listen(
+    CHANNEL,
+    (payload) => {
+      const e = parse(payload);
+      if (e) handlers.onEvent(e);
+    },
+    () => handlers.onResync(),
+  );
+  return {
+    publish: async (e) => {
+      // This replica acts at once; the notification tells the others (and this one again, harmlessly).
+      handlers.onEvent(e);
+      try {
+        await sql.notify(CHANNEL, `${e.kind}:${e.id}`);
+      } catch (err) {
+        logger.error("auth.notify_failed", { kind: e.kind, ...errorFields(err) });
+        throw err;
+      }
+    },
+    close: () => listener.unlisten(),
+  };
+}
+
+/** One process, no channel: the embedded store serves a single instance. */
+export function localIdentityEvents(handlers: IdentityEventHandlers): IdentityEvents {
+  return {
+    publish: async (e) => handlers.onEvent(e),
+    close: async () => {},
+  };
+}

@@ -1,0 +1,70 @@
+// Builds identity: store, key authentication, login guard, sessions, and the Admin and Auth services.
+import type { Redis } from "ioredis";
+import { AdminServiceService } from "../../gen/aik/v1/admin.js";
+import { AuthServiceService } from "../../gen/aik/v1/auth.js";
+import { adminApi } from "../api/admin-api.js";
+import { authApi } from "../api/auth-api.js";
+import type { UnaryService } from "../api/unary-api.js";
+import { AdminCallers } from "../auth/admin-caller.js";
+import { ApiKeyAuthenticator } from "../auth/api-key-authenticator.js";
+import { authenticateStep, modelAccessStep } from "../auth/chat-steps.js";
+import { localIdentityEvents, postgresIdentityEvents, type IdentityEventHandlers } from "../auth/identity-events.js";
+import { LastUsedRecorder } from "../auth/last-used.js";
+import { LoginService } from "../auth/login.js";
+import { MemoryLoginGuard } from "../auth/login-guard.js";
+import { OperatorToken } from "../auth/operator-token.js";
+import { RedisLoginGuard } from "../auth/redis-login-guard.js";
+import { SessionService } from "../auth/sessions.js";
+import type { Config } from "../config/config.js";
+import type { Step } from "../core/pipeline.js";
+import { ApiKeyStore } from "../store/api-keys.js";
+import type { Database } from "../store/database.js";
+import { SessionStore } from "../store/sessions.js";
+import { UserStore } from "../store/users.js";
+import type { Logger } from "../telemetry/logger.js";
+import { bootstrapAdmin, type Bootstrap } from "./bootstrap.js";
+
+export interface Identity {
+  readonly authenticate: Step;
+  readonly modelAccess: Step;
+  readonly services: readonly UnaryService[];
+  readonly users: UserStore;
+  readonly keys: ApiKeyStore;
+  /** What the first start created (an admin and a key), to print once. */
+  readonly bootstrap: Bootstrap | undefined;
+  close(): Promise<void>;
+}
+
+export async function startIdentity(config: Config, db: Database, redis: Redis | undefined, logger: Logger): Promise<Identity> {
+  const users = new UserStore(db.sql);
+  const keys = new ApiKeyStore(db.sql);
+  const sessions = new SessionService(new SessionStore(db.sql), config.auth.sessionTtlMs);
+  const lastUsed = new LastUsedRecorder(keys, logger);
+  const keyAuth = new ApiKeyAuthenticator(keys, lastUsed, config.auth.keyCache);
+  const handlers: IdentityEventHandlers = {
+    onEvent: (e) => (e.kind === "key" ? keyAuth.forgetKey(e.id) : keyAuth.forgetUser(e.id)),
+    onResync: () => keyAuth.forgetAll(),
+  };
+  // PGlite cannot deliver NOTIFY, but embedded mode is one process (its data directory is locked).
+  const events = db.embedded ? localIdentityEvents(handlers) : await postgresIdentityEvents(db.sql, handlers, logger);
+  const guard = redis ? new RedisLoginGuard(redis, config.redis.keyPrefix, config.auth.lockout) : new MemoryLoginGuard(config.auth.lockout);
+  const callers = new AdminCallers(new OperatorToken(config.auth.adminToken), sessions, users);
+  const login = new LoginService(users, sessions, guard);
+
+  const bootstrap = db.embedded || !config.auth.adminToken ? await bootstrapAdmin(users, keys) : undefined;
+  return {
+    authenticate: authenticateStep(keyAuth),
+    modelAccess: modelAccessStep(),
+    services: [
+      { name: "aik.v1.AdminService", definition: AdminServiceService, api: adminApi({ callers, users, keys, guard, sessions, events }) },
+      { name: "aik.v1.AuthService", definition: AuthServiceService, api: authApi(login, callers, sessions) },
+    ],
+    users,
+    keys,
+    bootstrap,
+    close: async () => {
+      await events.close();
+      await lastUsed.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// Where requests go: configured deployments, env-only Azure, or the in-process emulator.
+import { randomBytes } from "node:crypto";
+import type { Config } from "../config/config.js";
+import type { Deployment } from "../core/deployments.js";
+import { Router } from "../core/router.js";
+import { startEmulator, type Emulator } from "../emulator/index.js";
+
+export interface Routing {
+  readonly router: Router;
+  /** The in-process emulator, in zero-config mode. */
+  readonly emulator: Emulator | undefined;
+}
+
+export async function startRouting(config: Config): Promise<Routing> {
+  if (config.mode.kind === "env") return { router: new Router([], config.mode.wildcard), emulator: undefined };
+  if (config.mode.kind === "deployments") return { router: new Router(config.mode.deployments), emulator: undefined };
+  const apiKey = randomBytes(24).toString("base64url");
+  const emulator = await startEmulator({
+    apiKey,
+    deployments: [
+      { name: "gpt-4o", model: "gpt-4o" },
+      { name: "gpt-4o-mini", model: "gpt-4o-mini" },
+      { name: "text-embedding-3-small", model: "text-embedding-3-small" },
+    ],
+  });
+  const base = { endpoint: emulator.url, apiKey, priority: 0, region: "Emulator", price: undefined };
+  // One deployment of each URL style, plus embeddings.
+  const deployments: Deployment[] = [
+    { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
+    { ...base, id: "gpt-4o-mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini", apiStyle: "v1", apiVersion: undefined },
+    {
+      ...base,
+      id: "text-embedding-3-small",
+      deployment: "text-embedding-3-small",
+      model: "text-embedding-3-small",
+      apiStyle: "classic",
+      apiVersion: "2024-10-21",
+    },
+  ];
+  return { router: new Router(deployments), emulator };
+}
