@@ -1,5 +1,5 @@
 // Wiring only: read config, start the gateway, print how to reach it, drain on SIGTERM.
-import { startGateway } from "./app.js";
+import { startGateway, type RunningGateway } from "./app.js";
 import { banner } from "./wiring/banner.js";
 import type { Config } from "./config/config.js";
 import { loadConfig } from "./config/load.js";
@@ -20,20 +20,13 @@ try {
 }
 for (const warning of config.warnings) logger.warn("config.warning", { message: warning });
 
-const running = await startGateway(config, logger).catch((err: unknown) => {
-  const detail = err instanceof Error && "code" in err ? ` (${String(err.code)})` : "";
-  process.stderr.write(`aik: could not start${detail}: check that ports ${config.httpPort} and ${config.grpcPort} are free.\n`);
-  logger.error("startup.failed", errorFields(err));
-  process.exit(1);
-});
-
-process.stderr.write(banner(running));
-logger.info("gateway.started", { http: running.httpUrl, grpc: running.grpcAddress, mode: config.mode.kind });
-
-let stopping = false;
+// Signals are handled from the start: one arriving while starting stops the gateway once it is up.
+let running: RunningGateway | undefined;
+let stopSignal: string | undefined;
 const stop = (signal: string): void => {
-  if (stopping) process.exit(1);
-  stopping = true;
+  if (stopSignal !== undefined) process.exit(1);
+  stopSignal = signal;
+  if (!running) return;
   logger.info("gateway.draining", { signal });
   running.close().then(
     () => {
@@ -48,3 +41,18 @@ const stop = (signal: string): void => {
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));
+
+running = await startGateway(config, logger).catch((err: unknown) => {
+  // Start-up errors are the gateway's own (ports, database, files): their messages carry no request content.
+  process.stderr.write(`aik: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  logger.error("startup.failed", errorFields(err));
+  process.exit(1);
+});
+
+process.stderr.write(banner(running));
+logger.info("gateway.started", { http: running.httpUrl, grpc: running.grpcAddress, mode: config.mode.kind });
+if (stopSignal !== undefined) {
+  const signal = stopSignal;
+  stopSignal = undefined;
+  stop(signal);
+}

@@ -1,5 +1,6 @@
 // Store records -> the proto's User and ApiKey messages, and the proto's enums -> store values.
 import { Role, UserStatus, type ApiKey, type User } from "../../gen/aik/v1/admin.js";
+import { invalidArgument } from "../core/errors.js";
 import type { ApiKeyRecord } from "../store/api-keys.js";
 import type { UserRecord, UserRole, UserStatus as StoreStatus } from "../store/users.js";
 
@@ -29,15 +30,17 @@ export function apiKeyMessage(k: ApiKeyRecord): ApiKey {
   };
 }
 
-/** ROLE_UNSPECIFIED -> undefined ("leave as is" or "default"). */
+/** ROLE_UNSPECIFIED -> undefined ("leave as is" or "default"); a number outside the enum is refused. */
 export function storeRole(r: Role): UserRole | undefined {
   if (r === Role.ROLE_ADMIN) return "admin";
   if (r === Role.ROLE_MEMBER) return "member";
-  return undefined;
+  if (r === Role.ROLE_UNSPECIFIED) return undefined;
+  throw invalidArgument("role", "Invalid 'role': expected ROLE_ADMIN or ROLE_MEMBER.");
 }
 
 export function storeStatus(s: UserStatus): StoreStatus | undefined {
   if (s === UserStatus.USER_STATUS_ACTIVE) return "active";
   if (s === UserStatus.USER_STATUS_DISABLED) return "disabled";
-  return undefined;
+  if (s === UserStatus.USER_STATUS_UNSPECIFIED) return undefined;
+  throw invalidArgument("status", "Invalid 'status': expected USER_STATUS_ACTIVE or USER_STATUS_DISABLED.");
 }

@@ -86,7 +86,7 @@ export class ApiKeyStore {
       where true
         ${filter.userId ? sql`and k.user_id = ${filter.userId}` : sql``}
         ${filter.includeRevoked ? sql`` : sql`and k.revoked_at is null`}
-        ${after ? sql`and (k.created_at, k.id) > (${after.createdAt}, ${after.id})` : sql``}
+        ${after ? sql`and (k.created_at, k.id) > (select created_at, id from api_keys where id = ${after.id})` : sql``}
       order by k.created_at, k.id
       limit ${limit + 1}`;
     const keys = rows.slice(0, limit).map(record);

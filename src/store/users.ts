@@ -84,7 +84,8 @@ export class UserStore {
   async list(limit: number, after: PageCursor | undefined): Promise<{ users: UserRecord[]; next: string }> {
     const rows = after
       ? await this.sql<UserRow[]>`
-          select * from users where (created_at, id) > (${after.createdAt}, ${after.id})
+          select * from users
+          where (created_at, id) > (select created_at, id from users where id = ${after.id})
           order by created_at, id limit ${limit + 1}`
       : await this.sql<UserRow[]>`select * from users order by created_at, id limit ${limit + 1}`;
     const users = rows.slice(0, limit).map(record);

@@ -97,7 +97,8 @@ export async function testStores(): Promise<TestStores & { drop(): Promise<void>
   };
 }
 
-export async function startTestGateway(overrides: Partial<Config> = {}): Promise<TestGateway> {
+/** `tweak` edits the finished config (for nested settings such as the lockout policy). */
+export async function startTestGateway(overrides: Partial<Config> = {}, tweak: (c: Config) => Config = (c) => c): Promise<TestGateway> {
   const emulator = await startEmulator({
     apiKey: EMULATOR_KEY,
     deployments: [
@@ -113,7 +114,7 @@ export async function startTestGateway(overrides: Partial<Config> = {}): Promise
   const logs: string[] = [];
   const logger = createLogger("debug", (line) => logs.push(line));
   const stores = await testStores();
-  const gw = await startGateway(testConfig(testDeployments(emulator.url), stores, overrides), logger);
+  const gw = await startGateway(tweak(testConfig(testDeployments(emulator.url), stores, overrides)), logger);
   const member = await provisionUser(gw.httpUrl, stores.adminToken, "member");
   return {
     gw,

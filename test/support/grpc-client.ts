@@ -1,9 +1,19 @@
 // Generated grpc-js clients for the tests, with promise helpers for unary calls and streams.
 import { credentials, Metadata, type ServiceError, type CallOptions } from "@grpc/grpc-js";
+import { AdminServiceClient } from "../../gen/aik/v1/admin.js";
+import { AuthServiceClient } from "../../gen/aik/v1/auth.js";
 import { ChatServiceClient } from "../../gen/aik/v1/chat.js";
 
 export function chatClient(address: string): ChatServiceClient {
   return new ChatServiceClient(address, credentials.createInsecure());
+}
+
+export function adminClient(address: string): AdminServiceClient {
+  return new AdminServiceClient(address, credentials.createInsecure());
+}
+
+export function authClient(address: string): AuthServiceClient {
+  return new AuthServiceClient(address, credentials.createInsecure());
 }
 
 export function bearer(token: string | undefined): Metadata {

@@ -1,30 +1,13 @@
 // buf curl (from @bufbuild/buf) against the running server with no .proto at hand: reflection alone.
-import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bufCurl } from "../support/buf-curl.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
-const run = promisify(execFile);
-const BUF = resolve("node_modules/.bin/buf");
-const EMPTY_DIR = mkdtempSync(join(tmpdir(), "aik-bufcurl-"));
 let t: TestGateway;
 beforeAll(async () => {
   t = await startTestGateway();
 });
 afterAll(() => t.close());
-
-/** Runs `buf curl` from an empty directory so no buf.yaml or .proto can help it. */
-async function bufCurl(...args: string[]): Promise<string> {
-  const { stdout } = await run(BUF, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], {
-    cwd: EMPTY_DIR,
-    env: { ...process.env, BUF_CACHE_DIR: join(EMPTY_DIR, "cache") },
-    timeout: 20_000,
-  });
-  return stdout;
-}
 
 describe("buf curl via server reflection", () => {
   const base = (): string => `http://${t.grpcAddress}`;

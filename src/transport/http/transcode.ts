@@ -76,7 +76,11 @@ function parseRequest(method: DescMethod, json: Record<string, JsonValue>) {
     return fromJson(method.input, json);
   } catch (err) {
     const text = err instanceof Error ? err.message : "";
-    const field = /field [\w.]+\.(\w+) from JSON/.exec(text)?.[1] ?? /key "([\w.-]{1,64})" is unknown/.exec(text)?.[1];
+    const enumType = /cannot decode enum ([\w.]+) from JSON/.exec(text)?.[1];
+    const field =
+      /field [\w.]+\.(\w+) from JSON/.exec(text)?.[1] ??
+      /key "([\w.-]{1,64})" is unknown/.exec(text)?.[1] ??
+      method.input.fields.find((f) => f.fieldKind === "enum" && f.enum.typeName === enumType)?.name;
     throw new GatewayError("invalid_argument", field ? `Invalid value for '${field}'.` : "The request does not match the method's input.", {
       param: field ?? "body",
       reason: "invalid_value",
