@@ -13,6 +13,7 @@ import { decodePageToken, pageSize } from "../store/page-token.js";
 import type { UserRecord, UserStore } from "../store/users.js";
 import { checkEmail, checkFuture, checkId, checkKeyName, checkModels } from "./identity-checks.js";
 import { apiKeyMessage, storeRole, storeStatus, userMessage } from "./identity-mapping.js";
+import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
 import type { UnaryApi } from "./unary-api.js";
 
 export interface IdentityParts {
@@ -25,7 +26,10 @@ export interface IdentityParts {
 }
 
 export type AdminApi = UnaryApi<
-  Pick<AdminServiceServer, "createUser" | "getUser" | "listUsers" | "updateUser" | "unlockUser" | "createApiKey" | "listApiKeys" | "revokeApiKey">
+  Pick<
+    AdminServiceServer,
+    "createUser" | "getUser" | "listUsers" | "updateUser" | "unlockUser" | "createApiKey" | "listApiKeys" | "revokeApiKey" | "updateApiKey"
+  >
 >;
 
 function denied(): GatewayError {
@@ -72,7 +76,9 @@ export function adminApi(p: IdentityParts): AdminApi {
       requireAdmin(await p.callers.resolve(ctx.credential));
       const email = checkEmail(req.email);
       checkNewPassword(req.password);
-      const user = await p.users.create({ email, role: storeRole(req.role) ?? "member", passwordHash: await hashPassword(req.password) });
+      const role = storeRole(req.role) ?? "member";
+      const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
+      const user = await p.users.create({ email, role, limits, passwordHash: await hashPassword(req.password) });
       return { user: userMessage(user) };
     },
 
@@ -91,16 +97,20 @@ export function adminApi(p: IdentityParts): AdminApi {
     async updateUser(req, ctx) {
       requireAdmin(await p.callers.resolve(ctx.credential));
       if (req.password !== undefined) checkNewPassword(req.password);
+      const role = storeRole(req.role);
+      const status = storeStatus(req.status);
+      const limits = limitsFromProto(req.limits);
       const before = await mustGetUser(req.id);
       const user = await p.users.update(before.id, {
-        role: storeRole(req.role),
-        status: storeStatus(req.status),
+        role,
+        status,
+        limits,
         passwordHash: req.password === undefined ? undefined : await hashPassword(req.password),
       });
       if (!user) throw userNotFound();
       if (req.password !== undefined) await p.sessions.revokeAllOf(user.id);
-      // Keys of a disabled (or re-enabled) user change validity on every replica.
-      if (user.status !== before.status) await p.events.publish({ kind: "user", id: user.id });
+      // A status or limits change alters what the user's cached keys may do, on every replica.
+      if (user.status !== before.status || limits !== undefined) await p.events.publish({ kind: "user", id: user.id });
       return { user: await withLock(user) };
     },
 
@@ -118,10 +128,11 @@ export function adminApi(p: IdentityParts): AdminApi {
       const name = checkKeyName(req.name);
       const allowedModels = checkModels(req.allowedModels);
       const expiresAt = checkFuture(req.expiresAt, "expires_at");
+      const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
       const owner = await p.users.get(userId);
       if (!owner) throw new GatewayError("not_found", "No such user.", { param: "user_id", reason: "not_found" });
       const { secret, hash, display } = newSecret(API_KEY_PREFIX);
-      const key = await p.keys.create({ userId, name, prefix: display, hash, allowedModels, expiresAt });
+      const key = await p.keys.create({ userId, name, prefix: display, hash, allowedModels, expiresAt, limits });
       return { apiKey: apiKeyMessage(key), secret };
     },
 
@@ -142,6 +153,17 @@ export function adminApi(p: IdentityParts): AdminApi {
       const revoked = (await p.keys.revoke(key.id)) ?? key;
       await p.events.publish({ kind: "key", id: key.id });
       return { apiKey: apiKeyMessage(revoked) satisfies ApiKey };
+    },
+
+    async updateApiKey(req, ctx) {
+      // Limits are an operator's or admin's decision, not the key owner's.
+      const caller = await p.callers.resolve(ctx.credential);
+      requireAdmin(caller);
+      const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
+      const key = await visibleKey(caller, req.id);
+      const updated = (await p.keys.setLimits(key.id, limits)) ?? key;
+      await p.events.publish({ kind: "key", id: key.id });
+      return { apiKey: apiKeyMessage(updated) };
     },
   };
 }

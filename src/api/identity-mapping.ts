@@ -1,6 +1,7 @@
 // Store records -> the proto's User and ApiKey messages, and the proto's enums -> store values.
 import { Role, UserStatus, type ApiKey, type User } from "../../gen/aik/v1/admin.js";
 import { invalidArgument } from "../core/errors.js";
+import { limitsToProto } from "./limits-mapping.js";
 import type { ApiKeyRecord } from "../store/api-keys.js";
 import type { UserRecord, UserRole, UserStatus as StoreStatus } from "../store/users.js";
 
@@ -13,6 +14,7 @@ export function userMessage(u: UserRecord, lockedUntil?: number): User {
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
     lockedUntil: lockedUntil === undefined ? undefined : new Date(lockedUntil),
+    limits: limitsToProto(u.limits),
   };
 }
 
@@ -27,6 +29,7 @@ export function apiKeyMessage(k: ApiKeyRecord): ApiKey {
     expiresAt: k.expiresAt,
     revokedAt: k.revokedAt,
     allowedModels: [...k.allowedModels],
+    limits: limitsToProto(k.limits),
   };
 }
 

@@ -1,15 +1,12 @@
 // API keys on the hot path: format and checksum first, then a bounded cache by hash, the database only on a miss.
+import type { Caller } from "../core/context.js";
 import { GatewayError } from "../core/errors.js";
+import { resolveUserLimits, type Limits } from "../core/limits.js";
 import type { ApiKeyStore, KeyWithOwner } from "../store/api-keys.js";
 import type { LastUsedRecorder } from "./last-used.js";
 import { TtlCache } from "./ttl-cache.js";
 import { API_KEY_PREFIX, hashSecret, isWellFormed } from "./tokens.js";
 
-export interface KeyPrincipal {
-  readonly userId: string;
-  readonly keyId: string;
-  readonly allowedModels: readonly string[];
-}
 
 export interface KeyCacheOptions {
   readonly maxEntries: number;
@@ -32,12 +29,14 @@ export class ApiKeyAuthenticator {
     private readonly keys: ApiKeyStore,
     private readonly lastUsed: LastUsedRecorder,
     options: KeyCacheOptions,
+    /** The configured default limits, under the user's overrides. */
+    private readonly defaultLimits: Limits,
   ) {
     this.valid = new TtlCache(options.maxEntries, options.ttlMs);
     this.invalid = new TtlCache(options.maxEntries, options.negativeTtlMs);
   }
 
-  async authenticate(credential: string | undefined): Promise<KeyPrincipal> {
+  async authenticate(credential: string | undefined): Promise<Caller> {
     if (!credential) {
       throw new GatewayError("unauthenticated", "Missing API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.", {
         reason: "invalid_api_key",
@@ -54,7 +53,12 @@ export class ApiKeyAuthenticator {
       throw invalidKey();
     }
     this.lastUsed.used(key.id);
-    return { userId: key.userId, keyId: key.id, allowedModels: key.allowedModels };
+    return {
+      userId: key.userId,
+      keyId: key.id,
+      allowedModels: key.allowedModels,
+      limits: { user: resolveUserLimits(key.ownerLimits, this.defaultLimits), key: key.limits },
+    };
   }
 
   /** Revocation and expiry edits: this replica forgets the key at once (notifications reach the others). */

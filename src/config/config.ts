@@ -4,6 +4,7 @@ import type { WildcardTemplate } from "../core/router.js";
 import type { UpstreamOptions } from "../upstream/azure-client.js";
 import type { LockoutPolicy } from "../auth/login-guard.js";
 import type { KeyCacheOptions } from "../auth/api-key-authenticator.js";
+import type { Limits } from "../core/limits.js";
 
 /** Where requests go: configured Azure deployments, env-only Azure, or the built-in emulator. */
 export type UpstreamMode =
@@ -48,6 +49,16 @@ export interface Config {
     readonly sessionTtlMs: number;
     readonly keyCache: KeyCacheOptions;
     readonly lockout: LockoutPolicy;
+  };
+  readonly limits: {
+    /** Per-user limits where a user sets none; undefined fields are unlimited. */
+    readonly defaults: Limits;
+    /** Spend at this share of a budget logs a warning (the cap itself is hard). */
+    readonly softBudgetPercent: number;
+    /** Redis unreachable: true keeps serving with in-process limits, false answers 503. */
+    readonly failOpen: boolean;
+    /** The output estimate reserved for requests that set no max tokens. */
+    readonly defaultMaxOutputTokens: number;
   };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   readonly trustProxy: boolean;

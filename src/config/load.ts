@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { Deployment } from "../core/deployments.js";
 import type { JsonValue } from "../core/json.js";
+import { parseMicroUsd } from "../core/money.js";
 import type { Config, TlsFiles, UpstreamMode } from "./config.js";
 import { readDeployments, readWildcard } from "./deployments.js";
 import { ConfigError, Reader, envInteger } from "./reader.js";
@@ -18,6 +19,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   const redis = root.child("redis");
   const auth = root.child("auth");
   const lockout = auth.child("lockout");
+  const limits = root.child("limits");
+  const defaults = limits.child("defaults");
   const deployments = readDeployments(root.list("deployments"), env, warnings);
 
   const config: Config = {
@@ -64,9 +67,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
         maxSourceFailures: lockout.integer("max_source_failures", 1, 100_000) ?? 30,
       },
     },
+    limits: {
+      defaults: {
+        requestsPerMinute: defaults.integer("requests_per_minute", 1, 1_000_000),
+        tokensPerMinute: defaults.integer("tokens_per_minute", 1, 1_000_000_000),
+        maxConcurrent: defaults.integer("max_concurrent_requests", 1, 100_000),
+        monthlyBudgetMicroUsd: readUsd(defaults, "monthly_budget_usd"),
+      },
+      softBudgetPercent: limits.integer("soft_budget_percent", 1, 100) ?? 80,
+      failOpen: limits.boolean("fail_open") ?? true,
+      defaultMaxOutputTokens: limits.integer("default_max_output_tokens", 1, 1_000_000) ?? 4096,
+    },
     trustProxy: server.boolean("trust_proxy") ?? false,
     warnings,
   };
+  defaults.done();
+  limits.done();
   server.done();
   upstream.done();
   database.done();
@@ -111,6 +127,14 @@ function chooseMode(deployments: readonly Deployment[], env: NodeJS.ProcessEnv, 
   }
   if (wildcard) return { kind: "env", wildcard };
   return { kind: "emulator" };
+}
+
+function readUsd(r: Reader, key: string): number | undefined {
+  const v = r.raw(key);
+  if (v === undefined || v === null) return undefined;
+  const micros = typeof v === "string" || typeof v === "number" ? parseMicroUsd(String(v)) : undefined;
+  if (micros === undefined) throw new ConfigError(`${r.at(key)} must be USD as a decimal such as "12.50".`);
+  return micros;
 }
 
 function readAdminToken(env: NodeJS.ProcessEnv): string | undefined {

@@ -1,6 +1,7 @@
 // The transport-neutral context of one call: identity, cancellation, and what steps report back.
 import { randomUUID } from "node:crypto";
 import type { Deployment } from "./deployments.js";
+import type { CallerLimits } from "./limits.js";
 
 export type Protocol = "http" | "grpc";
 
@@ -10,6 +11,11 @@ export interface Caller {
   readonly keyId: string;
   /** Models the key may call; empty means every model. */
   readonly allowedModels: readonly string[];
+  /**
+   * The user's effective limits and the key's own overrides. A key inherits its user's limits,
+   * and its requests count against the user too, so an unset key field needs no check of its own.
+   */
+  readonly limits: CallerLimits;
 }
 
 /** One rate-limit dimension's state, reported back to the client as x-ratelimit-* headers. */

@@ -19,3 +19,8 @@ export function formatMicroUsd(micros: number): string {
   const frac = String(abs % 1_000_000).padStart(6, "0");
   return `${sign}${whole}.${frac}`;
 }
+
+/** 12_500_000 -> "12.50", 1_234_567 -> "1.234567": at least cents, no trailing zeros beyond. */
+export function formatUsd(micros: number): string {
+  return formatMicroUsd(micros).replace(/(\.\d\d\d*?)0+$/, "$1");
+}

@@ -1,6 +1,8 @@
 // SQL for API keys: looked up by the SHA-256 of the whole key; the key itself is never stored.
 import type postgres from "postgres";
 import { randomUUID } from "node:crypto";
+import type { Limits } from "../core/limits.js";
+import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
 import { encodePageToken, type PageCursor } from "./page-token.js";
 import type { UserStatus } from "./users.js";
 
@@ -10,18 +12,21 @@ export interface ApiKeyRecord {
   readonly name: string;
   readonly prefix: string;
   readonly allowedModels: readonly string[];
+  /** The key's own limits (overrides); unset ones inherit the owner's. */
+  readonly limits: Limits;
   readonly createdAt: Date;
   readonly lastUsedAt: Date | undefined;
   readonly expiresAt: Date | undefined;
   readonly revokedAt: Date | undefined;
 }
 
-/** What authentication needs in one query: the key and its owner's status. */
+/** What authentication needs in one query: the key, its owner's status and the owner's limit overrides. */
 export interface KeyWithOwner extends ApiKeyRecord {
   readonly ownerStatus: UserStatus;
+  readonly ownerLimits: Limits;
 }
 
-interface KeyRow {
+interface KeyRow extends LimitColumns {
   id: string;
   user_id: string;
   name: string;
@@ -40,6 +45,7 @@ function record(r: KeyRow): ApiKeyRecord {
     name: r.name,
     prefix: r.prefix,
     allowedModels: r.allowed_models,
+    limits: limitsFromRow(r),
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at ?? undefined,
     expiresAt: r.expires_at ?? undefined,
@@ -47,7 +53,9 @@ function record(r: KeyRow): ApiKeyRecord {
   };
 }
 
-const COLUMNS = "k.id, k.user_id, k.name, k.prefix, k.allowed_models, k.created_at, k.last_used_at, k.expires_at, k.revoked_at";
+const COLUMNS =
+  "k.id, k.user_id, k.name, k.prefix, k.allowed_models, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, " +
+  "k.requests_per_minute, k.tokens_per_minute, k.max_concurrent_requests, k.monthly_budget_micro_usd";
 
 export interface KeyListFilter {
   readonly userId: string | undefined;
@@ -57,21 +65,36 @@ export interface KeyListFilter {
 export class ApiKeyStore {
   constructor(private readonly sql: postgres.Sql) {}
 
-  async create(k: { userId: string; name: string; prefix: string; hash: Buffer; allowedModels: readonly string[]; expiresAt: Date | undefined }): Promise<ApiKeyRecord> {
+  async create(k: {
+    userId: string;
+    name: string;
+    prefix: string;
+    hash: Buffer;
+    allowedModels: readonly string[];
+    expiresAt: Date | undefined;
+    limits: Limits;
+  }): Promise<ApiKeyRecord> {
+    const l = limitsToRow(k.limits);
     const [row] = await this.sql<KeyRow[]>`
-      insert into api_keys as k (id, user_id, name, prefix, key_hash, allowed_models, expires_at)
-      values (${randomUUID()}, ${k.userId}, ${k.name}, ${k.prefix}, ${k.hash}, ${this.sql.array([...k.allowedModels])}, ${k.expiresAt ?? null})
+      insert into api_keys as k (id, user_id, name, prefix, key_hash, allowed_models, expires_at,
+                                 requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
+      values (${randomUUID()}, ${k.userId}, ${k.name}, ${k.prefix}, ${k.hash}, ${this.sql.array([...k.allowedModels])}, ${k.expiresAt ?? null},
+              ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
       returning ${this.sql.unsafe(COLUMNS)}`;
     if (!row) throw new Error("insert returned no row");
     return record(row);
   }
 
   async byHash(hash: Buffer): Promise<KeyWithOwner | undefined> {
-    const [row] = await this.sql<Array<KeyRow & { owner_status: string }>>`
-      select ${this.sql.unsafe(COLUMNS)}, u.status as owner_status
+    const [row] = await this.sql<Array<KeyRow & { owner_status: string; owner_limits: LimitColumns }>>`
+      select ${this.sql.unsafe(COLUMNS)}, u.status as owner_status,
+             json_build_object('requests_per_minute', u.requests_per_minute, 'tokens_per_minute', u.tokens_per_minute,
+                               'max_concurrent_requests', u.max_concurrent_requests,
+                               'monthly_budget_micro_usd', u.monthly_budget_micro_usd) as owner_limits
       from api_keys k join users u on u.id = k.user_id
       where k.key_hash = ${hash}`;
-    return row ? { ...record(row), ownerStatus: row.owner_status === "active" ? "active" : "disabled" } : undefined;
+    if (!row) return undefined;
+    return { ...record(row), ownerStatus: row.owner_status === "active" ? "active" : "disabled", ownerLimits: limitsFromRow(row.owner_limits) };
   }
 
   async get(id: string): Promise<ApiKeyRecord | undefined> {
@@ -92,6 +115,17 @@ export class ApiKeyStore {
     const keys = rows.slice(0, limit).map(record);
     const last = keys.at(-1);
     return { keys, next: rows.length > limit && last ? encodePageToken(last) : "" };
+  }
+
+  async setLimits(id: string, limits: Limits): Promise<ApiKeyRecord | undefined> {
+    const l = limitsToRow(limits);
+    const [row] = await this.sql<KeyRow[]>`
+      update api_keys as k set
+        requests_per_minute = ${l.requests_per_minute}, tokens_per_minute = ${l.tokens_per_minute},
+        max_concurrent_requests = ${l.max_concurrent_requests}, monthly_budget_micro_usd = ${l.monthly_budget_micro_usd}
+      where k.id = ${id}
+      returning ${this.sql.unsafe(COLUMNS)}`;
+    return row ? record(row) : undefined;
   }
 
   /** Idempotent: revoking a revoked key keeps its first revocation time. */

@@ -2,6 +2,8 @@
 import type postgres from "postgres";
 import { randomUUID } from "node:crypto";
 import { GatewayError } from "../core/errors.js";
+import type { Limits } from "../core/limits.js";
+import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
 import { encodePageToken, type PageCursor } from "./page-token.js";
 
 export type UserRole = "admin" | "member";
@@ -13,11 +15,13 @@ export interface UserRecord {
   readonly role: UserRole;
   readonly status: UserStatus;
   readonly passwordHash: string;
+  /** Overrides of the configured default limits. */
+  readonly limits: Limits;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-interface UserRow {
+interface UserRow extends LimitColumns {
   id: string;
   email: string;
   role: string;
@@ -34,6 +38,7 @@ function record(r: UserRow): UserRecord {
     role: r.role === "admin" ? "admin" : "member",
     status: r.status === "active" ? "active" : "disabled",
     passwordHash: r.password_hash,
+    limits: limitsFromRow(r),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -44,11 +49,14 @@ const UNIQUE_VIOLATION = "23505";
 export class UserStore {
   constructor(private readonly sql: postgres.Sql) {}
 
-  async create(u: { email: string; role: UserRole; passwordHash: string }): Promise<UserRecord> {
+  async create(u: { email: string; role: UserRole; passwordHash: string; limits: Limits }): Promise<UserRecord> {
+    const l = limitsToRow(u.limits);
     try {
       const [row] = await this.sql<UserRow[]>`
-        insert into users (id, email, role, status, password_hash)
-        values (${randomUUID()}, ${u.email}, ${u.role}, 'active', ${u.passwordHash})
+        insert into users (id, email, role, status, password_hash,
+                           requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
+        values (${randomUUID()}, ${u.email}, ${u.role}, 'active', ${u.passwordHash},
+                ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
         returning *`;
       if (!row) throw new Error("insert returned no row");
       return record(row);
@@ -93,12 +101,21 @@ export class UserStore {
     return { users, next: rows.length > limit && last ? encodePageToken(last) : "" };
   }
 
-  async update(id: string, change: { role?: UserRole; status?: UserStatus; passwordHash?: string }): Promise<UserRecord | undefined> {
-    const [row] = await this.sql<UserRow[]>`
+  /** Unset fields stay; `limits`, when given, replaces all four overrides. */
+  async update(id: string, change: { role?: UserRole; status?: UserStatus; passwordHash?: string; limits?: Limits }): Promise<UserRecord | undefined> {
+    const sql = this.sql;
+    const l = change.limits ? limitsToRow(change.limits) : undefined;
+    const [row] = await sql<UserRow[]>`
       update users set
         role = coalesce(${change.role ?? null}, role),
         status = coalesce(${change.status ?? null}, status),
         password_hash = coalesce(${change.passwordHash ?? null}, password_hash),
+        ${
+          l
+            ? sql`requests_per_minute = ${l.requests_per_minute}, tokens_per_minute = ${l.tokens_per_minute},
+                  max_concurrent_requests = ${l.max_concurrent_requests}, monthly_budget_micro_usd = ${l.monthly_budget_micro_usd},`
+            : sql``
+        }
         updated_at = now()
       where id = ${id}
       returning *`;

@@ -20,6 +20,6 @@ export async function bootstrapAdmin(users: UserStore, keys: ApiKeyStore): Promi
   const admin = await users.createFirstAdmin(BOOTSTRAP_EMAIL, await hashPassword(password));
   if (!admin) return undefined;
   const { secret, hash, display } = newSecret(API_KEY_PREFIX);
-  await keys.create({ userId: admin.id, name: "bootstrap", prefix: display, hash, allowedModels: [], expiresAt: undefined });
+  await keys.create({ userId: admin.id, name: "bootstrap", prefix: display, hash, allowedModels: [], expiresAt: undefined, limits: {} });
   return { email: BOOTSTRAP_EMAIL, password, apiKey: secret };
 }

@@ -40,7 +40,7 @@ export async function startIdentity(config: Config, db: Database, redis: Redis |
   const keys = new ApiKeyStore(db.sql);
   const sessions = new SessionService(new SessionStore(db.sql), config.auth.sessionTtlMs);
   const lastUsed = new LastUsedRecorder(keys, logger);
-  const keyAuth = new ApiKeyAuthenticator(keys, lastUsed, config.auth.keyCache);
+  const keyAuth = new ApiKeyAuthenticator(keys, lastUsed, config.auth.keyCache, config.limits.defaults);
   const handlers: IdentityEventHandlers = {
     onEvent: (e) => (e.kind === "key" ? keyAuth.forgetKey(e.id) : keyAuth.forgetUser(e.id)),
     onResync: () => keyAuth.forgetAll(),

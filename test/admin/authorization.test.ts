@@ -94,9 +94,9 @@ describe("AdminService over gRPC", () => {
   const grpcCases: Array<[string, (m: Metadata) => Promise<unknown>]> = [
     ["GetUser", (m) => call(client, client.getUser, { id: b.userId }, m)],
     ["ListUsers", (m) => call(client, client.listUsers, { pageSize: 0, pageToken: "" }, m)],
-    ["UpdateUser", (m) => call(client, client.updateUser, { id: b.userId, role: Role.ROLE_ADMIN, status: UserStatus.USER_STATUS_UNSPECIFIED }, m)],
+    ["UpdateUser", (m) => call(client, client.updateUser, { id: b.userId, role: Role.ROLE_ADMIN, status: UserStatus.USER_STATUS_UNSPECIFIED, limits: undefined }, m)],
     ["UnlockUser", (m) => call(client, client.unlockUser, { id: b.userId }, m)],
-    ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [] }, m)],
+    ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [], limits: undefined }, m)],
     ["ListApiKeys", (m) => call(client, client.listApiKeys, { userId: b.userId, includeRevoked: false, pageSize: 0, pageToken: "" }, m)],
     ["RevokeApiKey", (m) => call(client, client.revokeApiKey, { id: b.keyId }, m)],
   ];
@@ -112,7 +112,7 @@ describe("AdminService over gRPC", () => {
   });
 
   it("the operator creates a user and gets its id", async () => {
-    const res = await call(client, client.createUser, { email: "grpc-made@example.test", password: "a long enough password", role: Role.ROLE_MEMBER }, md(t.adminToken));
+    const res = await call(client, client.createUser, { email: "grpc-made@example.test", password: "a long enough password", role: Role.ROLE_MEMBER, limits: undefined }, md(t.adminToken));
     expect(res.user?.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -140,7 +140,7 @@ describe("bad admin input", () => {
   it("a duplicate email -> 409 (and ALREADY_EXISTS over gRPC)", async () => {
     const res = await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/users", { email: a.email.toUpperCase(), password: "long enough password" });
     expect(res.status).toBe(409);
-    const err = await call(client, client.createUser, { email: a.email, password: "long enough password", role: Role.ROLE_MEMBER }, bearer(t.adminToken)).catch((e: unknown) => e);
+    const err = await call(client, client.createUser, { email: a.email, password: "long enough password", role: Role.ROLE_MEMBER, limits: undefined }, bearer(t.adminToken)).catch((e: unknown) => e);
     expect(isServiceError(err) && err.code).toBe(status.ALREADY_EXISTS);
   });
 

@@ -33,13 +33,13 @@ beforeAll(async () => {
   db = await freshDatabase();
   sql = postgres(db.url, { onnotice: () => {} });
   await migrate(sql, migrations);
-  const user = await new UserStore(sql).create({ email: "a@example.test", role: "member", passwordHash: await hashPassword("correct horse battery") });
+  const user = await new UserStore(sql).create({ email: "a@example.test", role: "member", passwordHash: await hashPassword("correct horse battery"), limits: {} });
   store = new CountingKeyStore(sql);
   const s = newSecret(API_KEY_PREFIX);
   secret = s.secret;
-  keyId = (await store.create({ userId: user.id, name: "k", prefix: s.display, hash: s.hash, allowedModels: [], expiresAt: undefined })).id;
+  keyId = (await store.create({ userId: user.id, name: "k", prefix: s.display, hash: s.hash, allowedModels: [], expiresAt: undefined, limits: {} })).id;
   lastUsed = new LastUsedRecorder(store, createLogger("error", () => {}), 3_600_000);
-  auth = new ApiKeyAuthenticator(store, lastUsed, { maxEntries: 100, ttlMs: 60_000, negativeTtlMs: 60_000 });
+  auth = new ApiKeyAuthenticator(store, lastUsed, { maxEntries: 100, ttlMs: 60_000, negativeTtlMs: 60_000 }, {});
 });
 afterAll(async () => {
   await lastUsed.close();

@@ -109,6 +109,27 @@ export function userStatusToJSON(object: UserStatus): string {
   }
 }
 
+/**
+ * Limits on a user or an API key. An absent field inherits: a user's from the configured
+ * defaults, a key's from its user (a key's requests always count against its user too).
+ */
+export interface Limits {
+  /** Requests per minute, 1 to 1,000,000. */
+  requestsPerMinute?:
+    | number
+    | undefined;
+  /** Tokens per minute (prompt + completion), 1 to 1,000,000,000. */
+  tokensPerMinute?:
+    | number
+    | undefined;
+  /** Requests in flight at once (a stream counts until it ends), 1 to 100,000. */
+  maxConcurrentRequests?:
+    | number
+    | undefined;
+  /** Spend per calendar month (UTC) in USD as a decimal string, e.g. "12.50"; a hard cap. */
+  monthlyBudgetUsd?: string | undefined;
+}
+
 /** A person or service account. */
 export interface User {
   /** The user id (UUID). */
@@ -128,7 +149,11 @@ export interface User {
     | Date
     | undefined;
   /** Set while a login lockout is in force. */
-  lockedUntil: Date | undefined;
+  lockedUntil:
+    | Date
+    | undefined;
+  /** The user's own limits (absent fields use the configured defaults). */
+  limits: Limits | undefined;
 }
 
 /** An API key's metadata. The secret itself is never stored or listed. */
@@ -159,6 +184,8 @@ export interface ApiKey {
     | undefined;
   /** The models it may call; empty means every model. */
   allowedModels: string[];
+  /** The key's own limits (absent fields inherit the user's). */
+  limits: Limits | undefined;
 }
 
 /** CreateUser input. */
@@ -169,6 +196,8 @@ export interface CreateUserRequest {
   password: string;
   /** ROLE_MEMBER when unset. */
   role: Role;
+  /** The user's limits; absent fields use the configured defaults. */
+  limits: Limits | undefined;
 }
 
 /** CreateUser output. */
@@ -214,7 +243,11 @@ export interface UpdateUserRequest {
   /** The new status (unchanged when unset). */
   status: UserStatus;
   /** A new password (unchanged when unset); ends the user's sessions. */
-  password?: string | undefined;
+  password?:
+    | string
+    | undefined;
+  /** When set, replaces all the user's limits (absent fields go back to the defaults). */
+  limits: Limits | undefined;
 }
 
 /** UpdateUser output. */
@@ -247,6 +280,8 @@ export interface CreateApiKeyRequest {
     | undefined;
   /** The models it may call; empty means every model. */
   allowedModels: string[];
+  /** The key's own limits; absent fields inherit the user's. */
+  limits: Limits | undefined;
 }
 
 /** CreateApiKey output. */
@@ -291,8 +326,155 @@ export interface RevokeApiKeyResponse {
   apiKey: ApiKey | undefined;
 }
 
+/** UpdateApiKey input. */
+export interface UpdateApiKeyRequest {
+  /** The key id. */
+  id: string;
+  /** Replaces all the key's limits (absent fields go back to inheriting the user's). */
+  limits: Limits | undefined;
+}
+
+/** UpdateApiKey output. */
+export interface UpdateApiKeyResponse {
+  /** The key as updated. */
+  apiKey: ApiKey | undefined;
+}
+
+function createBaseLimits(): Limits {
+  return {
+    requestsPerMinute: undefined,
+    tokensPerMinute: undefined,
+    maxConcurrentRequests: undefined,
+    monthlyBudgetUsd: undefined,
+  };
+}
+
+export const Limits: MessageFns<Limits> = {
+  encode(message: Limits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestsPerMinute !== undefined) {
+      writer.uint32(8).int32(message.requestsPerMinute);
+    }
+    if (message.tokensPerMinute !== undefined) {
+      writer.uint32(16).int32(message.tokensPerMinute);
+    }
+    if (message.maxConcurrentRequests !== undefined) {
+      writer.uint32(24).int32(message.maxConcurrentRequests);
+    }
+    if (message.monthlyBudgetUsd !== undefined) {
+      writer.uint32(34).string(message.monthlyBudgetUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Limits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestsPerMinute = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokensPerMinute = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxConcurrentRequests = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.monthlyBudgetUsd = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Limits {
+    return {
+      requestsPerMinute: isSet(object.requests_per_minute) ? globalThis.Number(object.requests_per_minute) : undefined,
+      tokensPerMinute: isSet(object.tokens_per_minute) ? globalThis.Number(object.tokens_per_minute) : undefined,
+      maxConcurrentRequests: isSet(object.max_concurrent_requests)
+        ? globalThis.Number(object.max_concurrent_requests)
+        : undefined,
+      monthlyBudgetUsd: isSet(object.monthly_budget_usd) ? globalThis.String(object.monthly_budget_usd) : undefined,
+    };
+  },
+
+  toJSON(message: Limits): unknown {
+    const obj: any = {};
+    if (message.requestsPerMinute !== undefined) {
+      obj.requests_per_minute = Math.round(message.requestsPerMinute);
+    }
+    if (message.tokensPerMinute !== undefined) {
+      obj.tokens_per_minute = Math.round(message.tokensPerMinute);
+    }
+    if (message.maxConcurrentRequests !== undefined) {
+      obj.max_concurrent_requests = Math.round(message.maxConcurrentRequests);
+    }
+    if (message.monthlyBudgetUsd !== undefined) {
+      obj.monthly_budget_usd = message.monthlyBudgetUsd;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Limits>, I>>(base?: I): Limits {
+    return Limits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Limits>, I>>(object: I): Limits {
+    const message = createBaseLimits();
+    message.requestsPerMinute = object.requestsPerMinute ?? undefined;
+    message.tokensPerMinute = object.tokensPerMinute ?? undefined;
+    message.maxConcurrentRequests = object.maxConcurrentRequests ?? undefined;
+    message.monthlyBudgetUsd = object.monthlyBudgetUsd ?? undefined;
+    return message;
+  },
+};
+
 function createBaseUser(): User {
-  return { id: "", email: "", role: 0, status: 0, createdAt: undefined, updatedAt: undefined, lockedUntil: undefined };
+  return {
+    id: "",
+    email: "",
+    role: 0,
+    status: 0,
+    createdAt: undefined,
+    updatedAt: undefined,
+    lockedUntil: undefined,
+    limits: undefined,
+  };
 }
 
 export const User: MessageFns<User> = {
@@ -317,6 +499,9 @@ export const User: MessageFns<User> = {
     }
     if (message.lockedUntil !== undefined) {
       Timestamp.encode(toTimestamp(message.lockedUntil), writer.uint32(58).fork()).join();
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -390,6 +575,14 @@ export const User: MessageFns<User> = {
             message.lockedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -411,6 +604,7 @@ export const User: MessageFns<User> = {
       createdAt: isSet(object.created_at) ? fromJsonTimestamp(object.created_at) : undefined,
       updatedAt: isSet(object.updated_at) ? fromJsonTimestamp(object.updated_at) : undefined,
       lockedUntil: isSet(object.locked_until) ? fromJsonTimestamp(object.locked_until) : undefined,
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -437,6 +631,9 @@ export const User: MessageFns<User> = {
     if (message.lockedUntil !== undefined) {
       obj.locked_until = message.lockedUntil.toISOString();
     }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -452,6 +649,9 @@ export const User: MessageFns<User> = {
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.lockedUntil = object.lockedUntil ?? undefined;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
@@ -467,6 +667,7 @@ function createBaseApiKey(): ApiKey {
     expiresAt: undefined,
     revokedAt: undefined,
     allowedModels: [],
+    limits: undefined,
   };
 }
 
@@ -498,6 +699,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     }
     for (const v of message.allowedModels) {
       writer.uint32(74).string(v!);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -587,6 +791,14 @@ export const ApiKey: MessageFns<ApiKey> = {
             message.allowedModels.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -612,6 +824,7 @@ export const ApiKey: MessageFns<ApiKey> = {
       allowedModels: globalThis.Array.isArray(object?.allowed_models)
         ? object.allowed_models.map((e: any) => globalThis.String(e))
         : [],
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -644,6 +857,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     if (message.allowedModels?.length) {
       obj.allowed_models = message.allowedModels;
     }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -661,12 +877,15 @@ export const ApiKey: MessageFns<ApiKey> = {
     message.expiresAt = object.expiresAt ?? undefined;
     message.revokedAt = object.revokedAt ?? undefined;
     message.allowedModels = object.allowedModels?.map((e) => e) || [];
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
 
 function createBaseCreateUserRequest(): CreateUserRequest {
-  return { email: "", password: "", role: 0 };
+  return { email: "", password: "", role: 0, limits: undefined };
 }
 
 export const CreateUserRequest: MessageFns<CreateUserRequest> = {
@@ -679,6 +898,9 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     }
     if (message.role !== 0) {
       writer.uint32(24).int32(message.role);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -720,6 +942,14 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
             message.role = reader.int32() as any;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -737,6 +967,7 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
       email: isSet(object.email) ? globalThis.String(object.email) : "",
       password: isSet(object.password) ? globalThis.String(object.password) : "",
       role: isSet(object.role) ? roleFromJSON(object.role) : 0,
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -751,6 +982,9 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     if (message.role !== 0) {
       obj.role = roleToJSON(message.role);
     }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -762,6 +996,9 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     message.email = object.email ?? "";
     message.password = object.password ?? "";
     message.role = object.role ?? 0;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
@@ -1138,7 +1375,7 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
 };
 
 function createBaseUpdateUserRequest(): UpdateUserRequest {
-  return { id: "", role: 0, status: 0, password: undefined };
+  return { id: "", role: 0, status: 0, password: undefined, limits: undefined };
 }
 
 export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
@@ -1154,6 +1391,9 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     }
     if (message.password !== undefined) {
       writer.uint32(34).string(message.password);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1203,6 +1443,14 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
             message.password = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1221,6 +1469,7 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
       role: isSet(object.role) ? roleFromJSON(object.role) : 0,
       status: isSet(object.status) ? userStatusFromJSON(object.status) : 0,
       password: isSet(object.password) ? globalThis.String(object.password) : undefined,
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -1238,6 +1487,9 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     if (message.password !== undefined) {
       obj.password = message.password;
     }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -1250,6 +1502,9 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     message.role = object.role ?? 0;
     message.status = object.status ?? 0;
     message.password = object.password ?? undefined;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
@@ -1456,7 +1711,7 @@ export const UnlockUserResponse: MessageFns<UnlockUserResponse> = {
 };
 
 function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
-  return { userId: "", name: "", expiresAt: undefined, allowedModels: [] };
+  return { userId: "", name: "", expiresAt: undefined, allowedModels: [], limits: undefined };
 }
 
 export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
@@ -1472,6 +1727,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     }
     for (const v of message.allowedModels) {
       writer.uint32(34).string(v!);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1521,6 +1779,14 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
             message.allowedModels.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1541,6 +1807,7 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
       allowedModels: globalThis.Array.isArray(object?.allowed_models)
         ? object.allowed_models.map((e: any) => globalThis.String(e))
         : [],
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -1558,6 +1825,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     if (message.allowedModels?.length) {
       obj.allowed_models = message.allowedModels;
     }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -1570,6 +1840,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     message.name = object.name ?? "";
     message.expiresAt = object.expiresAt ?? undefined;
     message.allowedModels = object.allowedModels?.map((e) => e) || [];
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
@@ -1999,6 +2272,162 @@ export const RevokeApiKeyResponse: MessageFns<RevokeApiKeyResponse> = {
   },
 };
 
+function createBaseUpdateApiKeyRequest(): UpdateApiKeyRequest {
+  return { id: "", limits: undefined };
+}
+
+export const UpdateApiKeyRequest: MessageFns<UpdateApiKeyRequest> = {
+  encode(message: UpdateApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateApiKeyRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateApiKeyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateApiKeyRequest>, I>>(base?: I): UpdateApiKeyRequest {
+    return UpdateApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateApiKeyRequest>, I>>(object: I): UpdateApiKeyRequest {
+    const message = createBaseUpdateApiKeyRequest();
+    message.id = object.id ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateApiKeyResponse(): UpdateApiKeyResponse {
+  return { apiKey: undefined };
+}
+
+export const UpdateApiKeyResponse: MessageFns<UpdateApiKeyResponse> = {
+  encode(message: UpdateApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiKey !== undefined) {
+      ApiKey.encode(message.apiKey, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiKey = ApiKey.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateApiKeyResponse {
+    return { apiKey: isSet(object.api_key) ? ApiKey.fromJSON(object.api_key) : undefined };
+  },
+
+  toJSON(message: UpdateApiKeyResponse): unknown {
+    const obj: any = {};
+    if (message.apiKey !== undefined) {
+      obj.api_key = ApiKey.toJSON(message.apiKey);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateApiKeyResponse>, I>>(base?: I): UpdateApiKeyResponse {
+    return UpdateApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateApiKeyResponse>, I>>(object: I): UpdateApiKeyResponse {
+    const message = createBaseUpdateApiKeyResponse();
+    message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
+      ? ApiKey.fromPartial(object.apiKey)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * AdminService manages users and API keys. The operator token or an admin's session may
  * act on anyone; a member's session may list, create and revoke only their own keys.
@@ -2087,6 +2516,17 @@ export const AdminServiceService = {
       Buffer.from(RevokeApiKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeApiKeyResponse => RevokeApiKeyResponse.decode(value),
   },
+  /** Replaces an API key's own limits. */
+  updateApiKey: {
+    path: "/aik.v1.AdminService/UpdateApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateApiKeyRequest): Buffer => Buffer.from(UpdateApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateApiKeyRequest => UpdateApiKeyRequest.decode(value),
+    responseSerialize: (value: UpdateApiKeyResponse): Buffer =>
+      Buffer.from(UpdateApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateApiKeyResponse => UpdateApiKeyResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -2106,6 +2546,8 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listApiKeys: handleUnaryCall<ListApiKeysRequest, ListApiKeysResponse>;
   /** Revokes an API key on every replica within a second. */
   revokeApiKey: handleUnaryCall<RevokeApiKeyRequest, RevokeApiKeyResponse>;
+  /** Replaces an API key's own limits. */
+  updateApiKey: handleUnaryCall<UpdateApiKeyRequest, UpdateApiKeyResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -2236,6 +2678,22 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /** Replaces an API key's own limits. */
+  updateApiKey(
+    request: UpdateApiKeyRequest,
+    callback: (error: ServiceError | null, response: UpdateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  updateApiKey(
+    request: UpdateApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  updateApiKey(
+    request: UpdateApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateApiKeyResponse) => void,
   ): ClientUnaryCall;
 }
 

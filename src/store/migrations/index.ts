@@ -1,6 +1,7 @@
 // The schema's migrations, oldest first; migrate() applies the ones a database lacks.
 import type { Migration } from "../migrate.js";
 import { identity } from "./0001_identity.js";
+import { limits } from "./0002_limits.js";
 
 /*
  * Each migration is a TypeScript module beside this one, named NNNN_name.ts (0001_keys.ts, ...),
@@ -8,4 +9,4 @@ import { identity } from "./0001_identity.js";
  * files to copy. Append new ones with the next version; never edit one that has been applied
  * (migrate() refuses a changed checksum).
  */
-export const migrations: Migration[] = [identity];
+export const migrations: Migration[] = [identity, limits];
