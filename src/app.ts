@@ -13,6 +13,8 @@ import { openDatabase, type Database } from "./store/database.js";
 import { migrate } from "./store/migrate.js";
 import { migrations } from "./store/migrations/index.js";
 import { errorFields, type Logger } from "./telemetry/logger.js";
+import { observeStep } from "./telemetry/observe-step.js";
+import type { Telemetry } from "./telemetry/otel.js";
 import { bindGrpc, createGrpcServer, grpcCredentials } from "./transport/grpc/server.js";
 import { createHttpServer } from "./transport/http/server.js";
 import { transcodedHandlers } from "./transport/http/transcode.js";
@@ -35,7 +37,8 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
+/** `telemetry` is process-wide (main starts it once); without it /metrics answers 404. */
+export async function startGateway(config: Config, logger: Logger, telemetry?: Telemetry): Promise<RunningGateway> {
   const schema = loadApiSchema();
   const readiness = new Readiness();
   const database = await openDatabase({ url: config.database.url, dataDir: join(config.dataDir, "pgdata"), maxConnections: config.database.maxConnections });
@@ -50,11 +53,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const identity = await startIdentity(config, database, redis, logger);
   const { router, emulator } = await startRouting(config);
   const upstream = new AzureUpstream(config.upstream);
-  const gateway = createGateway({ router, upstream, authenticate: identity.authenticate, policies: [identity.modelAccess] });
+  const gateway = createGateway({ router, upstream, front: [observeStep(), identity.authenticate], policies: [identity.modelAccess] });
 
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
-    { gateway, schema, logger, ready: () => readiness.ready, handlers },
+    { gateway, schema, logger, ready: () => readiness.ready, handlers, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
     { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls, trustProxy: config.trustProxy },
   );
   const grpcOptions = { maxMessageBytes: config.maxBodyBytes, tls: config.tls };

@@ -5,8 +5,7 @@ import type { Config } from "./config/config.js";
 import { loadConfig } from "./config/load.js";
 import { ConfigError } from "./config/reader.js";
 import { createLogger, errorFields } from "./telemetry/logger.js";
-
-const logger = createLogger(process.env.AIK_LOG_LEVEL === "debug" ? "debug" : "info");
+import { startTelemetry } from "./telemetry/otel.js";
 
 let config: Config;
 try {
@@ -18,7 +17,10 @@ try {
   }
   throw err;
 }
+const logger = createLogger(config.logLevel);
 for (const warning of config.warnings) logger.warn("config.warning", { message: warning });
+
+const telemetry = startTelemetry(config.telemetry);
 
 // Signals are handled from the start: one arriving while starting stops the gateway once it is up.
 let running: RunningGateway | undefined;
@@ -28,21 +30,24 @@ const stop = (signal: string): void => {
   stopSignal = signal;
   if (!running) return;
   logger.info("gateway.draining", { signal });
-  running.close().then(
-    () => {
-      logger.info("gateway.stopped");
-      process.exit(0);
-    },
-    (err: unknown) => {
-      logger.error("gateway.stop_failed", errorFields(err));
-      process.exit(1);
-    },
-  );
+  running
+    .close()
+    .then(() => telemetry.shutdown())
+    .then(
+      () => {
+        logger.info("gateway.stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error("gateway.stop_failed", errorFields(err));
+        process.exit(1);
+      },
+    );
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));
 
-running = await startGateway(config, logger).catch((err: unknown) => {
+running = await startGateway(config, logger, telemetry).catch((err: unknown) => {
   // Start-up errors are the gateway's own (ports, database, files): their messages carry no request content.
   process.stderr.write(`aik: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   logger.error("startup.failed", errorFields(err));

@@ -5,6 +5,8 @@ import type { UpstreamOptions } from "../upstream/azure-client.js";
 import type { LockoutPolicy } from "../auth/login-guard.js";
 import type { KeyCacheOptions } from "../auth/api-key-authenticator.js";
 import type { Limits } from "../core/limits.js";
+import type { LogLevel } from "../telemetry/logger.js";
+import type { TelemetryMode } from "../telemetry/otel.js";
 
 /** Where requests go: configured Azure deployments, env-only Azure, or the built-in emulator. */
 export type UpstreamMode =
@@ -60,6 +62,9 @@ export interface Config {
     /** The output estimate reserved for requests that set no max tokens. */
     readonly defaultMaxOutputTokens: number;
   };
+  readonly logLevel: LogLevel;
+  /** off: /metrics only; otlp: OTEL_* variables configure the exporters; console: print spans and metrics. */
+  readonly telemetry: TelemetryMode;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   readonly trustProxy: boolean;
   /** Startup notes worth a warning (plain http endpoints and the like). */

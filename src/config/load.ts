@@ -4,6 +4,8 @@ import { parse as parseYaml } from "yaml";
 import type { Deployment } from "../core/deployments.js";
 import type { JsonValue } from "../core/json.js";
 import { parseMicroUsd } from "../core/money.js";
+import type { LogLevel } from "../telemetry/logger.js";
+import type { TelemetryMode } from "../telemetry/otel.js";
 import type { Config, TlsFiles, UpstreamMode } from "./config.js";
 import { readDeployments, readWildcard } from "./deployments.js";
 import { ConfigError, Reader, envInteger } from "./reader.js";
@@ -78,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       failOpen: limits.boolean("fail_open") ?? true,
       defaultMaxOutputTokens: limits.integer("default_max_output_tokens", 1, 1_000_000) ?? 4096,
     },
+    logLevel: readLogLevel(env),
+    telemetry: readTelemetry(env),
     trustProxy: server.boolean("trust_proxy") ?? false,
     warnings,
   };
@@ -127,6 +131,22 @@ function chooseMode(deployments: readonly Deployment[], env: NodeJS.ProcessEnv, 
   }
   if (wildcard) return { kind: "env", wildcard };
   return { kind: "emulator" };
+}
+
+function readLogLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const v = env.AIK_LOG_LEVEL;
+  if (v === undefined || v === "") return "info";
+  if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
+  throw new ConfigError(`AIK_LOG_LEVEL must be debug, info, warn or error.`);
+}
+
+/** The OTEL_* variables belong to the OpenTelemetry SDK; here they only decide whether to start it. */
+function readTelemetry(env: NodeJS.ProcessEnv): TelemetryMode {
+  const asked = env.AIK_TELEMETRY;
+  if (asked === "off" || asked === "otlp" || asked === "console") return asked;
+  if (asked !== undefined && asked !== "") throw new ConfigError(`AIK_TELEMETRY must be "off", "otlp" or "console".`);
+  const otlp = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"].some((n) => env[n]);
+  return otlp ? "otlp" : "off";
 }
 
 function readUsd(r: Reader, key: string): number | undefined {

@@ -19,14 +19,14 @@ export interface Gateway {
 export interface GatewayParts {
   readonly router: Router;
   readonly upstream: Upstream;
-  /** Runs first, before routing, so an unauthenticated caller learns nothing about models. */
-  readonly authenticate?: Step;
-  /** Run after routing, in order (metering, limits), around the upstream call. */
+  /** Run first, before routing, in order (telemetry, authentication): an unauthenticated caller learns nothing about models. */
+  readonly front?: readonly Step[];
+  /** Run after routing, in order (model access, metering, limits), around the upstream call. */
   readonly policies?: readonly Step[];
 }
 
 export function createGateway(parts: GatewayParts): Gateway {
-  const steps = [...(parts.authenticate ? [parts.authenticate] : []), routeStep(parts.router), ...(parts.policies ?? [])];
+  const steps = [...(parts.front ?? []), routeStep(parts.router), ...(parts.policies ?? [])];
   const handle = compose(steps, dispatch(parts.upstream, parts.router));
   const run = async <K extends Result["kind"]>(call: Call, ctx: CallContext, kind: K): Promise<Extract<Result, { kind: K }>> => {
     const result = await handle(call, ctx);

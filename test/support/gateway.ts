@@ -81,6 +81,8 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
       lockout: DEFAULT_LOCKOUT,
     },
     limits: { defaults: {}, softBudgetPercent: 80, failOpen: true, defaultMaxOutputTokens: 4096 },
+    logLevel: "debug",
+    telemetry: "off",
     trustProxy: false,
     warnings: [],
     ...overrides,

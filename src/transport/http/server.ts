@@ -9,6 +9,7 @@ import type { Gateway } from "../../core/gateway.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { errorFields, type Logger } from "../../telemetry/logger.js";
 import { chatHandlers, type MethodHandler } from "./chat-handlers.js";
+import { OperatorToken } from "../../auth/operator-token.js";
 import { credentialOf } from "./credentials.js";
 import { errorEnvelope, sendError } from "./errors.js";
 import { RouteTable } from "./routes.js";
@@ -31,6 +32,10 @@ export interface HttpDeps {
   readonly ready: () => boolean;
   /** Extra handlers by "service/method" (AdminService, AuthService, ... as they arrive). */
   readonly handlers?: Readonly<Record<string, MethodHandler>>;
+  /** Serves GET /metrics (Prometheus text format). */
+  readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (the operator token). */
+  readonly metricsToken?: string;
 }
 
 export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
@@ -40,6 +45,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
     if (!handlers[method]) throw new Error(`No HTTP handler for ${method}, which the proto binds to a route.`);
   }
   const strictTransport = options.production || options.tls !== undefined;
+  const metricsToken = new OperatorToken(deps.metricsToken);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newRequestId();
@@ -52,6 +58,13 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
     try {
       const { path, query } = splitUrl(req.url ?? "/");
       if (operational(req, res, path, deps.ready)) return;
+      if (req.method === "GET" && path === "/metrics" && deps.metrics) {
+        if (metricsToken.configured && !metricsToken.matches(credentialOf(req) ?? "")) {
+          throw new GatewayError("unauthenticated", "GET /metrics needs the operator token.", { reason: "invalid_api_key" });
+        }
+        deps.metrics(req, res);
+        return;
+      }
       refuseKeyInQuery(query);
       const found = routes.find(req.method ?? "GET", path);
       if (found === undefined) throw new GatewayError("not_found", `No route for ${req.method ?? "GET"} ${safePath(path)}.`, { reason: "not_found" });

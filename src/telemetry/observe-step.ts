@@ -1,0 +1,53 @@
+// One span and a few metrics per call, with metadata only: ids, model, deployment, outcome, token counts, timings.
+import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
+import { toGatewayError } from "../core/errors.js";
+import { modelOf, type Step } from "../core/pipeline.js";
+import type { Usage } from "../core/usage.js";
+
+export function observeStep(): Step {
+  const tracer = trace.getTracer("ai-k");
+  // Instruments are made once telemetry has started (main registers the meter provider first).
+  const meter = metrics.getMeter("ai-k");
+  const requests = meter.createCounter("aik.requests", { description: "Calls by operation, model, protocol and outcome" });
+  const duration = meter.createHistogram("aik.request.duration", { unit: "ms", description: "Time from arrival to the end of the answer" });
+  const tokens = meter.createCounter("aik.tokens", { description: "Tokens reported by Azure, by kind and model" });
+
+  return (next) => async (call, ctx) => {
+    const span = tracer.startSpan(`aik.${call.op}`, {
+      kind: SpanKind.SERVER,
+      attributes: { "aik.request_id": ctx.requestId, "aik.protocol": ctx.protocol, "gen_ai.request.model": modelOf(call) ?? "" },
+    });
+    const finish = (outcome: string, usage: Usage | undefined, message?: string): void => {
+      const deployment = ctx.targets[0];
+      // Metric labels stay bounded: configured model names only, never what a client typed.
+      const labels: Attributes = { op: call.op, model: deployment?.model ?? "unknown", protocol: ctx.protocol, outcome };
+      const attributes: Attributes = { "aik.outcome": outcome };
+      if (deployment) attributes["aik.deployment"] = deployment.id;
+      if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
+      if (usage) {
+        Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
+        tokens.add(usage.promptTokens, { ...labels, kind: "prompt" });
+        tokens.add(usage.completionTokens, { ...labels, kind: "completion" });
+      }
+      span.setAttributes(attributes);
+      span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: message ?? outcome });
+      span.end();
+      requests.add(1, labels);
+      duration.record(performance.now() - ctx.startedAt, labels);
+    };
+    try {
+      const result = await next(call, ctx);
+      if (result.kind === "stream") {
+        void result.done.then((s) => finish(s.error ? s.error.code : s.outcome, s.usage, s.error?.message));
+      } else {
+        finish("ok", result.kind === "unary" ? result.usage : undefined);
+      }
+      return result;
+    } catch (err) {
+      // GatewayError messages are written to be safe to send, so they are safe to record.
+      const e = toGatewayError(err);
+      finish(e.code, undefined, e.message);
+      throw err;
+    }
+  };
+}
