@@ -53,7 +53,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   const identity = await startIdentity(config, database, redis, logger);
   const { router, emulator } = await startRouting(config);
   const upstream = new AzureUpstream(config.upstream);
-  const gateway = createGateway({ router, upstream, front: [observeStep(), identity.authenticate], policies: [identity.modelAccess] });
+  const gateway = createGateway({ router, upstream, front: [observeStep(logger), identity.authenticate], policies: [identity.modelAccess] });
 
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(

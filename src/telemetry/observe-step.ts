@@ -1,10 +1,11 @@
-// One span and a few metrics per call, with metadata only: ids, model, deployment, outcome, token counts, timings.
+// One span, a few metrics and a debug access-log line per call, with metadata only: ids, model, deployment, outcome, tokens, timings.
 import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import { toGatewayError } from "../core/errors.js";
 import { modelOf, type Step } from "../core/pipeline.js";
 import type { Usage } from "../core/usage.js";
+import type { Logger } from "./logger.js";
 
-export function observeStep(): Step {
+export function observeStep(logger: Logger): Step {
   const tracer = trace.getTracer("ai-k");
   // Instruments are made once telemetry has started (main registers the meter provider first).
   const meter = metrics.getMeter("ai-k");
@@ -32,8 +33,20 @@ export function observeStep(): Step {
       span.setAttributes(attributes);
       span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: message ?? outcome });
       span.end();
+      const ms = performance.now() - ctx.startedAt;
       requests.add(1, labels);
-      duration.record(performance.now() - ctx.startedAt, labels);
+      duration.record(ms, labels);
+      logger.debug("request", {
+        request_id: ctx.requestId,
+        protocol: ctx.protocol,
+        op: call.op,
+        deployment: deployment?.id,
+        key_id: ctx.caller?.keyId,
+        outcome,
+        ms: Math.round(ms),
+        prompt_tokens: usage?.promptTokens,
+        completion_tokens: usage?.completionTokens,
+      });
     };
     try {
       const result = await next(call, ctx);
