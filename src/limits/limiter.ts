@@ -1,0 +1,105 @@
+// The limiter port: per-user and per-key RPM, TPM, concurrency and monthly budget, admitted and settled per request.
+
+import type { Limits } from "../core/limits.js";
+
+/** Already resolved against config defaults; undefined = unlimited, 0 = nothing is ever admitted. */
+export type { Limits };
+
+export type SubjectKind = "user" | "key";
+
+export interface Subject {
+  readonly kind: SubjectKind;
+  readonly id: string;
+  readonly limits: Limits;
+}
+
+export interface SubjectRef {
+  readonly kind: SubjectKind;
+  readonly id: string;
+  /** The owning user's id: all state of a subject lives under this Redis Cluster hash tag. */
+  readonly partition: string;
+}
+
+export interface AdmitRequest {
+  /** Unique per request; names its concurrency slot and makes settle idempotent. */
+  readonly requestId: string;
+  /** The user id: every Redis key of one admission carries the hash tag {<partition>}. */
+  readonly partition: string;
+  /** [user, key]: one or two subjects, all checked; the stricter wins. */
+  readonly subjects: readonly Subject[];
+  /** TPM reservation (prompt estimate + max output tokens), integer >= 0. */
+  readonly tokens: number;
+  /** Budget reservation (estimated cost), integer micro-USD >= 0. */
+  readonly costMicroUsd: number;
+  /** Epoch ms, for tests; default: Redis server time (Redis limiter) or Date.now() (memory limiter). */
+  readonly now?: number;
+}
+
+export type Dimension = "requests" | "tokens" | "concurrency" | "budget";
+
+/** resetMs: time until the bucket is fully replenished. */
+export interface DimensionState {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetMs: number;
+}
+
+/** For x-ratelimit-* headers: per dimension, the state of the subject with least remaining. */
+export interface LimitReport {
+  readonly requests?: DimensionState;
+  readonly tokens?: DimensionState;
+}
+
+export interface TicketSubject {
+  readonly kind: SubjectKind;
+  readonly id: string;
+  /** The TPM limit at admission: settlement refills the bucket at this rate before reconciling. */
+  readonly tokensPerMinute: number | undefined;
+}
+
+/**
+ * Everything settle() needs, as plain data. Idempotence is kept in the store under requestId, so a
+ * copy settles like the original; ResilientLimiter, though, routes by the object admit() returned.
+ */
+export interface Ticket {
+  /** Which limiter admitted it: only that one can settle it. */
+  readonly backend: "redis" | "memory";
+  readonly requestId: string;
+  readonly partition: string;
+  readonly subjects: readonly TicketSubject[];
+  readonly tokens: number;
+  readonly costMicroUsd: number;
+  /** UTC calendar month of the admission, "2026-11": the reservation is reconciled in that month. */
+  readonly month: string;
+  /** The clock the admission was pinned to (tests); settlement then happens at that same instant. */
+  readonly now: number | undefined;
+}
+
+export type Admission =
+  | { readonly ok: true; readonly ticket: Ticket; readonly report: LimitReport }
+  | {
+      readonly ok: false;
+      readonly dimension: Dimension;
+      readonly subject: { kind: SubjectKind; id: string };
+      /** undefined only when waiting cannot help. */
+      readonly retryAfterMs: number | undefined;
+      /** The request alone exceeds a limit (e.g. tokens > TPM limit): retrying never helps. */
+      readonly tooLarge: boolean;
+      readonly report: LimitReport;
+    };
+
+/** Actual usage and cost. */
+export interface Settlement {
+  readonly tokens: number;
+  readonly costMicroUsd: number;
+}
+
+export interface Limiter {
+  admit(req: AdmitRequest): Promise<Admission>;
+  /** Reconciles tokens and cost with the actual numbers and frees the concurrency slot. Idempotent per ticket. */
+  settle(ticket: Ticket, actual: Settlement): Promise<void>;
+  /** Spend so far this month (settled + reserved), micro-USD. */
+  spent(subject: SubjectRef, now?: number): Promise<number>;
+  /** Remaining tokens now (for tests/metrics); negative while the bucket is in debt. */
+  remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number>;
+}

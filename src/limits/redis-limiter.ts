@@ -1,0 +1,167 @@
+// Limits shared by every replica: each admission and each settlement is one atomic Lua script, one round trip.
+import type { Redis } from "ioredis";
+import { endOfMonthNamed, monthOf } from "./calendar-month.js";
+import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
+import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
+import { DEFAULT_LEASE_MS, SPEND_GRACE_MS } from "./limit-rules.js";
+import { ADMIT, PEEK, SETTLE } from "./redis-scripts.js";
+
+/*
+ * Keys, all under the owning user's hash tag so one script touches one Cluster slot:
+ *   <prefix>{<partition>}:rpm:<kind>:<id>             hash l (units used), t (ms): the RPM bucket
+ *   <prefix>{<partition>}:tpm:<kind>:<id>             the same for TPM
+ *   <prefix>{<partition>}:inflight:<kind>:<id>        sorted set: requestId scored by its lease expiry
+ *   <prefix>{<partition>}:spend:<YYYY-MM>:<kind>:<id> integer micro-USD, settled + reserved
+ * Buckets expire once they would have refilled, in-flight sets a lease after their last admission,
+ * spend counters a week after their month: an idle subject holds no keys.
+ *
+ * Refill uses the Redis clock, so replicas with skewed clocks still share one bucket correctly;
+ * the budget month is the gateway's clock (a few ms of skew only matters at midnight on the 1st,
+ * and the month must be known to name the key, which Cluster requires up front).
+ */
+
+type Arg = string | number;
+
+interface LimiterCommands {
+  aikLimitAdmit(...args: Arg[]): Promise<unknown>;
+  aikLimitSettle(...args: Arg[]): Promise<unknown>;
+  aikLimitPeek(...args: Arg[]): Promise<unknown>;
+}
+
+function hasLimiterCommands(r: Redis): r is Redis & LimiterCommands {
+  return typeof Reflect.get(r, "aikLimitAdmit") === "function";
+}
+
+export interface RedisLimiterOptions {
+  /** How long an unsettled concurrency slot (a crashed replica's) holds; streams longer than this stop counting. */
+  readonly leaseMs?: number;
+}
+
+const DIMENSIONS: readonly Dimension[] = ["requests", "tokens", "concurrency", "budget"];
+
+/** Replies are checked, not trusted: a wrong shape means a wrong script, and must fail loudly. */
+function integers(reply: unknown, length: number, script: string): number[] {
+  if (!Array.isArray(reply) || reply.length !== length || !reply.every((v): v is number => Number.isInteger(v))) {
+    throw new Error(`limiter script ${script} answered with an unexpected reply`);
+  }
+  return reply;
+}
+
+function integer(reply: unknown, script: string): number {
+  if (typeof reply !== "number" || !Number.isInteger(reply)) throw new Error(`limiter script ${script} answered with an unexpected reply`);
+  return reply;
+}
+
+function state(limit: number, remaining: number, resetMs: number): DimensionState | undefined {
+  return limit < 0 ? undefined : { limit, remaining, resetMs };
+}
+
+export class RedisLimiter implements Limiter {
+  private readonly redis: Redis & LimiterCommands;
+  private readonly leaseMs: number;
+
+  constructor(
+    redis: Redis,
+    private readonly keyPrefix: string,
+    options: RedisLimiterOptions = {},
+  ) {
+    // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (a restarted Redis) by itself.
+    if (!hasLimiterCommands(redis)) {
+      redis.defineCommand("aikLimitAdmit", { lua: ADMIT });
+      redis.defineCommand("aikLimitSettle", { lua: SETTLE });
+      redis.defineCommand("aikLimitPeek", { numberOfKeys: 1, lua: PEEK });
+    }
+    if (!hasLimiterCommands(redis)) throw new Error("Redis commands could not be defined");
+    this.redis = redis;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 1000) throw new RangeError("leaseMs must be an integer of at least 1000");
+  }
+
+  // Every key of one partition shares the hash tag {partition}: one script touches one Cluster slot.
+  private key(partition: string, kind: string, subject: { kind: string; id: string }): string {
+    return `${this.keyPrefix}{${partition}}:${kind}:${subject.kind}:${subject.id}`;
+  }
+
+  private spendKey(partition: string, month: string, subject: { kind: string; id: string }): string {
+    return this.key(partition, `spend:${month}`, subject);
+  }
+
+  async admit(req: AdmitRequest): Promise<Admission> {
+    checkAdmitRequest(req);
+    const month = monthOf(req.now ?? Date.now());
+    const keys: string[] = [];
+    const limits: Arg[] = [];
+    for (const s of req.subjects) {
+      keys.push(this.key(req.partition, "rpm", s), this.key(req.partition, "tpm", s), this.key(req.partition, "inflight", s), this.spendKey(req.partition, month, s));
+      const l = s.limits;
+      limits.push(l.requestsPerMinute ?? "", l.tokensPerMinute ?? "", l.maxConcurrent ?? "", l.monthlyBudgetMicroUsd ?? "");
+    }
+    const end = endOfMonthNamed(month);
+    const reply = await this.redis.aikLimitAdmit(keys.length, ...keys, req.now ?? "", req.requestId, req.tokens, req.costMicroUsd, this.leaseMs, end, end + SPEND_GRACE_MS, ...limits);
+    const [ok, dim, subject, tooLarge, retry, rl, rr, rs, tl, tr, ts] = integers(reply, 11, "admit");
+    const requests = state(rl ?? -1, rr ?? 0, rs ?? 0);
+    const tokens = state(tl ?? -1, tr ?? 0, ts ?? 0);
+    const report: LimitReport = { ...(requests && { requests }), ...(tokens && { tokens }) };
+    if (ok === 1) {
+      const ticket: Ticket = {
+        backend: "redis",
+        requestId: req.requestId,
+        partition: req.partition,
+        subjects: req.subjects.map((s) => ({ kind: s.kind, id: s.id, tokensPerMinute: s.limits.tokensPerMinute })),
+        tokens: req.tokens,
+        costMicroUsd: req.costMicroUsd,
+        month,
+        now: req.now,
+      };
+      return { ok: true, ticket, report };
+    }
+    const dimension = DIMENSIONS[(dim ?? 0) - 1];
+    const who = req.subjects[subject ?? -1];
+    if (dimension === undefined || who === undefined) throw new Error("limiter script admit named an unknown refusal");
+    return {
+      ok: false,
+      dimension,
+      subject: { kind: who.kind, id: who.id },
+      retryAfterMs: retry === undefined || retry < 0 ? undefined : retry,
+      tooLarge: tooLarge === 1,
+      report,
+    };
+  }
+
+  async settle(ticket: Ticket, actual: Settlement): Promise<void> {
+    checkTicket(ticket, "redis");
+    checkSettlement(actual);
+    const keys: string[] = [];
+    for (const s of ticket.subjects) {
+      keys.push(this.key(ticket.partition, "tpm", s), this.key(ticket.partition, "inflight", s), this.spendKey(ticket.partition, ticket.month, s));
+    }
+    const limits = ticket.subjects.map((s) => s.tokensPerMinute ?? "");
+    const reply = await this.redis.aikLimitSettle(
+      keys.length,
+      ...keys,
+      ticket.now ?? "",
+      ticket.requestId,
+      actual.tokens - ticket.tokens,
+      actual.costMicroUsd - ticket.costMicroUsd,
+      ...limits,
+    );
+    integer(reply, "settle");
+  }
+
+  async spent(subject: SubjectRef, now?: number): Promise<number> {
+    checkSubjectRef(subject);
+    const month = monthOf(checkNow(now) ?? Date.now());
+    const value = await this.redis.get(this.spendKey(subject.partition, month, subject));
+    if (value === null) return 0;
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) throw new Error("spend counter holds a non-integer");
+    return n;
+  }
+
+  async remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number> {
+    checkSubjectRef(subject);
+    const limit = checkPerMinute(limitPerMinute);
+    const reply = await this.redis.aikLimitPeek(this.key(subject.partition, "tpm", subject), checkNow(now) ?? "", limit);
+    return integer(reply, "peek");
+  }
+}
