@@ -22,6 +22,8 @@ import { AzureUpstream } from "./upstream/azure-client.js";
 import type { Bootstrap } from "./wiring/bootstrap.js";
 import { startIdentity } from "./wiring/identity.js";
 import { startRouting } from "./wiring/upstream.js";
+import { buildLimiter, buildLimitsStep } from "./wiring/limits.js";
+import { counter, pricing, startMetering } from "./wiring/metering.js";
 
 export interface RunningGateway {
   readonly httpUrl: string;
@@ -50,10 +52,18 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     redis?.disconnect();
     throw err;
   }
-  const identity = await startIdentity(config, database, redis, logger);
+  const metering = await startMetering(config, database, logger);
+  const identity = await startIdentity(config, database, redis, logger, metering.report);
+  const limiter = buildLimiter(config, redis, logger);
   const { router, emulator } = await startRouting(config);
   const upstream = new AzureUpstream(config.upstream);
-  const gateway = createGateway({ router, upstream, front: [observeStep(logger), identity.authenticate], policies: [identity.modelAccess] });
+  const gateway = createGateway({
+    router,
+    upstream,
+    front: [observeStep(logger), identity.authenticate],
+    // Metering wraps limits, so a refused request is still recorded (as rejected_by_limit).
+    policies: [identity.modelAccess, metering.metering.step, buildLimitsStep(config, limiter, pricing, counter, logger)],
+  });
 
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
@@ -79,6 +89,8 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
       readiness.set(false);
       await Promise.all([closeHttp(http, config.shutdownGraceMs), closeGrpc(grpc, config.shutdownGraceMs)]);
       await upstream.close();
+      // After the front doors: every answered request has been recorded; write them all.
+      await metering.close();
       await identity.close();
       await emulator?.close();
       redis?.disconnect();

@@ -15,6 +15,8 @@ import { checkEmail, checkFuture, checkId, checkKeyName, checkModels } from "./i
 import { apiKeyMessage, storeRole, storeStatus, userMessage } from "./identity-mapping.js";
 import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
 import type { UnaryApi } from "./unary-api.js";
+import type { UsageQuery, UsageReport } from "../metering/reports.js";
+import { usageQuery, usageResponse } from "./usage-api.js";
 
 export interface IdentityParts {
   readonly callers: AdminCallers;
@@ -23,12 +25,22 @@ export interface IdentityParts {
   readonly guard: LoginGuard;
   readonly sessions: SessionService;
   readonly events: IdentityEvents;
+  readonly usage: (q: UsageQuery) => Promise<UsageReport>;
 }
 
 export type AdminApi = UnaryApi<
   Pick<
     AdminServiceServer,
-    "createUser" | "getUser" | "listUsers" | "updateUser" | "unlockUser" | "createApiKey" | "listApiKeys" | "revokeApiKey" | "updateApiKey"
+    | "createUser"
+    | "getUser"
+    | "listUsers"
+    | "updateUser"
+    | "unlockUser"
+    | "createApiKey"
+    | "listApiKeys"
+    | "revokeApiKey"
+    | "updateApiKey"
+    | "getUsage"
   >
 >;
 
@@ -164,6 +176,12 @@ export function adminApi(p: IdentityParts): AdminApi {
       const updated = (await p.keys.setLimits(key.id, limits)) ?? key;
       await p.events.publish({ kind: "key", id: key.id });
       return { apiKey: apiKeyMessage(updated) };
+    },
+
+    async getUsage(req, ctx) {
+      const caller = await p.callers.resolve(ctx.credential);
+      const report = await p.usage(usageQuery(req, caller));
+      return usageResponse(report.rows, report.total);
     },
   };
 }

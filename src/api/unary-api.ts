@@ -12,4 +12,6 @@ export interface UnaryService {
   readonly name: string;
   readonly definition: ServiceDefinition;
   readonly api: Readonly<Record<string, (request: never, ctx: CallContext) => Promise<unknown>>>;
+  /** Methods that can also answer HTTP clients asking for `Accept: text/csv`, by method key. */
+  readonly csv?: Readonly<Record<string, (response: never) => string>>;
 }

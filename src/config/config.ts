@@ -63,6 +63,12 @@ export interface Config {
     readonly defaultMaxOutputTokens: number;
   };
   readonly logLevel: LogLevel;
+  readonly metering: {
+    /** Raw usage records older than this are dropped (whole monthly partitions); daily rollups stay. */
+    readonly retentionDays: number;
+    /** Where records go while Postgres is unreachable; undefined: <dataDir>/spool. */
+    readonly spoolDir: string | undefined;
+  };
   /** off: /metrics only; otlp: OTEL_* variables configure the exporters; console: print spans and metrics. */
   readonly telemetry: TelemetryMode;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */

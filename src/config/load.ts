@@ -23,6 +23,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   const lockout = auth.child("lockout");
   const limits = root.child("limits");
   const defaults = limits.child("defaults");
+  const metering = root.child("metering");
   const deployments = readDeployments(root.list("deployments"), env, warnings);
 
   const config: Config = {
@@ -80,6 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       failOpen: limits.boolean("fail_open") ?? true,
       defaultMaxOutputTokens: limits.integer("default_max_output_tokens", 1, 1_000_000) ?? 4096,
     },
+    metering: {
+      retentionDays: metering.integer("retention_days", 1, 36_500) ?? 90,
+      spoolDir: env.AIK_SPOOL_DIR || metering.string("spool_dir"),
+    },
     logLevel: readLogLevel(env),
     telemetry: readTelemetry(env),
     trustProxy: server.boolean("trust_proxy") ?? false,
@@ -87,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   };
   defaults.done();
   limits.done();
+  metering.done();
   server.done();
   upstream.done();
   database.done();

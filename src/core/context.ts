@@ -46,6 +46,8 @@ export interface CallContext {
   caller: Caller | undefined;
   /** Set by the routing step: the deployments to try, in order. */
   targets: readonly Deployment[];
+  /** Set by the upstream call: the deployment it tried last (the one that answered, or failed last). */
+  attempted: Deployment | undefined;
   /** Set by the limits step. */
   rateLimit: RateLimitReport | undefined;
 }
@@ -64,6 +66,7 @@ export function createContext(init: ContextInit): CallContext {
     startedAt: performance.now(),
     caller: undefined,
     targets: [],
+    attempted: undefined,
     rateLimit: undefined,
   };
 }

@@ -31,6 +31,7 @@ export function dispatch(upstream: Upstream, router: Router): Handler {
     if (targets.length === 0) throw new GatewayError("internal", "No deployment was chosen for the call.");
     let last: GatewayError | undefined;
     for (const d of targets) {
+      ctx.attempted = d;
       try {
         return await once(call, ctx, d);
       } catch (err) {

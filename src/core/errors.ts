@@ -40,6 +40,8 @@ export interface GatewayErrorOptions {
   readonly violations?: readonly QuotaViolation[];
   /** Another deployment of the same model may succeed (upstream throttled, down or unreachable). */
   readonly retryable?: boolean;
+  /** Set when the gateway's own limits refused the call: the dimension ("requests", "tokens", ...). */
+  readonly limit?: string;
   /** The original failure, for the server's own diagnostics; never sent to a client. */
   readonly cause?: unknown;
 }
@@ -57,6 +59,7 @@ export class GatewayError extends Error {
   readonly contentFilterResult: JsonObject | undefined;
   readonly violations: readonly QuotaViolation[] | undefined;
   readonly retryable: boolean;
+  readonly limit: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -71,6 +74,7 @@ export class GatewayError extends Error {
     this.contentFilterResult = options.contentFilterResult;
     this.violations = options.violations;
     this.retryable = options.retryable ?? false;
+    this.limit = options.limit;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { Deployment } from "./deployments.js";
 import type { JsonObject } from "./json.js";
 import type { UpstreamInfo } from "./results.js";
+import type { Usage } from "./usage.js";
 
 export type UpstreamOperation = "chat" | "embeddings";
 
@@ -29,3 +30,6 @@ export interface Upstream {
   unary(d: Deployment, op: UpstreamOperation, body: JsonObject, opts: UpstreamCallOptions): Promise<UpstreamUnary>;
   stream(d: Deployment, body: JsonObject, opts: UpstreamCallOptions): Promise<UpstreamStream>;
 }
+
+/** What a request cost on a deployment, in integer micro-USD; unpriced models cost 0 and say so. */
+export type Pricing = (deployment: Deployment, usage: Usage) => { readonly costMicroUsd: number; readonly priced: boolean };

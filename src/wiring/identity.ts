@@ -23,6 +23,8 @@ import { SessionStore } from "../store/sessions.js";
 import { UserStore } from "../store/users.js";
 import type { Logger } from "../telemetry/logger.js";
 import { bootstrapAdmin, type Bootstrap } from "./bootstrap.js";
+import type { UsageQuery, UsageReport } from "../metering/reports.js";
+import { usageCsv } from "../api/usage-api.js";
 
 export interface Identity {
   readonly authenticate: Step;
@@ -35,7 +37,13 @@ export interface Identity {
   close(): Promise<void>;
 }
 
-export async function startIdentity(config: Config, db: Database, redis: Redis | undefined, logger: Logger): Promise<Identity> {
+export async function startIdentity(
+  config: Config,
+  db: Database,
+  redis: Redis | undefined,
+  logger: Logger,
+  usage: (q: UsageQuery) => Promise<UsageReport>,
+): Promise<Identity> {
   const users = new UserStore(db.sql);
   const keys = new ApiKeyStore(db.sql);
   const sessions = new SessionService(new SessionStore(db.sql), config.auth.sessionTtlMs);
@@ -56,7 +64,12 @@ export async function startIdentity(config: Config, db: Database, redis: Redis |
     authenticate: authenticateStep(keyAuth),
     modelAccess: modelAccessStep(),
     services: [
-      { name: "aik.v1.AdminService", definition: AdminServiceService, api: adminApi({ callers, users, keys, guard, sessions, events }) },
+      {
+        name: "aik.v1.AdminService",
+        definition: AdminServiceService,
+        api: adminApi({ callers, users, keys, guard, sessions, events, usage }),
+        csv: { getUsage: usageCsv },
+      },
       { name: "aik.v1.AuthService", definition: AuthServiceService, api: authApi(login, callers, sessions) },
     ],
     users,

@@ -1,5 +1,8 @@
 // Starts the emulator and a gateway in-process on port 0, with a logger whose lines the test can read.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startGateway, type RunningGateway } from "../../src/app.js";
 import type { Config } from "../../src/config/config.js";
 import type { Deployment } from "../../src/core/deployments.js";
@@ -72,7 +75,7 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
     },
     shutdownGraceMs: 2000,
     database: { url: stores.databaseUrl, maxConnections: 10 },
-    dataDir: ".aik-test-unused",
+    dataDir: mkdtempSync(join(tmpdir(), "aik-test-data-")),
     redis: { url: REDIS_URL, keyPrefix: stores.redisPrefix, commandTimeoutMs: 500 },
     auth: {
       adminToken: stores.adminToken,
@@ -81,6 +84,7 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
       lockout: DEFAULT_LOCKOUT,
     },
     limits: { defaults: {}, softBudgetPercent: 80, failOpen: true, defaultMaxOutputTokens: 4096 },
+    metering: { retentionDays: 90, spoolDir: undefined },
     logLevel: "debug",
     telemetry: "off",
     trustProxy: false,

@@ -340,6 +340,81 @@ export interface UpdateApiKeyResponse {
   apiKey: ApiKey | undefined;
 }
 
+/** GetUsage input: every filter optional; no time range means all time. */
+export interface GetUsageRequest {
+  /** Only this user's requests. */
+  userId: string;
+  /** Only this key's requests. */
+  keyId: string;
+  /** Only this model (as requested). */
+  model: string;
+  /** Only this gateway deployment id. */
+  deploymentId: string;
+  /** From this instant (inclusive). */
+  startTime:
+    | Date
+    | undefined;
+  /** Up to this instant (exclusive). */
+  endTime:
+    | Date
+    | undefined;
+  /**
+   * Grouping: "day", "model", "key", "user", "deployment", or several joined by commas
+   * ("day,model"); empty gives the total only.
+   */
+  groupBy: string;
+}
+
+/** Sums of usage. */
+export interface UsageSums {
+  /** Requests metered. */
+  requests: number;
+  /** Input tokens, cached ones included. */
+  promptTokens: number;
+  /** Input tokens served from the prompt cache. */
+  cachedTokens: number;
+  /** Output tokens, reasoning included. */
+  completionTokens: number;
+  /** Output tokens spent reasoning. */
+  reasoningTokens: number;
+  /** Cost in USD as an exact decimal string (micro-dollar precision), e.g. "0.001250". */
+  costUsd: string;
+}
+
+/** One group of GetUsage's answer; only the grouped fields are set. */
+export interface UsageRow {
+  /** "2026-11-29" (UTC) when grouped by day. */
+  day: string;
+  /** When grouped by model. */
+  model: string;
+  /** When grouped by key. */
+  keyId: string;
+  /** When grouped by user. */
+  userId: string;
+  /** When grouped by deployment. */
+  deploymentId: string;
+  /** requests, each token kind and cost of the group. */
+  requests: number;
+  /** Input tokens, cached ones included. */
+  promptTokens: number;
+  /** Input tokens served from the prompt cache. */
+  cachedTokens: number;
+  /** Output tokens, reasoning included. */
+  completionTokens: number;
+  /** Output tokens spent reasoning. */
+  reasoningTokens: number;
+  /** Cost in USD as an exact decimal string. */
+  costUsd: string;
+}
+
+/** GetUsage output. */
+export interface GetUsageResponse {
+  /** One row per group, ordered by the grouping fields. */
+  rows: UsageRow[];
+  /** The sums over everything the filters matched. */
+  total: UsageSums | undefined;
+}
+
 function createBaseLimits(): Limits {
   return {
     requestsPerMinute: undefined,
@@ -2428,6 +2503,648 @@ export const UpdateApiKeyResponse: MessageFns<UpdateApiKeyResponse> = {
   },
 };
 
+function createBaseGetUsageRequest(): GetUsageRequest {
+  return { userId: "", keyId: "", model: "", deploymentId: "", startTime: undefined, endTime: undefined, groupBy: "" };
+}
+
+export const GetUsageRequest: MessageFns<GetUsageRequest> = {
+  encode(message: GetUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.model !== "") {
+      writer.uint32(26).string(message.model);
+    }
+    if (message.deploymentId !== "") {
+      writer.uint32(34).string(message.deploymentId);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(42).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(50).fork()).join();
+    }
+    if (message.groupBy !== "") {
+      writer.uint32(58).string(message.groupBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deploymentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.groupBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUsageRequest {
+    return {
+      userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
+      keyId: isSet(object.key_id) ? globalThis.String(object.key_id) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      deploymentId: isSet(object.deployment_id) ? globalThis.String(object.deployment_id) : "",
+      startTime: isSet(object.start_time) ? fromJsonTimestamp(object.start_time) : undefined,
+      endTime: isSet(object.end_time) ? fromJsonTimestamp(object.end_time) : undefined,
+      groupBy: isSet(object.group_by) ? globalThis.String(object.group_by) : "",
+    };
+  },
+
+  toJSON(message: GetUsageRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    if (message.keyId !== "") {
+      obj.key_id = message.keyId;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.deploymentId !== "") {
+      obj.deployment_id = message.deploymentId;
+    }
+    if (message.startTime !== undefined) {
+      obj.start_time = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.end_time = message.endTime.toISOString();
+    }
+    if (message.groupBy !== "") {
+      obj.group_by = message.groupBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUsageRequest>, I>>(base?: I): GetUsageRequest {
+    return GetUsageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUsageRequest>, I>>(object: I): GetUsageRequest {
+    const message = createBaseGetUsageRequest();
+    message.userId = object.userId ?? "";
+    message.keyId = object.keyId ?? "";
+    message.model = object.model ?? "";
+    message.deploymentId = object.deploymentId ?? "";
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    message.groupBy = object.groupBy ?? "";
+    return message;
+  },
+};
+
+function createBaseUsageSums(): UsageSums {
+  return { requests: 0, promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0, costUsd: "" };
+}
+
+export const UsageSums: MessageFns<UsageSums> = {
+  encode(message: UsageSums, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requests !== 0) {
+      writer.uint32(8).int64(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(16).int64(message.promptTokens);
+    }
+    if (message.cachedTokens !== 0) {
+      writer.uint32(24).int64(message.cachedTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(32).int64(message.completionTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      writer.uint32(40).int64(message.reasoningTokens);
+    }
+    if (message.costUsd !== "") {
+      writer.uint32(50).string(message.costUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageSums {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageSums();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requests = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.promptTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cachedTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.completionTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reasoningTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.costUsd = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageSums {
+    return {
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
+      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : 0,
+      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : 0,
+      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : 0,
+      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : 0,
+      costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : "",
+    };
+  },
+
+  toJSON(message: UsageSums): unknown {
+    const obj: any = {};
+    if (message.requests !== 0) {
+      obj.requests = Math.round(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      obj.prompt_tokens = Math.round(message.promptTokens);
+    }
+    if (message.cachedTokens !== 0) {
+      obj.cached_tokens = Math.round(message.cachedTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completion_tokens = Math.round(message.completionTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      obj.reasoning_tokens = Math.round(message.reasoningTokens);
+    }
+    if (message.costUsd !== "") {
+      obj.cost_usd = message.costUsd;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageSums>, I>>(base?: I): UsageSums {
+    return UsageSums.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageSums>, I>>(object: I): UsageSums {
+    const message = createBaseUsageSums();
+    message.requests = object.requests ?? 0;
+    message.promptTokens = object.promptTokens ?? 0;
+    message.cachedTokens = object.cachedTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.reasoningTokens = object.reasoningTokens ?? 0;
+    message.costUsd = object.costUsd ?? "";
+    return message;
+  },
+};
+
+function createBaseUsageRow(): UsageRow {
+  return {
+    day: "",
+    model: "",
+    keyId: "",
+    userId: "",
+    deploymentId: "",
+    requests: 0,
+    promptTokens: 0,
+    cachedTokens: 0,
+    completionTokens: 0,
+    reasoningTokens: 0,
+    costUsd: "",
+  };
+}
+
+export const UsageRow: MessageFns<UsageRow> = {
+  encode(message: UsageRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.day !== "") {
+      writer.uint32(10).string(message.day);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(26).string(message.keyId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(34).string(message.userId);
+    }
+    if (message.deploymentId !== "") {
+      writer.uint32(42).string(message.deploymentId);
+    }
+    if (message.requests !== 0) {
+      writer.uint32(48).int64(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(56).int64(message.promptTokens);
+    }
+    if (message.cachedTokens !== 0) {
+      writer.uint32(64).int64(message.cachedTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(72).int64(message.completionTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      writer.uint32(80).int64(message.reasoningTokens);
+    }
+    if (message.costUsd !== "") {
+      writer.uint32(90).string(message.costUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.day = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deploymentId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.requests = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.promptTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cachedTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.completionTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.reasoningTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.costUsd = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageRow {
+    return {
+      day: isSet(object.day) ? globalThis.String(object.day) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      keyId: isSet(object.key_id) ? globalThis.String(object.key_id) : "",
+      userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
+      deploymentId: isSet(object.deployment_id) ? globalThis.String(object.deployment_id) : "",
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
+      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : 0,
+      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : 0,
+      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : 0,
+      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : 0,
+      costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : "",
+    };
+  },
+
+  toJSON(message: UsageRow): unknown {
+    const obj: any = {};
+    if (message.day !== "") {
+      obj.day = message.day;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.keyId !== "") {
+      obj.key_id = message.keyId;
+    }
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    if (message.deploymentId !== "") {
+      obj.deployment_id = message.deploymentId;
+    }
+    if (message.requests !== 0) {
+      obj.requests = Math.round(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      obj.prompt_tokens = Math.round(message.promptTokens);
+    }
+    if (message.cachedTokens !== 0) {
+      obj.cached_tokens = Math.round(message.cachedTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completion_tokens = Math.round(message.completionTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      obj.reasoning_tokens = Math.round(message.reasoningTokens);
+    }
+    if (message.costUsd !== "") {
+      obj.cost_usd = message.costUsd;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageRow>, I>>(base?: I): UsageRow {
+    return UsageRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageRow>, I>>(object: I): UsageRow {
+    const message = createBaseUsageRow();
+    message.day = object.day ?? "";
+    message.model = object.model ?? "";
+    message.keyId = object.keyId ?? "";
+    message.userId = object.userId ?? "";
+    message.deploymentId = object.deploymentId ?? "";
+    message.requests = object.requests ?? 0;
+    message.promptTokens = object.promptTokens ?? 0;
+    message.cachedTokens = object.cachedTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.reasoningTokens = object.reasoningTokens ?? 0;
+    message.costUsd = object.costUsd ?? "";
+    return message;
+  },
+};
+
+function createBaseGetUsageResponse(): GetUsageResponse {
+  return { rows: [], total: undefined };
+}
+
+export const GetUsageResponse: MessageFns<GetUsageResponse> = {
+  encode(message: GetUsageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rows) {
+      UsageRow.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== undefined) {
+      UsageSums.encode(message.total, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUsageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUsageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rows.push(UsageRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = UsageSums.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUsageResponse {
+    return {
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => UsageRow.fromJSON(e)) : [],
+      total: isSet(object.total) ? UsageSums.fromJSON(object.total) : undefined,
+    };
+  },
+
+  toJSON(message: GetUsageResponse): unknown {
+    const obj: any = {};
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => UsageRow.toJSON(e));
+    }
+    if (message.total !== undefined) {
+      obj.total = UsageSums.toJSON(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUsageResponse>, I>>(base?: I): GetUsageResponse {
+    return GetUsageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUsageResponse>, I>>(object: I): GetUsageResponse {
+    const message = createBaseGetUsageResponse();
+    message.rows = object.rows?.map((e) => UsageRow.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null)
+      ? UsageSums.fromPartial(object.total)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * AdminService manages users and API keys. The operator token or an admin's session may
  * act on anyone; a member's session may list, create and revoke only their own keys.
@@ -2527,6 +3244,19 @@ export const AdminServiceService = {
       Buffer.from(UpdateApiKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateApiKeyResponse => UpdateApiKeyResponse.decode(value),
   },
+  /**
+   * Who spent what, on which model and deployment, when. A member sees only their own usage.
+   * Over HTTP, `Accept: text/csv` answers the rows as CSV.
+   */
+  getUsage: {
+    path: "/aik.v1.AdminService/GetUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUsageRequest): Buffer => Buffer.from(GetUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUsageRequest => GetUsageRequest.decode(value),
+    responseSerialize: (value: GetUsageResponse): Buffer => Buffer.from(GetUsageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUsageResponse => GetUsageResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -2548,6 +3278,11 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   revokeApiKey: handleUnaryCall<RevokeApiKeyRequest, RevokeApiKeyResponse>;
   /** Replaces an API key's own limits. */
   updateApiKey: handleUnaryCall<UpdateApiKeyRequest, UpdateApiKeyResponse>;
+  /**
+   * Who spent what, on which model and deployment, when. A member sees only their own usage.
+   * Over HTTP, `Accept: text/csv` answers the rows as CSV.
+   */
+  getUsage: handleUnaryCall<GetUsageRequest, GetUsageResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -2695,6 +3430,25 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateApiKeyResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Who spent what, on which model and deployment, when. A member sees only their own usage.
+   * Over HTTP, `Accept: text/csv` answers the rows as CSV.
+   */
+  getUsage(
+    request: GetUsageRequest,
+    callback: (error: ServiceError | null, response: GetUsageResponse) => void,
+  ): ClientUnaryCall;
+  getUsage(
+    request: GetUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUsageResponse) => void,
+  ): ClientUnaryCall;
+  getUsage(
+    request: GetUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUsageResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminServiceClient = makeGenericClientConstructor(
@@ -2739,6 +3493,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {

@@ -2,6 +2,7 @@
 import type { Migration } from "../migrate.js";
 import { identity } from "./0001_identity.js";
 import { limits } from "./0002_limits.js";
+import { usage } from "./0003_usage.js";
 
 /*
  * Each migration is a TypeScript module beside this one, named NNNN_name.ts (0001_keys.ts, ...),
@@ -9,4 +10,4 @@ import { limits } from "./0002_limits.js";
  * files to copy. Append new ones with the next version; never edit one that has been applied
  * (migrate() refuses a changed checksum).
  */
-export const migrations: Migration[] = [identity, limits];
+export const migrations: Migration[] = [identity, limits, usage];

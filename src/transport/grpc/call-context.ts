@@ -1,6 +1,7 @@
 // A gRPC call's CallContext: credential from metadata, cancellation and deadline as one abort signal.
 import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
 import { createContext, newRequestId, type CallContext } from "../../core/context.js";
+import { rateLimitHeaders } from "../rate-limit-headers.js";
 
 export function credentialFromMetadata(metadata: Metadata): string | undefined {
   const auth = metadata.get("authorization")[0];
@@ -13,6 +14,8 @@ export interface GrpcCallScope {
   readonly ctx: CallContext;
   /** True once the deadline passed (the abort was the deadline's, not the client's). */
   deadlineExceeded(): boolean;
+  /** Sends x-request-id and the x-ratelimit-* report as initial metadata (once), before the first answer. */
+  sendHeaders(): void;
   /** Clears the deadline timer; call when the handler finishes. */
   end(): void;
 }
@@ -26,17 +29,24 @@ export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "reques
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   let timer: NodeJS.Timeout | undefined;
   if (Number.isFinite(at)) timer = setTimeout(() => aborter.abort(), Math.max(0, at - Date.now()));
-  const md = new Metadata();
-  md.set("x-request-id", requestId);
-  call.sendMetadata(md);
+  let sent = false;
+  const ctx = createContext({
+    requestId,
+    protocol: "grpc",
+    signal: aborter.signal,
+    credential: credentialFromMetadata(call.metadata),
+    peer: peerAddress(call.getPeer()),
+  });
   return {
-    ctx: createContext({
-      requestId,
-      protocol: "grpc",
-      signal: aborter.signal,
-      credential: credentialFromMetadata(call.metadata),
-      peer: peerAddress(call.getPeer()),
-    }),
+    ctx,
+    sendHeaders: () => {
+      if (sent || call.cancelled) return;
+      sent = true;
+      const md = new Metadata();
+      md.set("x-request-id", requestId);
+      for (const [name, value] of rateLimitHeaders(ctx.rateLimit)) md.set(name, value);
+      call.sendMetadata(md);
+    },
     deadlineExceeded: () => Number.isFinite(at) && Date.now() >= at,
     end: () => clearTimeout(timer),
   };

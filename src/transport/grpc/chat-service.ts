@@ -24,8 +24,14 @@ export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<
     const scope = contextFor(call);
     fn(call.request, scope.ctx)
       .then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(toStatus(failure(err, scope))),
+        (res) => {
+          scope.sendHeaders();
+          callback(null, res);
+        },
+        (err: unknown) => {
+          scope.sendHeaders();
+          callback(toStatus(failure(err, scope)));
+        },
       )
       .finally(scope.end);
   };
@@ -55,13 +61,17 @@ function streamChat(gateway: Gateway): handleServerStreamingCall<ChatCompletionR
     let stream: ChatStream | undefined;
     try {
       stream = await gateway.streamChatCompletion(parseChatRequest(chatBodyFromProto(call.request, true)), scope.ctx);
+      scope.sendHeaders();
       for await (const chunk of stream) {
         if (call.cancelled) return;
         if (!call.write(chatChunkFromJson(chunk.json))) await drained(call);
       }
       call.end();
     } catch (err) {
-      if (!call.cancelled) call.emit("error", toStatus(failure(err, scope)));
+      if (!call.cancelled) {
+        scope.sendHeaders();
+        call.emit("error", toStatus(failure(err, scope)));
+      }
     } finally {
       stream?.close();
       scope.end();

@@ -9,6 +9,7 @@ import type { UnaryResult } from "../../core/results.js";
 import { readJsonBody } from "./body.js";
 import type { Route } from "./routes.js";
 import { writeEventStream } from "./sse-writer.js";
+import { rateLimitHeaders } from "../rate-limit-headers.js";
 
 export interface HttpCall {
   readonly req: IncomingMessage;
@@ -27,9 +28,13 @@ export function chatHandlers(gateway: Gateway, maxBodyBytes: number): Record<str
     const body = await readJsonBody(call.req, maxBodyBytes);
     const request = parseChatRequest(body, pathDeployment(call));
     if (request.stream) {
-      await writeEventStream(call.res, await gateway.streamChatCompletion(request, call.ctx));
+      const stream = await gateway.streamChatCompletion(request, call.ctx);
+      setRateLimitHeaders(call);
+      await writeEventStream(call.res, stream);
     } else {
-      sendUnary(call.res, await gateway.createChatCompletion(request, call.ctx));
+      const result = await gateway.createChatCompletion(request, call.ctx);
+      setRateLimitHeaders(call);
+      sendUnary(call.res, result);
     }
   };
   return {
@@ -38,7 +43,9 @@ export function chatHandlers(gateway: Gateway, maxBodyBytes: number): Record<str
     "aik.v1.ChatService/StreamChatCompletion": chat,
     "aik.v1.ChatService/CreateEmbedding": async (call) => {
       const body = await readJsonBody(call.req, maxBodyBytes);
-      sendUnary(call.res, await gateway.createEmbedding(parseEmbeddingsRequest(body, pathDeployment(call)), call.ctx));
+      const result = await gateway.createEmbedding(parseEmbeddingsRequest(body, pathDeployment(call)), call.ctx);
+      setRateLimitHeaders(call);
+      sendUnary(call.res, result);
     },
     "aik.v1.ChatService/ListModels": async (call) => {
       const { models } = await gateway.listModels(call.ctx);
@@ -48,6 +55,11 @@ export function chatHandlers(gateway: Gateway, maxBodyBytes: number): Record<str
       call.res.end(body);
     },
   };
+}
+
+/** The limits step's report, on successes here and on failures in the server's error path. */
+export function setRateLimitHeaders(call: { res: ServerResponse; ctx: CallContext }): void {
+  for (const [name, value] of rateLimitHeaders(call.ctx.rateLimit)) call.res.setHeader(name, value);
 }
 
 /** Azure's bytes go out as received, so every field Azure adds reaches the client. */

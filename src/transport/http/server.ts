@@ -3,12 +3,12 @@ import { createServer as createHttp, type IncomingMessage, type Server, type Ser
 import { createServer as createHttps } from "node:https";
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { createContext, newRequestId } from "../../core/context.js";
+import { createContext, newRequestId, type CallContext } from "../../core/context.js";
 import { GatewayError, toGatewayError } from "../../core/errors.js";
 import type { Gateway } from "../../core/gateway.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { errorFields, type Logger } from "../../telemetry/logger.js";
-import { chatHandlers, type MethodHandler } from "./chat-handlers.js";
+import { chatHandlers, setRateLimitHeaders, type MethodHandler } from "./chat-handlers.js";
 import { OperatorToken } from "../../auth/operator-token.js";
 import { credentialOf } from "./credentials.js";
 import { errorEnvelope, sendError } from "./errors.js";
@@ -55,6 +55,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
     res.on("close", () => {
       if (!res.writableFinished) aborter.abort();
     });
+    let ctx: CallContext | undefined;
     try {
       const { path, query } = splitUrl(req.url ?? "/");
       if (operational(req, res, path, deps.ready)) return;
@@ -72,7 +73,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
         res.setHeader("allow", routes.allowedVerbs(path).join(", "));
         throw new GatewayError("method_not_allowed", `Method ${req.method ?? ""} is not allowed here.`, { reason: "method_not_allowed" });
       }
-      const ctx = createContext({
+      ctx = createContext({
         requestId,
         protocol: "http",
         signal: aborter.signal,
@@ -85,6 +86,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
       const gwErr = toGatewayError(err);
       if (gwErr.code === "internal") deps.logger.error("http.internal_error", { request_id: requestId, ...errorFields(gwErr.cause) });
       if (gwErr.code === "payload_too_large") res.setHeader("connection", "close");
+      if (ctx && !res.headersSent) setRateLimitHeaders({ res, ctx });
       if (!aborter.signal.aborted) sendError(res, gwErr);
     }
   };

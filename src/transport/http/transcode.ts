@@ -23,6 +23,14 @@ export function transcodedHandlers(schema: ApiSchema, service: UnaryService, max
       const request: unknown = codec.requestDeserialize(Buffer.from(toBinary(method.input, message)));
       // The generated deserializer for this very method made `request`, so it has the method's input type.
       const response = await fn(request as never, call.ctx);
+      const csv = service.csv?.[key];
+      if (csv && wantsCsv(call.req)) {
+        // The same response object the method returned, so it has the type the renderer takes.
+        const text = csv(response as never);
+        call.res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-length": Buffer.byteLength(text) });
+        call.res.end(text);
+        return;
+      }
       const out = fromBinary(method.output, codec.responseSerialize(response));
       const body = toJsonString(method.output, out, { alwaysEmitImplicit: true });
       call.res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
@@ -47,6 +55,10 @@ async function requestJson(call: HttpCall, method: DescMethod, maxBodyBytes: num
     json[field.name] = queryValue(field, value);
   }
   return json;
+}
+
+function wantsCsv(req: IncomingMessage): boolean {
+  return /\btext\/csv\b/i.test(req.headers.accept ?? "");
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -1,0 +1,41 @@
+// The soft budget threshold: a warning once per subject and month when spend passes it (the cap itself is hard).
+import type { Caller } from "../core/context.js";
+import type { Limits } from "../core/limits.js";
+import { errorFields, type Logger } from "../telemetry/logger.js";
+import { monthOf } from "./calendar-month.js";
+import type { Limiter } from "./limiter.js";
+
+const MAX_REMEMBERED = 100_000;
+
+export class BudgetWatch {
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly limiter: Limiter,
+    private readonly percent: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Reads spend only for subjects that have a budget, after the answer has gone out. */
+  async check(caller: Caller, lastCost: number): Promise<void> {
+    if (lastCost <= 0) return;
+    await this.checkOne("user", caller.userId, caller.userId, caller.limits.user);
+    await this.checkOne("key", caller.keyId, caller.userId, caller.limits.key);
+  }
+
+  private async checkOne(kind: "user" | "key", id: string, partition: string, limits: Limits): Promise<void> {
+    const budget = limits.monthlyBudgetMicroUsd;
+    if (budget === undefined || budget === 0) return;
+    const mark = `${kind}:${id}:${monthOf(Date.now())}`;
+    if (this.warned.has(mark)) return;
+    try {
+      const spent = await this.limiter.spent({ kind, id, partition });
+      if (spent * 100 < budget * this.percent) return;
+      if (this.warned.size >= MAX_REMEMBERED) this.warned.clear();
+      this.warned.add(mark);
+      this.logger.warn("limits.budget_soft_threshold", { subject: kind, id, spent_micro_usd: spent, budget_micro_usd: budget, percent: this.percent });
+    } catch (err) {
+      this.logger.debug("limits.budget_check_failed", errorFields(err));
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// Builds the limits step: Redis when configured (falling back or failing closed per config), else in process.
+import { metrics } from "@opentelemetry/api";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/config.js";
+import type { Step } from "../core/pipeline.js";
+import type { Pricing } from "../core/ports.js";
+import type { TokenCounter } from "../core/usage-estimate.js";
+import type { Limiter } from "../limits/limiter.js";
+import { limitsStep } from "../limits/limits-step.js";
+import { MemoryLimiter } from "../limits/memory-limiter.js";
+import { RedisLimiter } from "../limits/redis-limiter.js";
+import { ResilientLimiter } from "../limits/resilient-limiter.js";
+import { errorFields, type Logger } from "../telemetry/logger.js";
+
+export function buildLimiter(config: Config, redis: Redis | undefined, logger: Logger): Limiter {
+  if (!redis) return new MemoryLimiter();
+  const fallbacks = metrics.getMeter("ai-k").createCounter("aik.limits.fallback", {
+    description: "Limit checks that could not reach Redis (served in process when fail_open, refused otherwise)",
+  });
+  return new ResilientLimiter(new RedisLimiter(redis, config.redis.keyPrefix), new MemoryLimiter(), {
+    failOpen: config.limits.failOpen,
+    onFallback: (err) => {
+      fallbacks.add(1, { fail_open: config.limits.failOpen });
+      logger.warn(config.limits.failOpen ? "limits.redis_down_serving_in_process" : "limits.redis_down_refusing", errorFields(err));
+    },
+    onRecover: () => logger.info("limits.redis_back"),
+  });
+}
+
+export function buildLimitsStep(config: Config, limiter: Limiter, pricing: Pricing, counter: TokenCounter, logger: Logger): Step {
+  return limitsStep({
+    limiter,
+    pricing,
+    counter,
+    defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
+    softBudgetPercent: config.limits.softBudgetPercent,
+    logger,
+  });
+}
