@@ -127,8 +127,11 @@ function listen(server: HttpServer, host: string, port: number): Promise<number>
 function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    // Keep-alive connections go idle as their last answer (sent with Connection: close) ends.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

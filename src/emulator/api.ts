@@ -42,6 +42,8 @@ export interface Usage {
 export interface RequestRecord {
   method: string;
   path: string;
+  /** The caller's x-ms-client-request-id, as Azure logs it for correlation. */
+  clientRequestId?: string;
   deployment?: string;
   apiVersion?: string;
   stream: boolean;

@@ -19,6 +19,8 @@ export class Exchange {
     defaultOrigin: Origin,
   ) {
     this.origin = defaultOrigin;
+    const correlation = req.headers["x-ms-client-request-id"];
+    if (this.record && typeof correlation === "string" && /^[\w.-]{1,128}$/.test(correlation)) this.record.clientRequestId = correlation;
     res.on("close", () => {
       this.pacer.stop();
       if (this.record && !res.writableFinished && !this.selfReset) this.record.aborted = true;

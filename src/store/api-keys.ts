@@ -142,7 +142,7 @@ export class ApiKeyStore {
     if (ids.length === 0) return;
     await this.sql`
       update api_keys set last_used_at = now()
-      where id = any(${this.sql.array([...ids])}::uuid[])
+      where id = any(${[...ids]}::uuid[])
         and (last_used_at is null or last_used_at < now() - interval '1 minute')`;
   }
 }

@@ -70,10 +70,17 @@ describe("ApiKeyAuthenticator", () => {
     expect(store.lookups).toBe(1);
   });
 
-  it("last_used_at is written in one batch, not per request", async () => {
+  it("last_used_at is written in one batch for all keys used, not per request", async () => {
+    const other = newSecret(API_KEY_PREFIX);
+    const [owner] = await sql<Array<{ id: string }>>`select id from users limit 1`;
+    const otherId = (await store.create({ userId: owner?.id ?? "", name: "k2", prefix: other.display, hash: other.hash, allowedModels: [], expiresAt: undefined, limits: {} })).id;
+    await auth.authenticate(other.secret);
+    await auth.authenticate(secret);
+    const [before] = await sql<Array<{ n: number }>>`select count(*)::int as n from api_keys where last_used_at is not null`;
+    expect(before?.n).toBe(0);
     await lastUsed.flush();
-    const [row] = await sql<Array<{ last_used_at: Date | null }>>`select last_used_at from api_keys where id = ${keyId}`;
-    expect(row?.last_used_at).toBeInstanceOf(Date);
+    const rows = await sql<Array<{ id: string }>>`select id from api_keys where last_used_at is not null`;
+    expect(rows.map((r) => r.id).sort()).toEqual([keyId, otherId].sort());
   });
 
   it("forgetKey makes the next use look the key up again (revocation)", async () => {

@@ -1,6 +1,5 @@
 // Shared by the metering suites: varied usage records, a migrated fresh database, a temp dir, polling, and table sums.
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -103,11 +102,4 @@ export async function rollupVersusRaw(sql: postgres.Sql): Promise<{ rollup: stri
 }
 
 /** A loopback port nothing listens on (a Postgres that is down, or a place to start one). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
+export { freePort } from "../support/ports.js";

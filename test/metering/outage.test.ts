@@ -5,7 +5,7 @@ import { UsageWriter } from "../../src/metering/writer.js";
 import { migrate } from "../../src/store/migrate.js";
 import { usage } from "../../src/store/migrations/0003_usage.js";
 import { makeRecords, rollupVersusRaw, spoolLines, storedIds, tempDir, waitFor } from "./fixtures.js";
-import { startPrivatePostgres, type PrivatePostgres } from "./private-postgres.js";
+import { startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres.js";
 
 let pg: PrivatePostgres;
 let sql: postgres.Sql;

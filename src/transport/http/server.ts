@@ -50,6 +50,8 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newRequestId();
     res.setHeader("x-request-id", requestId);
+    // Draining: serve what arrives, but end keep-alive so clients reconnect to another replica.
+    if (!deps.ready()) res.setHeader("connection", "close");
     setSecurityHeaders(res, strictTransport);
     const aborter = new AbortController();
     res.on("close", () => {

@@ -4,7 +4,7 @@ import { chown, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./fixtures.js";
+import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
 const ROOT = "/usr/lib/postgresql";
