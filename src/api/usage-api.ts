@@ -77,8 +77,8 @@ const CSV_COLUMNS = ["day", "model", "key_id", "user_id", "deployment_id", "requ
 
 /** RFC 4180 CSV of the rows, then a last "total" row. Values are ids, names, days and numbers: nothing to escape but commas and quotes. */
 export function usageCsv(res: GetUsageResponse): string {
-  const cell = (v: string | number): string => {
-    const s = String(v);
+  const cell = (v: string | number | undefined): string => {
+    const s = String(v ?? "");
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   const line = (r: UsageRow): string =>

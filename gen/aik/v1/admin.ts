@@ -365,20 +365,33 @@ export interface GetUsageRequest {
   groupBy: string;
 }
 
-/** Sums of usage. */
+/**
+ * Sums of usage. The fields have explicit presence so that proto3 JSON (buf curl, grpcurl)
+ * shows them even when they are zero.
+ */
 export interface UsageSums {
   /** Requests metered. */
-  requests: number;
+  requests?:
+    | number
+    | undefined;
   /** Input tokens, cached ones included. */
-  promptTokens: number;
+  promptTokens?:
+    | number
+    | undefined;
   /** Input tokens served from the prompt cache. */
-  cachedTokens: number;
+  cachedTokens?:
+    | number
+    | undefined;
   /** Output tokens, reasoning included. */
-  completionTokens: number;
+  completionTokens?:
+    | number
+    | undefined;
   /** Output tokens spent reasoning. */
-  reasoningTokens: number;
+  reasoningTokens?:
+    | number
+    | undefined;
   /** Cost in USD as an exact decimal string (micro-dollar precision), e.g. "0.001250". */
-  costUsd: string;
+  costUsd?: string | undefined;
 }
 
 /** One group of GetUsage's answer; only the grouped fields are set. */
@@ -394,17 +407,27 @@ export interface UsageRow {
   /** When grouped by deployment. */
   deploymentId: string;
   /** requests, each token kind and cost of the group. */
-  requests: number;
+  requests?:
+    | number
+    | undefined;
   /** Input tokens, cached ones included. */
-  promptTokens: number;
+  promptTokens?:
+    | number
+    | undefined;
   /** Input tokens served from the prompt cache. */
-  cachedTokens: number;
+  cachedTokens?:
+    | number
+    | undefined;
   /** Output tokens, reasoning included. */
-  completionTokens: number;
+  completionTokens?:
+    | number
+    | undefined;
   /** Output tokens spent reasoning. */
-  reasoningTokens: number;
+  reasoningTokens?:
+    | number
+    | undefined;
   /** Cost in USD as an exact decimal string. */
-  costUsd: string;
+  costUsd?: string | undefined;
 }
 
 /** GetUsage output. */
@@ -2669,27 +2692,34 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
 };
 
 function createBaseUsageSums(): UsageSums {
-  return { requests: 0, promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0, costUsd: "" };
+  return {
+    requests: undefined,
+    promptTokens: undefined,
+    cachedTokens: undefined,
+    completionTokens: undefined,
+    reasoningTokens: undefined,
+    costUsd: undefined,
+  };
 }
 
 export const UsageSums: MessageFns<UsageSums> = {
   encode(message: UsageSums, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.requests !== 0) {
+    if (message.requests !== undefined) {
       writer.uint32(8).int64(message.requests);
     }
-    if (message.promptTokens !== 0) {
+    if (message.promptTokens !== undefined) {
       writer.uint32(16).int64(message.promptTokens);
     }
-    if (message.cachedTokens !== 0) {
+    if (message.cachedTokens !== undefined) {
       writer.uint32(24).int64(message.cachedTokens);
     }
-    if (message.completionTokens !== 0) {
+    if (message.completionTokens !== undefined) {
       writer.uint32(32).int64(message.completionTokens);
     }
-    if (message.reasoningTokens !== 0) {
+    if (message.reasoningTokens !== undefined) {
       writer.uint32(40).int64(message.reasoningTokens);
     }
-    if (message.costUsd !== "") {
+    if (message.costUsd !== undefined) {
       writer.uint32(50).string(message.costUsd);
     }
     return writer;
@@ -2770,33 +2800,33 @@ export const UsageSums: MessageFns<UsageSums> = {
 
   fromJSON(object: any): UsageSums {
     return {
-      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
-      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : 0,
-      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : 0,
-      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : 0,
-      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : 0,
-      costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : "",
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : undefined,
+      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : undefined,
+      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : undefined,
+      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : undefined,
+      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : undefined,
+      costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : undefined,
     };
   },
 
   toJSON(message: UsageSums): unknown {
     const obj: any = {};
-    if (message.requests !== 0) {
+    if (message.requests !== undefined) {
       obj.requests = Math.round(message.requests);
     }
-    if (message.promptTokens !== 0) {
+    if (message.promptTokens !== undefined) {
       obj.prompt_tokens = Math.round(message.promptTokens);
     }
-    if (message.cachedTokens !== 0) {
+    if (message.cachedTokens !== undefined) {
       obj.cached_tokens = Math.round(message.cachedTokens);
     }
-    if (message.completionTokens !== 0) {
+    if (message.completionTokens !== undefined) {
       obj.completion_tokens = Math.round(message.completionTokens);
     }
-    if (message.reasoningTokens !== 0) {
+    if (message.reasoningTokens !== undefined) {
       obj.reasoning_tokens = Math.round(message.reasoningTokens);
     }
-    if (message.costUsd !== "") {
+    if (message.costUsd !== undefined) {
       obj.cost_usd = message.costUsd;
     }
     return obj;
@@ -2807,12 +2837,12 @@ export const UsageSums: MessageFns<UsageSums> = {
   },
   fromPartial<I extends Exact<DeepPartial<UsageSums>, I>>(object: I): UsageSums {
     const message = createBaseUsageSums();
-    message.requests = object.requests ?? 0;
-    message.promptTokens = object.promptTokens ?? 0;
-    message.cachedTokens = object.cachedTokens ?? 0;
-    message.completionTokens = object.completionTokens ?? 0;
-    message.reasoningTokens = object.reasoningTokens ?? 0;
-    message.costUsd = object.costUsd ?? "";
+    message.requests = object.requests ?? undefined;
+    message.promptTokens = object.promptTokens ?? undefined;
+    message.cachedTokens = object.cachedTokens ?? undefined;
+    message.completionTokens = object.completionTokens ?? undefined;
+    message.reasoningTokens = object.reasoningTokens ?? undefined;
+    message.costUsd = object.costUsd ?? undefined;
     return message;
   },
 };
@@ -2824,12 +2854,12 @@ function createBaseUsageRow(): UsageRow {
     keyId: "",
     userId: "",
     deploymentId: "",
-    requests: 0,
-    promptTokens: 0,
-    cachedTokens: 0,
-    completionTokens: 0,
-    reasoningTokens: 0,
-    costUsd: "",
+    requests: undefined,
+    promptTokens: undefined,
+    cachedTokens: undefined,
+    completionTokens: undefined,
+    reasoningTokens: undefined,
+    costUsd: undefined,
   };
 }
 
@@ -2850,22 +2880,22 @@ export const UsageRow: MessageFns<UsageRow> = {
     if (message.deploymentId !== "") {
       writer.uint32(42).string(message.deploymentId);
     }
-    if (message.requests !== 0) {
+    if (message.requests !== undefined) {
       writer.uint32(48).int64(message.requests);
     }
-    if (message.promptTokens !== 0) {
+    if (message.promptTokens !== undefined) {
       writer.uint32(56).int64(message.promptTokens);
     }
-    if (message.cachedTokens !== 0) {
+    if (message.cachedTokens !== undefined) {
       writer.uint32(64).int64(message.cachedTokens);
     }
-    if (message.completionTokens !== 0) {
+    if (message.completionTokens !== undefined) {
       writer.uint32(72).int64(message.completionTokens);
     }
-    if (message.reasoningTokens !== 0) {
+    if (message.reasoningTokens !== undefined) {
       writer.uint32(80).int64(message.reasoningTokens);
     }
-    if (message.costUsd !== "") {
+    if (message.costUsd !== undefined) {
       writer.uint32(90).string(message.costUsd);
     }
     return writer;
@@ -2991,12 +3021,12 @@ export const UsageRow: MessageFns<UsageRow> = {
       keyId: isSet(object.key_id) ? globalThis.String(object.key_id) : "",
       userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
       deploymentId: isSet(object.deployment_id) ? globalThis.String(object.deployment_id) : "",
-      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
-      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : 0,
-      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : 0,
-      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : 0,
-      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : 0,
-      costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : "",
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : undefined,
+      promptTokens: isSet(object.prompt_tokens) ? globalThis.Number(object.prompt_tokens) : undefined,
+      cachedTokens: isSet(object.cached_tokens) ? globalThis.Number(object.cached_tokens) : undefined,
+      completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : undefined,
+      reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : undefined,
+      costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : undefined,
     };
   },
 
@@ -3017,22 +3047,22 @@ export const UsageRow: MessageFns<UsageRow> = {
     if (message.deploymentId !== "") {
       obj.deployment_id = message.deploymentId;
     }
-    if (message.requests !== 0) {
+    if (message.requests !== undefined) {
       obj.requests = Math.round(message.requests);
     }
-    if (message.promptTokens !== 0) {
+    if (message.promptTokens !== undefined) {
       obj.prompt_tokens = Math.round(message.promptTokens);
     }
-    if (message.cachedTokens !== 0) {
+    if (message.cachedTokens !== undefined) {
       obj.cached_tokens = Math.round(message.cachedTokens);
     }
-    if (message.completionTokens !== 0) {
+    if (message.completionTokens !== undefined) {
       obj.completion_tokens = Math.round(message.completionTokens);
     }
-    if (message.reasoningTokens !== 0) {
+    if (message.reasoningTokens !== undefined) {
       obj.reasoning_tokens = Math.round(message.reasoningTokens);
     }
-    if (message.costUsd !== "") {
+    if (message.costUsd !== undefined) {
       obj.cost_usd = message.costUsd;
     }
     return obj;
@@ -3048,12 +3078,12 @@ export const UsageRow: MessageFns<UsageRow> = {
     message.keyId = object.keyId ?? "";
     message.userId = object.userId ?? "";
     message.deploymentId = object.deploymentId ?? "";
-    message.requests = object.requests ?? 0;
-    message.promptTokens = object.promptTokens ?? 0;
-    message.cachedTokens = object.cachedTokens ?? 0;
-    message.completionTokens = object.completionTokens ?? 0;
-    message.reasoningTokens = object.reasoningTokens ?? 0;
-    message.costUsd = object.costUsd ?? "";
+    message.requests = object.requests ?? undefined;
+    message.promptTokens = object.promptTokens ?? undefined;
+    message.cachedTokens = object.cachedTokens ?? undefined;
+    message.completionTokens = object.completionTokens ?? undefined;
+    message.reasoningTokens = object.reasoningTokens ?? undefined;
+    message.costUsd = object.costUsd ?? undefined;
     return message;
   },
 };

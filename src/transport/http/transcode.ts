@@ -57,6 +57,8 @@ async function requestJson(call: HttpCall, method: DescMethod, maxBodyBytes: num
   return json;
 }
 
+const WELL_KNOWN_STRINGS = new Set(["google.protobuf.Timestamp", "google.protobuf.Duration"]);
+
 function wantsCsv(req: IncomingMessage): boolean {
   return /\btext\/csv\b/i.test(req.headers.accept ?? "");
 }
@@ -79,6 +81,8 @@ function queryValue(field: DescField, value: string): JsonValue {
     throw invalidArgument(field.name, `Invalid '${field.name}': expected true or false.`);
   }
   if (field.fieldKind === "scalar" || field.fieldKind === "enum") return value;
+  // Timestamps and durations have a string form in proto3 JSON ("2026-11-01T00:00:00Z", "1.5s").
+  if (field.fieldKind === "message" && WELL_KNOWN_STRINGS.has(field.message.typeName)) return value;
   throw invalidArgument(field.name, `'${field.name}' cannot be set from the query string.`);
 }
 
