@@ -24,6 +24,8 @@ import { startIdentity } from "./wiring/identity.js";
 import { startRouting } from "./wiring/upstream.js";
 import { buildLimiter, buildLimitsStep } from "./wiring/limits.js";
 import { counter, pricing, startMetering } from "./wiring/metering.js";
+import { BudgetSync } from "./limits/budget-sync.js";
+import { monthSpend } from "./metering/month-spend.js";
 
 export interface RunningGateway {
   readonly httpUrl: string;
@@ -55,6 +57,8 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   const metering = await startMetering(config, database, logger);
   const identity = await startIdentity(config, database, redis, logger, metering.report);
   const limiter = buildLimiter(config, redis, logger);
+  const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs);
+  void budgets.sync();
   const { router, emulator } = await startRouting(config);
   const upstream = new AzureUpstream(config.upstream);
   const gateway = createGateway({
@@ -91,6 +95,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
       await upstream.close();
       // After the front doors: every answered request has been recorded; write them all.
       await metering.close();
+      budgets.close();
       await identity.close();
       await emulator?.close();
       redis?.disconnect();

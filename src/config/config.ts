@@ -61,6 +61,8 @@ export interface Config {
     readonly failOpen: boolean;
     /** The output estimate reserved for requests that set no max tokens. */
     readonly defaultMaxOutputTokens: number;
+    /** How often metering's month-to-date spend is pushed into the limiter's budget counters. */
+    readonly budgetSyncMs: number;
   };
   readonly logLevel: LogLevel;
   readonly metering: {

@@ -80,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       softBudgetPercent: limits.integer("soft_budget_percent", 1, 100) ?? 80,
       failOpen: limits.boolean("fail_open") ?? true,
       defaultMaxOutputTokens: limits.integer("default_max_output_tokens", 1, 1_000_000) ?? 4096,
+      budgetSyncMs: limits.integer("budget_sync_ms", 100, 3_600_000) ?? 30_000,
     },
     metering: {
       retentionDays: metering.integer("retention_days", 1, 36_500) ?? 90,

@@ -100,6 +100,11 @@ export interface Limiter {
   settle(ticket: Ticket, actual: Settlement): Promise<void>;
   /** Spend so far this month (settled + reserved), micro-USD. */
   spent(subject: SubjectRef, now?: number): Promise<number>;
+  /**
+   * Metering's spend this month is the source of truth: raises the month's counter to at least
+   * `atLeastMicroUsd` (never lowers it, since it also holds reservations in flight).
+   */
+  raiseSpend(subject: SubjectRef, atLeastMicroUsd: number, now?: number): Promise<void>;
   /** Remaining tokens now (for tests/metrics); negative while the bucket is in debt. */
   remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number>;
 }

@@ -189,6 +189,14 @@ export class MemoryLimiter implements Limiter {
     return this.spend.get(this.key(subject.partition, `spend:${monthOf(checkNow(now) ?? this.clock())}`, subject)) ?? 0;
   }
 
+  async raiseSpend(subject: SubjectRef, atLeastMicroUsd: number, now?: number): Promise<void> {
+    checkSubjectRef(subject);
+    if (!Number.isSafeInteger(atLeastMicroUsd) || atLeastMicroUsd < 0) throw new RangeError("spend must be a non-negative safe integer");
+    const month = monthOf(checkNow(now) ?? this.clock());
+    const key = this.key(subject.partition, `spend:${month}`, subject);
+    if ((this.spend.get(key) ?? 0) < atLeastMicroUsd) this.spend.setUntil(key, atLeastMicroUsd, endOfMonthNamed(month) + SPEND_GRACE_MS);
+  }
+
   async remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number> {
     checkSubjectRef(subject);
     const limit = checkPerMinute(limitPerMinute);

@@ -4,7 +4,7 @@ import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
 import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
 import { DEFAULT_LEASE_MS, SPEND_GRACE_MS } from "./limit-rules.js";
-import { ADMIT, PEEK, SETTLE } from "./redis-scripts.js";
+import { ADMIT, PEEK, RAISE_SPEND, SETTLE } from "./redis-scripts.js";
 
 /*
  * Keys, all under the owning user's hash tag so one script touches one Cluster slot:
@@ -25,6 +25,7 @@ type Arg = string | number;
 interface LimiterCommands {
   aikLimitAdmit(...args: Arg[]): Promise<unknown>;
   aikLimitSettle(...args: Arg[]): Promise<unknown>;
+  aikLimitRaiseSpend(...args: Arg[]): Promise<unknown>;
   aikLimitPeek(...args: Arg[]): Promise<unknown>;
 }
 
@@ -70,6 +71,7 @@ export class RedisLimiter implements Limiter {
       redis.defineCommand("aikLimitAdmit", { lua: ADMIT });
       redis.defineCommand("aikLimitSettle", { lua: SETTLE });
       redis.defineCommand("aikLimitPeek", { numberOfKeys: 1, lua: PEEK });
+      redis.defineCommand("aikLimitRaiseSpend", { numberOfKeys: 1, lua: RAISE_SPEND });
     }
     if (!hasLimiterCommands(redis)) throw new Error("Redis commands could not be defined");
     this.redis = redis;
@@ -156,6 +158,15 @@ export class RedisLimiter implements Limiter {
     const n = Number(value);
     if (!Number.isSafeInteger(n)) throw new Error("spend counter holds a non-integer");
     return n;
+  }
+
+  async raiseSpend(subject: SubjectRef, atLeastMicroUsd: number, now?: number): Promise<void> {
+    checkSubjectRef(subject);
+    if (!Number.isSafeInteger(atLeastMicroUsd) || atLeastMicroUsd < 0) throw new RangeError("spend must be a non-negative safe integer");
+    const at = checkNow(now) ?? Date.now();
+    const month = monthOf(at);
+    const ttl = Math.max(1000, endOfMonthNamed(month) + SPEND_GRACE_MS - at);
+    await this.redis.aikLimitRaiseSpend(this.spendKey(subject.partition, month, subject), atLeastMicroUsd, ttl);
   }
 
   async remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number> {

@@ -129,3 +129,10 @@ local limit = tonumber(ARGV[2])
 local l = bucket(KEYS[1], limit)
 return math.floor((limit * UNIT - l) / UNIT)
 `;
+
+/** KEYS: month spend. ARGV: the metered spend, ms until the counter may expire. Raises, never lowers. */
+export const RAISE_SPEND = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return 1
+`;

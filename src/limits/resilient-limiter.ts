@@ -84,6 +84,12 @@ export class ResilientLimiter implements Limiter {
     return (await this.route((l) => l.spent(subject, now))).value;
   }
 
+  /** Both sides learn the metered spend, so a fall back to memory does not forget the month's bill. */
+  async raiseSpend(subject: SubjectRef, atLeastMicroUsd: number, now?: number): Promise<void> {
+    await this.fallback.raiseSpend(subject, atLeastMicroUsd, now);
+    await this.route((l) => (l === this.fallback ? Promise.resolve() : l.raiseSpend(subject, atLeastMicroUsd, now)));
+  }
+
   async remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number> {
     return (await this.route((l) => l.remainingTokens(subject, limitPerMinute, now))).value;
   }

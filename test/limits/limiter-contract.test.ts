@@ -124,6 +124,17 @@ describe.each(limiters)("%s limiter", (_name, make) => {
     expect((await l.admit(f.request({ now: T0 + 10 * 60_000 }))).ok).toBe(true);
   });
 
+  it("raiseSpend lifts the month's spend to what metering recorded, never lowers it, and admission sees it", async () => {
+    const l = make();
+    const f = fixture({ monthlyBudgetMicroUsd: 1000 });
+    await l.raiseSpend(f.user, 900, T0);
+    expect(await l.spent(f.user, T0)).toBe(900);
+    await l.raiseSpend(f.user, 100, T0);
+    expect(await l.spent(f.user, T0)).toBe(900);
+    expect(refusal(await l.admit(f.request({ costMicroUsd: 200 })))).toMatchObject({ dimension: "budget" });
+    expect((await l.admit(f.request({ costMicroUsd: 100 }))).ok).toBe(true);
+  });
+
   it("budget: reservations are a hard cap, settlement swaps in the actual cost, a new month starts at zero", async () => {
     const l = make();
     const f = fixture({ monthlyBudgetMicroUsd: 1000 });

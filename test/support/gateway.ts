@@ -83,7 +83,7 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
       keyCache: { maxEntries: 1000, ttlMs: 60_000, negativeTtlMs: 30_000 },
       lockout: DEFAULT_LOCKOUT,
     },
-    limits: { defaults: {}, softBudgetPercent: 80, failOpen: true, defaultMaxOutputTokens: 4096 },
+    limits: { defaults: {}, softBudgetPercent: 80, failOpen: true, defaultMaxOutputTokens: 4096, budgetSyncMs: 30_000 },
     metering: { retentionDays: 90, spoolDir: undefined },
     logLevel: "debug",
     telemetry: "off",
