@@ -44,6 +44,8 @@ export interface RequestRecord {
   path: string;
   /** The caller's x-ms-client-request-id, as Azure logs it for correlation. */
   clientRequestId?: string;
+  /** Stream content frames handed to the socket so far (a reader that stops reading holds this back). */
+  chunksSent?: number;
   deployment?: string;
   apiVersion?: string;
   stream: boolean;
@@ -57,6 +59,8 @@ export interface RequestRecord {
 export interface Timing {
   timeToFirstTokenMs?: number;
   chunkDelayMs?: number;
+  /** Words in an answer that max_tokens does not cut short (default 16): long answers make long streams. */
+  answerWords?: number;
 }
 
 export interface Emulator {

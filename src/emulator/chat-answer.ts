@@ -26,10 +26,10 @@ export interface FullUsage {
 
 const ARGUMENT_FRAGMENT_CHARS = 6;
 
-export function answerChoices(plan: ChatPlan): ChoiceAnswer[] {
+export function answerChoices(plan: ChatPlan, naturalWords = NATURAL_COMPLETION_WORDS): ChoiceAnswer[] {
   const answers: ChoiceAnswer[] = [];
-  const wordCount = Math.min(plan.maxTokens ?? NATURAL_COMPLETION_WORDS, NATURAL_COMPLETION_WORDS);
-  const finishReason = wordCount < NATURAL_COMPLETION_WORDS ? "length" : "stop";
+  const wordCount = Math.min(plan.maxTokens ?? naturalWords, naturalWords);
+  const finishReason = wordCount < naturalWords ? "length" : "stop";
   for (let i = 0; i < plan.n; i++) {
     if (plan.tool) {
       const args = JSON.stringify(placeholderArguments(plan.tool.parameters));

@@ -21,13 +21,18 @@ export async function writeStream(
   pacing: StreamPacing,
   pacer: Pacer,
   onReset: () => void,
+  onProgress: (contentFramesSent: number) => void = () => {},
 ): Promise<StreamEnd> {
   let pending = "";
   let contentSent = 0;
   const flush = async (): Promise<boolean> => {
     const data = pending;
     pending = "";
-    if (data !== "" && !res.write(data)) await drained(res);
+    if (data !== "") {
+      const flowing = res.write(data);
+      onProgress(contentSent);
+      if (!flowing) await drained(res);
+    }
     return !pacer.stopped && !res.destroyed;
   };
 
@@ -53,6 +58,7 @@ export async function writeStream(
     if (pending.length >= FLUSH_CHARS && !(await flush())) return "gone";
   }
   res.end(pending);
+  onProgress(contentSent);
   return "done";
 }
 

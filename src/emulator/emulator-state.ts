@@ -5,7 +5,7 @@ import { EmbeddingMaker } from "./embeddings.js";
 import { FaultBook } from "./faults.js";
 import { fingerprintFor, snapshotFor } from "./models.js";
 import { RequestLog } from "./request-log.js";
-import { PromptCache } from "./tokens.js";
+import { NATURAL_COMPLETION_WORDS, PromptCache } from "./tokens.js";
 import { RateMeter, type Origin } from "./wire-headers.js";
 
 export interface DeploymentInfo {
@@ -28,7 +28,7 @@ export interface EmulatorState {
   readonly meter: RateMeter;
   readonly promptCache: PromptCache;
   readonly embeddings: EmbeddingMaker;
-  timing: { timeToFirstTokenMs: number; chunkDelayMs: number };
+  timing: { timeToFirstTokenMs: number; chunkDelayMs: number; answerWords: number };
 }
 
 const DEFAULT_REGION = "East US";
@@ -65,6 +65,6 @@ export function buildState(opts: EmulatorOptions): EmulatorState {
     meter: new RateMeter(),
     promptCache: new PromptCache(),
     embeddings: new EmbeddingMaker(),
-    timing: { timeToFirstTokenMs: opts.timeToFirstTokenMs ?? 0, chunkDelayMs: opts.chunkDelayMs ?? 0 },
+    timing: { timeToFirstTokenMs: opts.timeToFirstTokenMs ?? 0, chunkDelayMs: opts.chunkDelayMs ?? 0, answerWords: NATURAL_COMPLETION_WORDS },
   };
 }

@@ -91,7 +91,7 @@ async function serveChat(
     plan.promptTokens,
     () => `${deployment.name}\n${JSON.stringify(body.messages)}\n${JSON.stringify(body.tools ?? null)}`,
   );
-  const choices = answerChoices(plan);
+  const choices = answerChoices(plan, state.timing.answerWords);
   const usage = usageFor(plan, choices, isReasoningModel(deployment.model), cached);
   // What Azure bills, even if the client never asked for (or never reads) the usage chunk.
   const { prompt_tokens, completion_tokens, total_tokens } = usage;
@@ -116,7 +116,11 @@ async function serveChat(
   if (ex.gone) return;
   ex.head(200, "text/event-stream; charset=utf-8", remaining);
   const pacing = { timeToFirstTokenMs: timing.timeToFirstTokenMs, chunkDelayMs: timing.chunkDelayMs, resetAfter };
-  await writeStream(ex.res, streamFrames(completion, plan.includeUsage), pacing, ex.pacer, () => ex.resetting());
+  const record = ex.record;
+  const progress = (sent: number): void => {
+    if (record) record.chunksSent = sent;
+  };
+  await writeStream(ex.res, streamFrames(completion, plan.includeUsage), pacing, ex.pacer, () => ex.resetting(), progress);
 }
 
 type FaultOutcome = "answered" | { resetAfter: number | undefined };

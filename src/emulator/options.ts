@@ -36,5 +36,10 @@ export function parseTiming(input: unknown): Timing | string {
     if (!nonNegative(value)) return `'${field}' must be a number of milliseconds >= 0`;
     timing[field] = value;
   }
+  const words = input.answerWords;
+  if (words !== undefined && words !== null) {
+    if (typeof words !== "number" || !Number.isInteger(words) || words < 1 || words > 1_000_000) return "'answerWords' must be a whole number from 1 to 1000000";
+    timing.answerWords = words;
+  }
   return timing;
 }
