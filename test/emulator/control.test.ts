@@ -65,6 +65,7 @@ describe("control HTTP surface", () => {
         stream: true,
         status: 200,
         aborted: false,
+        chunksSent: 16,
         usage: { prompt_tokens: 18, completion_tokens: 16, total_tokens: 34 },
       },
     ]);
