@@ -107,7 +107,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
 /** Redis down at start is not fatal: logins fail closed and limits follow their outage setting until it returns. */
 async function startRedis(config: Config, logger: Logger): Promise<Redis> {
   const url = config.redis.url ?? "";
-  const redis = connectRedis({ url, keyPrefix: config.redis.keyPrefix, commandTimeoutMs: config.redis.commandTimeoutMs });
+  const redis = connectRedis({ url, commandTimeoutMs: config.redis.commandTimeoutMs });
   redis.on("error", (err: unknown) => logger.debug("redis.error", errorFields(err)));
   await redisReady(redis, 3000).catch((err: unknown) => logger.warn("redis.unreachable_at_start", errorFields(err)));
   return redis;

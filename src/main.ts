@@ -54,7 +54,7 @@ running = await startGateway(config, logger, telemetry).catch((err: unknown) => 
   process.exit(1);
 });
 
-process.stderr.write(banner(running));
+process.stderr.write(banner(running, config.dataDir));
 logger.info("gateway.started", { http: running.httpUrl, grpc: running.grpcAddress, mode: config.mode.kind });
 if (stopSignal !== undefined) {
   const signal = stopSignal;

@@ -82,7 +82,7 @@ const ms = (x: number): string => x.toFixed(3).padStart(8);
 const num = (x: number): string => Math.round(x).toString().padStart(9);
 
 async function main(): Promise<void> {
-  const redis = connectRedis({ url: URL, keyPrefix: "", commandTimeoutMs: 2000 });
+  const redis = connectRedis({ url: URL, commandTimeoutMs: 2000 });
   redis.on("error", () => undefined);
   await redisReady(redis, 3000);
   const prefix = `aik-bench-${randomBytes(4).toString("hex")}:`;

@@ -1,5 +1,5 @@
 // Embeddings: deterministic unit vectors seeded by each input, as float JSON or base64 little-endian float32.
-import { isObject, type JsonObject } from "./json-body.js";
+import type { JsonObject } from "./json-body.js";
 import { embeddingShape } from "./models.js";
 import { embeddingInputTokens } from "./tokens.js";
 import { invalidType, invalidValue, missingParam, openAiError, type WireError } from "./wire-errors.js";

@@ -1,5 +1,5 @@
 // The arithmetic both limiters share (the Redis Lua script mirrors it line for line): buckets, refusals, reports.
-import type { Dimension, DimensionState, LimitReport } from "./limiter.js";
+import type { AdmitRequest, Dimension, DimensionState, LimitReport, Ticket } from "./limiter.js";
 
 /**
  * One request or token is worth UNIT units and a limit of L per minute refills L units per
@@ -91,4 +91,18 @@ export function report(requests: readonly (DimensionState | undefined)[], tokens
 /** A bucket is idle (equal to an absent one) once it has refilled: its key can expire, its entry can go. */
 export function msUntilFull(level: number, limit: number): number {
   return limit > 0 ? Math.ceil(level / limit) : 0;
+}
+
+/** The ticket both limiters hand out for an admitted request: everything settle() needs. */
+export function ticketFor(backend: Ticket["backend"], req: AdmitRequest, month: string): Ticket {
+  return {
+    backend,
+    requestId: req.requestId,
+    partition: req.partition,
+    subjects: req.subjects.map((s) => ({ kind: s.kind, id: s.id, tokensPerMinute: s.limits.tokensPerMinute })),
+    tokens: req.tokens,
+    costMicroUsd: req.costMicroUsd,
+    month,
+    now: req.now,
+  };
 }

@@ -15,6 +15,7 @@ import {
   refill,
   report,
   SPEND_GRACE_MS,
+  ticketFor,
   UNIT,
   worse,
 } from "./limit-rules.js";
@@ -136,17 +137,7 @@ export class MemoryLimiter implements Limiter {
       });
     const rep = report(states("requests"), states("tokens"));
     if (refusal === undefined) {
-      const ticket: Ticket = {
-        backend: "memory",
-        requestId: req.requestId,
-        partition: req.partition,
-        subjects: req.subjects.map((s) => ({ kind: s.kind, id: s.id, tokensPerMinute: s.limits.tokensPerMinute })),
-        tokens: req.tokens,
-        costMicroUsd: req.costMicroUsd,
-        month,
-        now: req.now,
-      };
-      return { ok: true, ticket, report: rep };
+      return { ok: true, ticket: ticketFor("memory", req, month), report: rep };
     }
     const who = req.subjects[refusal.subject];
     if (who === undefined) throw new Error("refusal names an unknown subject");

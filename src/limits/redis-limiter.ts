@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
 import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
-import { DEFAULT_LEASE_MS, SPEND_GRACE_MS } from "./limit-rules.js";
+import { DEFAULT_LEASE_MS, SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
 import { ADMIT, PEEK, RAISE_SPEND, SETTLE } from "./redis-scripts.js";
 
 /*
@@ -105,17 +105,7 @@ export class RedisLimiter implements Limiter {
     const tokens = state(tl ?? -1, tr ?? 0, ts ?? 0);
     const report: LimitReport = { ...(requests && { requests }), ...(tokens && { tokens }) };
     if (ok === 1) {
-      const ticket: Ticket = {
-        backend: "redis",
-        requestId: req.requestId,
-        partition: req.partition,
-        subjects: req.subjects.map((s) => ({ kind: s.kind, id: s.id, tokensPerMinute: s.limits.tokensPerMinute })),
-        tokens: req.tokens,
-        costMicroUsd: req.costMicroUsd,
-        month,
-        now: req.now,
-      };
-      return { ok: true, ticket, report };
+      return { ok: true, ticket: ticketFor("redis", req, month), report };
     }
     const dimension = DIMENSIONS[(dim ?? 0) - 1];
     const who = req.subjects[subject ?? -1];

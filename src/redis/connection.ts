@@ -3,8 +3,6 @@ import { Redis } from "ioredis";
 
 export interface RedisOptions {
   readonly url: string;
-  /** Prefix for every key this process writes (tests give each run its own). */
-  readonly keyPrefix: string;
   /** A command that takes longer fails instead of waiting. */
   readonly commandTimeoutMs: number;
 }

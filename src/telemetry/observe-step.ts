@@ -36,7 +36,9 @@ export function observeStep(logger: Logger): Step {
       const ms = performance.now() - ctx.startedAt;
       requests.add(1, labels);
       duration.record(ms, labels);
-      logger.debug("request", {
+      // Failures that are the gateway's or Azure's, not the client's, are worth an operator's attention.
+      const serious = outcome === "bad_gateway" || outcome === "upstream_timeout" || outcome === "unavailable" || outcome === "internal";
+      (serious ? logger.warn : logger.debug)("request", {
         request_id: ctx.requestId,
         protocol: ctx.protocol,
         op: call.op,

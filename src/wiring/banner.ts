@@ -3,7 +3,7 @@ import type { RunningGateway } from "../app.js";
 
 const RULE = "=".repeat(78);
 
-export function banner(g: RunningGateway): string {
+export function banner(g: RunningGateway, dataDir: string): string {
   const lines = [""];
   if (g.emulator) {
     lines.push(
@@ -15,7 +15,7 @@ export function banner(g: RunningGateway): string {
     );
   }
   if (g.database.embedded) {
-    lines.push("  Store: embedded PGlite in ./.aik (single instance). Set DATABASE_URL for Postgres.");
+    lines.push(`  Store: embedded PGlite in ${dataDir} (single instance). Set DATABASE_URL for Postgres.`);
   }
   lines.push(`  HTTP  ${g.httpUrl}        gRPC  ${g.grpcAddress}`);
   const key = g.bootstrap?.apiKey ?? "<your API key>";

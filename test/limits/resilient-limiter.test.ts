@@ -24,7 +24,7 @@ const onUnhandled = (err: unknown): void => {
 beforeEach(async () => {
   node = await PrivateRedis.start();
   // Configured as the app configures it: no offline queue, no retries, a command timeout.
-  redis = connectRedis({ url: node.url, keyPrefix: "", commandTimeoutMs: COMMAND_TIMEOUT_MS });
+  redis = connectRedis({ url: node.url, commandTimeoutMs: COMMAND_TIMEOUT_MS });
   // The app listens too: an unheard "error" event would crash the process.
   redis.on("error", () => undefined);
   await redisReady(redis, 2000);

@@ -1,5 +1,5 @@
 // ChatService over gRPC: proto in, one core call, proto out; stream writes honour backpressure and stop on cancel.
-import type { ServerWritableStream, handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerUnaryCall } from "@grpc/grpc-js";
+import type { handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerUnaryCall } from "@grpc/grpc-js";
 import type { ChatCompletionRequest, ChatCompletionChunk, ChatServiceServer } from "../../../gen/aik/v1/chat.js";
 import { parseChatRequest } from "../../core/chat-request.js";
 import type { CallContext } from "../../core/context.js";
@@ -10,6 +10,7 @@ import type { ChatStream } from "../../core/results.js";
 import { contextFor, type GrpcCallScope } from "./call-context.js";
 import { chatBodyFromProto, embeddingBodyFromProto } from "./chat-request-mapping.js";
 import { chatChunkFromJson, chatCompletionFromJson, embeddingsFromJson } from "./chat-response-mapping.js";
+import { drained } from "../drained.js";
 import { toStatus } from "./errors.js";
 
 /** A deadline that passed turns whatever the core threw (usually "cancelled") into DEADLINE_EXCEEDED. */
@@ -64,7 +65,7 @@ function streamChat(gateway: Gateway): handleServerStreamingCall<ChatCompletionR
       scope.sendHeaders();
       for await (const chunk of stream) {
         if (call.cancelled) return;
-        if (!call.write(chatChunkFromJson(chunk.json))) await drained(call);
+        if (!call.write(chatChunkFromJson(chunk.json))) await drained(call, ["cancelled", "close"]);
       }
       call.end();
     } catch (err) {
@@ -77,18 +78,4 @@ function streamChat(gateway: Gateway): handleServerStreamingCall<ChatCompletionR
       scope.end();
     }
   };
-}
-
-function drained(call: ServerWritableStream<ChatCompletionRequest, ChatCompletionChunk>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      call.off("cancelled", done);
-      call.off("close", done);
-      resolve();
-    };
-    call.on("drain", done);
-    call.on("cancelled", done);
-    call.on("close", done);
-  });
 }

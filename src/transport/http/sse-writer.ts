@@ -2,6 +2,7 @@
 import type { ServerResponse } from "node:http";
 import { toGatewayError } from "../../core/errors.js";
 import type { ChatStream } from "../../core/results.js";
+import { drained } from "../drained.js";
 import { errorEnvelope } from "./errors.js";
 
 export async function writeEventStream(res: ServerResponse, stream: ChatStream): Promise<void> {
@@ -13,7 +14,7 @@ export async function writeEventStream(res: ServerResponse, stream: ChatStream):
   try {
     for await (const chunk of stream) {
       if (res.destroyed) return;
-      if (!res.write(`data: ${chunk.raw}\n\n`)) await drained(res);
+      if (!res.write(`data: ${chunk.raw}\n\n`)) await drained(res, ["close"]);
     }
     res.end("data: [DONE]\n\n");
   } catch (err) {
@@ -22,16 +23,4 @@ export async function writeEventStream(res: ServerResponse, stream: ChatStream):
   } finally {
     stream.close();
   }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
