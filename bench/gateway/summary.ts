@@ -1,0 +1,40 @@
+// Pools the raw timings of several rounds against one front door into the figures the tables show.
+import type { LoadSamples } from "./load-spec.js";
+
+export interface Summary {
+  readonly requests: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly latencyP50Ms: number | undefined;
+  readonly latencyP99Ms: number | undefined;
+  readonly ttfbP50Ms: number | undefined;
+  readonly ttfbP99Ms: number | undefined;
+}
+
+function quantile(sorted: Float64Array, q: number): number | undefined {
+  return sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function pooled(arrays: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out.sort();
+}
+
+export function summarize(rounds: readonly LoadSamples[]): Summary {
+  const lat = pooled(rounds.map((r) => r.latencies));
+  const ttfb = pooled(rounds.map((r) => r.ttfbs));
+  return {
+    requests: lat.length,
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    seconds: rounds.reduce((n, r) => n + r.seconds, 0),
+    latencyP50Ms: quantile(lat, 0.5),
+    latencyP99Ms: quantile(lat, 0.99),
+    ttfbP50Ms: quantile(ttfb, 0.5),
+    ttfbP99Ms: quantile(ttfb, 0.99),
+  };
+}
