@@ -5,6 +5,7 @@ import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubj
 import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
 import { DEFAULT_LEASE_MS, SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
 import { ADMIT, PEEK, RAISE_SPEND, SETTLE } from "./redis-scripts.js";
+import { SettleBatch } from "./settle-batch.js";
 
 /*
  * Keys, all under the owning user's hash tag so one script touches one Cluster slot:
@@ -60,6 +61,7 @@ function state(limit: number, remaining: number, resetMs: number): DimensionStat
 export class RedisLimiter implements Limiter {
   private readonly redis: Redis & LimiterCommands;
   private readonly leaseMs: number;
+  private readonly settles: SettleBatch;
 
   constructor(
     redis: Redis,
@@ -75,6 +77,7 @@ export class RedisLimiter implements Limiter {
     }
     if (!hasLimiterCommands(redis)) throw new Error("Redis commands could not be defined");
     this.redis = redis;
+    this.settles = new SettleBatch(redis, "aikLimitSettle");
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 1000) throw new RangeError("leaseMs must be an integer of at least 1000");
   }
@@ -128,7 +131,7 @@ export class RedisLimiter implements Limiter {
       keys.push(this.key(ticket.partition, "tpm", s), this.key(ticket.partition, "inflight", s), this.spendKey(ticket.partition, ticket.month, s));
     }
     const limits = ticket.subjects.map((s) => s.tokensPerMinute ?? "");
-    const reply = await this.redis.aikLimitSettle(
+    const reply = await this.settles.send([
       keys.length,
       ...keys,
       ticket.now ?? "",
@@ -136,7 +139,7 @@ export class RedisLimiter implements Limiter {
       actual.tokens - ticket.tokens,
       actual.costMicroUsd - ticket.costMicroUsd,
       ...limits,
-    );
+    ]);
     integer(reply, "settle");
   }
 

@@ -24,7 +24,11 @@ export interface GrpcCallScope {
 export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "request">): GrpcCallScope {
   const aborter = new AbortController();
   const requestId = newRequestId();
-  call.on("cancelled", () => aborter.abort());
+  let finished = false;
+  // grpc-js may report "cancelled" as a finished call's stream closes: only a live call is aborted.
+  call.on("cancelled", () => {
+    if (!finished) aborter.abort();
+  });
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   let timer: NodeJS.Timeout | undefined;
@@ -48,7 +52,10 @@ export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "reques
       call.sendMetadata(md);
     },
     deadlineExceeded: () => Number.isFinite(at) && Date.now() >= at,
-    end: () => clearTimeout(timer),
+    end: () => {
+      finished = true;
+      clearTimeout(timer);
+    },
   };
 }
 
