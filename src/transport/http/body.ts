@@ -17,11 +17,17 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
 
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    if (!Buffer.isBuffer(chunk)) continue;
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    parts.push(chunk);
+  try {
+    for await (const chunk of req) {
+      if (!Buffer.isBuffer(chunk)) continue;
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      parts.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    // The connection broke mid-body: the client's doing, not an internal failure.
+    throw new GatewayError("cancelled", "The client went away while sending the request.", { reason: "client_closed", cause: err });
   }
   if (size === 0) {
     throw new GatewayError("invalid_argument", "The request body is empty: send a JSON object.", { reason: "empty_body" });
