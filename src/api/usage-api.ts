@@ -83,7 +83,6 @@ export function usageCsv(res: GetUsageResponse): string {
   };
   const line = (r: UsageRow): string =>
     [r.day, r.model, r.keyId, r.userId, r.deploymentId, r.requests, r.promptTokens, r.cachedTokens, r.completionTokens, r.reasoningTokens, r.costUsd].map(cell).join(",");
-  const total = res.total;
-  const totalRow: UsageRow = { day: "total", model: "", keyId: "", userId: "", deploymentId: "", ...(total ?? sums({ requests: 0, promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0, costMicroUsd: 0 })) };
+  const totalRow: UsageRow = { day: "total", model: "", keyId: "", userId: "", deploymentId: "", ...res.total };
   return [CSV_COLUMNS.join(","), ...res.rows.map(line), line(totalRow)].join("\r\n") + "\r\n";
 }

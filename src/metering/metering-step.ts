@@ -44,18 +44,19 @@ export function meteringStep(o: MeteringStepOptions): Metering {
       streamed: call.op === "chat" && call.request.stream,
     };
     const write = (outcome: string, usage: Usage, estimated: boolean, ttftMs: number | null, result?: Result): void => {
-      const deployment = ctx.attempted ?? null;
+      // A refused call reached no deployment and costs nothing.
+      const deployment = outcome.startsWith("rejected_by_limit") ? undefined : ctx.attempted;
       const upstream = result && result.kind !== "models" ? result.upstream : undefined;
       o.record({
         ...base,
-        deploymentId: outcome.startsWith("rejected_by_limit") ? null : deployment?.id ?? null,
+        deploymentId: deployment?.id ?? null,
         region: upstream?.region ?? deployment?.region ?? null,
         outcome,
         promptTokens: usage.promptTokens,
         cachedTokens: usage.cachedTokens,
         completionTokens: usage.completionTokens,
         reasoningTokens: usage.reasoningTokens,
-        costMicroUsd: deployment && !outcome.startsWith("rejected_by_limit") ? o.pricing(deployment, usage).costMicroUsd : 0,
+        costMicroUsd: deployment ? o.pricing(deployment, usage).costMicroUsd : 0,
         latencyMs: Math.round(performance.now() - ctx.startedAt),
         ttftMs,
         estimated,

@@ -25,8 +25,16 @@ export interface UpstreamOptions {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+/** What a deployment's requests need, worked out once: its origin's pool and its paths. */
+interface Target {
+  readonly pool: Pool;
+  readonly paths: Readonly<Record<UpstreamOperation, string>>;
+}
+
 export class AzureUpstream implements Upstream {
   private readonly pools = new Map<string, Pool>();
+  // Keyed by the Deployment object (config and the router keep them for the process's life).
+  private readonly targets = new WeakMap<Deployment, Target>();
 
   constructor(private readonly options: UpstreamOptions) {}
 
@@ -74,11 +82,11 @@ export class AzureUpstream implements Upstream {
     body: object,
     opts: UpstreamCallOptions,
   ): Promise<Dispatcher.ResponseData> {
-    const { origin, basePath } = endpointParts(d.endpoint);
+    const target = this.target(d);
     try {
-      const res = await this.pool(origin).request({
+      const res = await target.pool.request({
         method: "POST",
-        path: upstreamPath(basePath, d, op),
+        path: target.paths[op],
         headers: {
           "content-type": "application/json",
           "api-key": d.apiKey,
@@ -93,6 +101,16 @@ export class AzureUpstream implements Upstream {
     } catch (err) {
       throw transportError(err, d, opts.signal);
     }
+  }
+
+  private target(d: Deployment): Target {
+    let target = this.targets.get(d);
+    if (!target) {
+      const { origin, basePath } = endpointParts(d.endpoint);
+      target = { pool: this.pool(origin), paths: { chat: upstreamPath(basePath, d, "chat"), embeddings: upstreamPath(basePath, d, "embeddings") } };
+      this.targets.set(d, target);
+    }
+    return target;
   }
 
   private pool(origin: string): Pool {

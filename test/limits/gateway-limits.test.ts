@@ -1,7 +1,6 @@
 // Limits through the gateway, against the real Redis: exact RPM under concurrency, headers, TPM, concurrency, budgets.
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import postgres from "postgres";
 import { request } from "undici";
 import { ChatCompletionRequest, ChatRole } from "../../gen/aik/v1/chat.js";
 import { Status } from "../../gen/google/rpc/status.js";
@@ -11,6 +10,7 @@ import { adminClient, bearer, call, chatClient, isServiceError } from "../suppor
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { adminCall, provisionUser, type Provisioned } from "../support/identity.js";
 import { testRedis, type TestRedis } from "../support/redis.js";
+import { storedRecords, until } from "../support/usage-db.js";
 
 let t: TestGateway;
 let r: TestRedis;
@@ -140,10 +140,10 @@ describe("tokens per minute", () => {
     );
     // Settlement happens when each stream's end is noticed: wait until every ticket is settled.
     const limiter = new RedisLimiter(r.redis, t.redisPrefix);
-    await waitUntil(async () => (await usageRows(u.keyId)).length === 8);
+    await until("all 8 streams recorded", async () => (await storedRecords(t.databaseUrl, { keyIds: [u.keyId] })).length === 8);
     const remaining = await limiter.remainingTokens({ kind: "key", id: u.keyId, partition: u.userId }, LIMIT);
     const elapsed = performance.now() - started;
-    const rows = await usageRows(u.keyId);
+    const rows = await storedRecords(t.databaseUrl, { keyIds: [u.keyId] });
     // What the gateway settled: Azure's counts for finished streams, local counts for abandoned ones.
     const total = rows.reduce((s, x) => s + x.prompt_tokens + x.completion_tokens, 0);
     const completed = rows.filter((x) => x.outcome === "ok");
@@ -254,22 +254,3 @@ describe("bad limit values", () => {
     expect(isServiceError(err) && err.details).toMatch(/requests_per_minute/);
   });
 });
-
-/** The key's usage records, straight from the table. */
-async function usageRows(keyId: string): Promise<Array<{ prompt_tokens: number; completion_tokens: number; outcome: string }>> {
-  const sql = postgres(t.databaseUrl, { onnotice: () => {} });
-  try {
-    return await sql<Array<{ prompt_tokens: number; completion_tokens: number; outcome: string }>>`
-      select prompt_tokens::int, completion_tokens::int, outcome from usage_records where key_id = ${keyId}`;
-  } finally {
-    await sql.end();
-  }
-}
-
-async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

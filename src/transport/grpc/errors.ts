@@ -30,10 +30,6 @@ function pack(typeName: string, value: Uint8Array): Any {
   return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
 }
 
-export function grpcCodeOf(err: GatewayError): status {
-  return CODE[err.code];
-}
-
 /** A status object grpc-js sends as is; the trailer carries the structured details. */
 export function toStatus(err: GatewayError): Partial<StatusObject> & { code: status; details: string } {
   const code = CODE[err.code];

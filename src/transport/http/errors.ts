@@ -31,10 +31,6 @@ function typeOf(err: GatewayError, status: number): string {
   return status >= 500 ? "server_error" : "invalid_request_error";
 }
 
-export function httpStatusOf(err: GatewayError): number {
-  return STATUS[err.code];
-}
-
 /** OpenAI's envelope; a content-filter refusal also carries Azure's verdicts as `innererror`. */
 export function errorEnvelope(err: GatewayError): JsonObject {
   const status = STATUS[err.code];
