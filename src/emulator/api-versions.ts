@@ -9,6 +9,9 @@ const FIRST_GA_WITH_NEW_FIELDS = "2024-10-21";
 // accepting `stream_options`) say 2024-08-01. The earlier date is the one that rejects fewer real calls.
 const FIRST_PREVIEW_WITH_NEW_FIELDS = "2024-08-01";
 
+/** The Responses API came to classic routes with this preview; GA versions never served it. */
+const FIRST_RESPONSES_PREVIEW = "2025-03-01";
+
 export function isClassicApiVersion(version: string): boolean {
   return CLASSIC_VERSION.test(version);
 }
@@ -20,4 +23,10 @@ export function knowsNewFields(classicVersion: string | undefined): boolean {
   if (!match || match[1] === undefined) return false;
   const date = match[1];
   return match[2] ? date >= FIRST_PREVIEW_WITH_NEW_FIELDS : date >= FIRST_GA_WITH_NEW_FIELDS;
+}
+
+/** Classic Responses routes take only dated previews from 2025-03-01-preview on; anything else is Azure's plain 404. */
+export function servesResponses(classicVersion: string): boolean {
+  const match = CLASSIC_VERSION.exec(classicVersion);
+  return match !== null && match[2] !== undefined && match[1] !== undefined && match[1] >= FIRST_RESPONSES_PREVIEW;
 }

@@ -33,10 +33,15 @@ export interface EmulatorOptions {
   chunkDelayMs?: number;
 }
 
+/** On Responses API records, input tokens are `prompt_tokens` and output tokens `completion_tokens`. */
 export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Responses API: prompt tokens served from the prompt cache. */
+  cached_tokens?: number;
+  /** Responses API: hidden reasoning tokens, already counted in `completion_tokens`. */
+  reasoning_tokens?: number;
 }
 
 export interface RequestRecord {
@@ -53,7 +58,10 @@ export interface RequestRecord {
   aborted: boolean;
   /** Parsed JSON request body, kept in memory for tests only; never served by the control API. */
   body?: unknown;
+  /** What the call billed; a background response's create record gets it when the run ends or is cancelled. */
   usage?: Usage;
+  /** Responses API: the response created, or the stored one a retrieve, cancel, delete or input_items call named. */
+  responseId?: string;
 }
 
 export interface Timing {
@@ -63,12 +71,24 @@ export interface Timing {
   answerWords?: number;
 }
 
+/** A stored Responses API response as it stands now; no content. */
+export interface ResponseState {
+  /** "queued" never shows here: a background response is in progress from its creation. */
+  status: string;
+  deployment: string;
+  background: boolean;
+  /** Undefined until the response finishes or is cancelled. */
+  usage: Usage | undefined;
+}
+
 export interface Emulator {
   readonly url: string;
   setFault(deployment: string, rule: FaultRule | undefined): void;
   setTiming(t: Timing): void;
   readonly requests: readonly RequestRecord[];
   clearRequests(): void;
+  /** Undefined for ids never stored (store: false), deleted or evicted. */
+  response(id: string): ResponseState | undefined;
   waitFor(pred: (e: Emulator) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -24,9 +24,12 @@ export interface FullUsage {
   total_tokens: number;
 }
 
+/** What the answer depends on; the Responses API fills it from its own request fields. */
+export type AnswerPlan = Pick<ChatPlan, "n" | "maxTokens" | "tool" | "jsonMode" | "promptTokens">;
+
 const ARGUMENT_FRAGMENT_CHARS = 6;
 
-export function answerChoices(plan: ChatPlan, naturalWords = NATURAL_COMPLETION_WORDS): ChoiceAnswer[] {
+export function answerChoices(plan: AnswerPlan, naturalWords = NATURAL_COMPLETION_WORDS): ChoiceAnswer[] {
   const answers: ChoiceAnswer[] = [];
   const wordCount = Math.min(plan.maxTokens ?? naturalWords, naturalWords);
   const finishReason = wordCount < naturalWords ? "length" : "stop";

@@ -2,6 +2,7 @@
 import { knowsNewFields } from "./api-versions.js";
 import { isObject, type JsonObject } from "./json-body.js";
 import { isReasoningModel } from "./models.js";
+import { checkAll, present, readStreamOptions, type Range } from "./param-checks.js";
 import { promptTokensFor } from "./tokens.js";
 import { invalidType, invalidValue, missingParam, openAiError, unknownParam, WireError } from "./wire-errors.js";
 
@@ -27,11 +28,6 @@ const RESPONSE_FORMATS = new Set(["text", "json_object", "json_schema"]);
 /** Fields older classic api-versions reject as unknown rather than ignore. */
 const NEW_FIELDS = ["stream_options", "max_completion_tokens"] as const;
 
-interface Range {
-  integer: boolean;
-  min: number;
-  max: number;
-}
 const RANGES: ReadonlyArray<readonly [string, Range]> = [
   ["temperature", { integer: false, min: 0, max: 2 }],
   ["top_p", { integer: false, min: 0, max: 1 }],
@@ -41,9 +37,6 @@ const RANGES: ReadonlyArray<readonly [string, Range]> = [
   ["max_tokens", { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }],
   ["max_completion_tokens", { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }],
 ];
-
-/** OpenAI treats an explicit null like an absent optional field. */
-const present = (v: unknown): boolean => v !== undefined && v !== null;
 
 export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | WireError {
   const messagesError = checkMessages(body.messages);
@@ -59,25 +52,13 @@ export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | 
       "unsupported_parameter",
     );
   }
-  for (const [param, range] of RANGES) {
-    const rangeError = checkNumber(param, body[param], range);
-    if (rangeError) return rangeError;
-  }
+  const rangeError = checkAll(body, RANGES);
+  if (rangeError) return rangeError;
   if (present(body.stream) && typeof body.stream !== "boolean") return invalidType("stream", "a boolean", body.stream);
   const stream = body.stream === true;
 
-  let includeUsage = false;
-  if (present(body.stream_options)) {
-    const options = body.stream_options;
-    if (!isObject(options)) return invalidType("stream_options", "an object", options);
-    if (!stream) {
-      return openAiError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", null);
-    }
-    if (present(options.include_usage) && typeof options.include_usage !== "boolean") {
-      return invalidType("stream_options.include_usage", "a boolean", options.include_usage);
-    }
-    includeUsage = options.include_usage === true;
-  }
+  const includeUsage = readStreamOptions(body.stream_options, stream);
+  if (includeUsage instanceof WireError) return includeUsage;
 
   const jsonMode = readResponseFormat(body.response_format);
   if (jsonMode instanceof WireError) return jsonMode;
@@ -118,31 +99,6 @@ function checkMessages(messages: unknown): WireError | undefined {
         "supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.",
       );
     }
-  }
-  return undefined;
-}
-
-function checkNumber(param: string, value: unknown, range: Range): WireError | undefined {
-  if (!present(value)) return undefined;
-  const kind = range.integer ? "integer" : "decimal";
-  if (typeof value !== "number" || !Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
-    return invalidType(param, range.integer ? "an integer" : "a decimal", value);
-  }
-  if (value < range.min) {
-    return openAiError(
-      400,
-      `Invalid '${param}': ${kind} below minimum value. Expected a value >= ${range.min}, but got ${value} instead.`,
-      param,
-      `${kind}_below_min_value`,
-    );
-  }
-  if (value > range.max) {
-    return openAiError(
-      400,
-      `Invalid '${param}': ${kind} above maximum value. Expected a value <= ${range.max}, but got ${value} instead.`,
-      param,
-      `${kind}_above_max_value`,
-    );
   }
   return undefined;
 }

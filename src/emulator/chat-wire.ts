@@ -1,5 +1,7 @@
 // Serializes a chat answer exactly as Azure puts it on the wire: one JSON body, or the SSE event sequence.
 import type { ChoiceAnswer, FullUsage } from "./chat-answer.js";
+import { CHOICE_FILTER, CHOICE_FILTER_JSON, promptFilterFrame, promptFilters } from "./content-filters.js";
+import type { StreamFrame } from "./stream-writer.js";
 
 export interface Completion {
   id: string;
@@ -10,24 +12,9 @@ export interface Completion {
   usage: FullUsage;
 }
 
-export interface StreamFrame {
-  /** "content" frames are the ones paced by timing and counted by reset-mid-stream. */
-  kind: "pre" | "content" | "post";
-  data: string;
-}
-
-const SAFE = { filtered: false, severity: "safe" } as const;
-const CHOICE_FILTER = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
-const PROMPT_FILTER = [
-  {
-    prompt_index: 0,
-    content_filter_results: { hate: SAFE, jailbreak: { filtered: false, detected: false }, self_harm: SAFE, sexual: SAFE, violence: SAFE },
-  },
-];
-const CHOICE_FILTER_JSON = JSON.stringify(CHOICE_FILTER);
-/** Azure's first stream event: no id, no model, created 0; it breaks clients that index choices[0]. */
-const PROMPT_FILTER_FRAME = `data: ${JSON.stringify({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: PROMPT_FILTER })}\n\n`;
-const DONE_FRAME = "data: [DONE]\n\n";
+const PROMPT_FILTER = promptFilters(1);
+const PROMPT_FILTER_FRAME = promptFilterFrame(1);
+export const DONE_FRAME = "data: [DONE]\n\n";
 
 export function unaryBody(c: Completion): string {
   return JSON.stringify({

@@ -5,6 +5,7 @@ import { EmbeddingMaker } from "./embeddings.js";
 import { FaultBook } from "./faults.js";
 import { fingerprintFor, snapshotFor } from "./models.js";
 import { RequestLog } from "./request-log.js";
+import { ResponseStore } from "./responses-store.js";
 import { NATURAL_COMPLETION_WORDS, PromptCache } from "./tokens.js";
 import { RateMeter, type Origin } from "./wire-headers.js";
 
@@ -28,6 +29,7 @@ export interface EmulatorState {
   readonly meter: RateMeter;
   readonly promptCache: PromptCache;
   readonly embeddings: EmbeddingMaker;
+  readonly responses: ResponseStore;
   timing: { timeToFirstTokenMs: number; chunkDelayMs: number; answerWords: number };
 }
 
@@ -65,6 +67,7 @@ export function buildState(opts: EmulatorOptions): EmulatorState {
     meter: new RateMeter(),
     promptCache: new PromptCache(),
     embeddings: new EmbeddingMaker(),
+    responses: new ResponseStore(),
     timing: { timeToFirstTokenMs: opts.timeToFirstTokenMs ?? 0, chunkDelayMs: opts.chunkDelayMs ?? 0, answerWords: NATURAL_COMPLETION_WORDS },
   };
 }

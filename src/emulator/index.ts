@@ -6,8 +6,9 @@ export type {
   Fault,
   FaultRule,
   RequestRecord,
+  ResponseState,
   Timing,
   Usage,
 } from "./api.js";
 export { startEmulator } from "./server.js";
-export { promptTokensFor } from "./tokens.js";
+export { promptTokensFor, responseInputTokensFor } from "./tokens.js";

@@ -1,28 +1,25 @@
-// Serves Azure's model routes: credential, deployment, faults, then chat, embeddings or the model list.
-import type { Fault } from "./api.js";
+// Serves Azure's deployment routes: credential, deployment, faults, then chat, completions, embeddings or the model list.
 import { answerChoices, randomId, usageFor } from "./chat-answer.js";
 import { readChatRequest } from "./chat-request.js";
-import { writeStream } from "./chat-stream.js";
 import { streamFrames, unaryBody, type Completion } from "./chat-wire.js";
+import { serveCompletions } from "./completions.js";
 import type { EmulatorState, DeploymentInfo } from "./emulator-state.js";
 import type { Exchange } from "./exchange.js";
+import { takeFault } from "./fault-outcome.js";
 import { parseJsonObject, readBody, type JsonObject } from "./json-body.js";
-import { isEmbeddingModel, isReasoningModel } from "./models.js";
-import type { Route } from "./routes.js";
-import {
-  accessDenied,
-  deploymentNotFound,
-  invalidType,
-  missingParam,
-  operationNotSupported,
-  promptBlocked,
-  rateLimited,
-  serverError,
-  unavailable,
-  WireError,
-} from "./wire-errors.js";
+import { isEmbeddingModel, isInstructModel, isReasoningModel } from "./models.js";
+import { deliverPaced } from "./paced-answer.js";
+import type { Operation, Route } from "./routes.js";
+import { deploymentNotFound, invalidType, missingParam, operationNotSupported, WireError } from "./wire-errors.js";
 
 type ModelRoute = Extract<Route, { kind: "classic" | "v1" | "v1-models" }>;
+
+/** Names in Azure's 429 message, and in its OperationNotSupported message. */
+const OPERATIONS: Readonly<Record<Operation, { quota: string; support: string }>> = {
+  chat: { quota: "ChatCompletions_Create", support: "chatCompletion" },
+  completions: { quota: "Completions_Create", support: "completion" },
+  embeddings: { quota: "Embeddings_Create", support: "embeddings" },
+};
 
 export async function serveModelRoute(ex: Exchange, state: EmulatorState, route: ModelRoute): Promise<void> {
   if (ex.record) ex.record.apiVersion = route.apiVersion;
@@ -41,40 +38,53 @@ export async function serveModelRoute(ex: Exchange, state: EmulatorState, route:
   if (raw instanceof WireError) return ex.error(raw);
   const body = parseJsonObject(raw);
   if (body instanceof WireError) return ex.error(body);
-  const stream = route.operation === "chat" && body.stream === true;
+  const stream = route.operation !== "embeddings" && body.stream === true;
   if (ex.record) {
     ex.record.body = body;
     ex.record.stream = stream;
   }
   if (!deployment) {
     // v1: the body's `model` names the deployment.
-    if (body.model === undefined || body.model === null) return ex.error(missingParam("model"));
-    if (typeof body.model !== "string") return ex.error(invalidType("model", "a string", body.model));
-    if (ex.record) ex.record.deployment = body.model;
-    deployment = state.deployments.get(body.model);
-    if (!deployment) return ex.error(deploymentNotFound());
+    const named = deploymentOf(ex, state, body);
+    if (named instanceof WireError) return ex.error(named);
+    deployment = named;
   }
   ex.origin = deployment.origin;
 
-  const operation = route.operation === "chat" ? "ChatCompletions_Create" : "Embeddings_Create";
-  let resetAfter: number | undefined;
-  const fault = state.faults.take(deployment.name);
-  if (fault) {
-    const outcome = await applyFault(ex, fault, operation, route.apiVersion, stream);
-    if (outcome === "answered") return;
-    resetAfter = outcome.resetAfter;
-  }
+  const operation = OPERATIONS[route.operation];
+  const fault = await takeFault(ex, state, deployment.name, operation.quota, route.apiVersion, stream);
+  if (fault === "answered") return;
+  if (!servesOperation(deployment.model, route.operation)) return ex.error(operationNotSupported(operation.support, deployment.model));
+  const classicVersion = route.kind === "classic" ? route.apiVersion : undefined;
 
-  if (route.operation === "embeddings") {
-    if (!isEmbeddingModel(deployment.model)) return ex.error(operationNotSupported("embeddings", deployment.model));
-    const answer = state.embeddings.answer(body, deployment.model);
-    if (answer instanceof WireError) return ex.error(answer);
-    const usage = { prompt_tokens: answer.promptTokens, completion_tokens: 0, total_tokens: answer.promptTokens };
-    if (ex.record) ex.record.usage = usage;
-    return ex.json(200, answer.body, state.meter.note(deployment.name, answer.promptTokens));
+  switch (route.operation) {
+    case "embeddings": {
+      const answer = state.embeddings.answer(body, deployment.model);
+      if (answer instanceof WireError) return ex.error(answer);
+      const usage = { prompt_tokens: answer.promptTokens, completion_tokens: 0, total_tokens: answer.promptTokens };
+      if (ex.record) ex.record.usage = usage;
+      return ex.json(200, answer.body, state.meter.note(deployment.name, answer.promptTokens));
+    }
+    case "completions":
+      return serveCompletions(ex, state, deployment, body, classicVersion, fault.resetAfter);
+    case "chat":
+      return serveChat(ex, state, deployment, body, classicVersion, fault.resetAfter);
   }
-  if (isEmbeddingModel(deployment.model)) return ex.error(operationNotSupported("chatCompletion", deployment.model));
-  return serveChat(ex, state, deployment, body, route.kind === "classic" ? route.apiVersion : undefined, resetAfter);
+}
+
+/** The deployment a body's `model` names (v1 and Responses routes), recorded before it is known to exist. */
+export function deploymentOf(ex: Exchange, state: EmulatorState, body: JsonObject): DeploymentInfo | WireError {
+  if (body.model === undefined || body.model === null) return missingParam("model");
+  if (typeof body.model !== "string") return invalidType("model", "a string", body.model);
+  if (ex.record) ex.record.deployment = body.model;
+  return state.deployments.get(body.model) ?? deploymentNotFound();
+}
+
+/** Embedding models only embed, instruct models only complete, and every other model serves chat (and Responses). */
+export function servesOperation(model: string, operation: Operation | "responses"): boolean {
+  if (isEmbeddingModel(model)) return operation === "embeddings";
+  if (isInstructModel(model)) return operation === "completions";
+  return operation === "chat" || operation === "responses";
 }
 
 async function serveChat(
@@ -104,56 +114,11 @@ async function serveChat(
     choices,
     usage,
   };
-  const remaining = state.meter.note(deployment.name, usage.total_tokens);
-  const timing = state.timing;
-
-  if (!plan.stream) {
-    // A unary answer arrives when the stream would have finished: same generation time either way.
-    const chunks = Math.max(0, ...choices.map((c) => c.pieces.length));
-    await ex.pacer.sleep(timing.timeToFirstTokenMs + timing.chunkDelayMs * Math.max(0, chunks - 1));
-    return ex.json(200, unaryBody(completion), remaining);
-  }
-  if (ex.gone) return;
-  ex.head(200, "text/event-stream; charset=utf-8", remaining);
-  const pacing = { timeToFirstTokenMs: timing.timeToFirstTokenMs, chunkDelayMs: timing.chunkDelayMs, resetAfter };
-  const record = ex.record;
-  const progress = (sent: number): void => {
-    if (record) record.chunksSent = sent;
+  const answer = {
+    stream: plan.stream,
+    longestChoice: Math.max(0, ...choices.map((c) => c.pieces.length)),
+    unaryBody: () => unaryBody(completion),
+    frames: () => streamFrames(completion, plan.includeUsage),
   };
-  await writeStream(ex.res, streamFrames(completion, plan.includeUsage), pacing, ex.pacer, () => ex.resetting(), progress);
-}
-
-type FaultOutcome = "answered" | { resetAfter: number | undefined };
-
-async function applyFault(
-  ex: Exchange,
-  fault: Fault,
-  operation: string,
-  apiVersion: string | undefined,
-  stream: boolean,
-): Promise<FaultOutcome> {
-  switch (fault.kind) {
-    case "rate-limit":
-      ex.error(rateLimited(fault.retryAfterMs, operation, apiVersion), { requests: 0, tokens: 0 });
-      return "answered";
-    case "server-error":
-      ex.error(serverError());
-      return "answered";
-    case "unavailable":
-      ex.error(unavailable());
-      return "answered";
-    case "content-filter":
-      ex.error(promptBlocked());
-      return "answered";
-    case "unauthorized":
-      ex.error(accessDenied());
-      return "answered";
-    case "reset-mid-stream":
-      if (stream) return { resetAfter: fault.afterChunks };
-      ex.reset();
-      return "answered";
-    case "slow-headers":
-      await ex.pacer.sleep(fault.delayMs);
-      return ex.gone ? "answered" : { resetAfter: undefined };
-  }
+  await deliverPaced(ex, state, answer, state.meter.note(deployment.name, usage.total_tokens), resetAfter);
 }

@@ -1,4 +1,4 @@
-// What the emulator knows about model families: snapshot names, reasoning models, embedding sizes.
+// What the emulator knows about model families: snapshot names, reasoning, instruct and embedding models.
 import { createHash } from "node:crypto";
 
 /** Azure answers with the snapshot, never the deployment name; these are the current default snapshots. */
@@ -9,6 +9,7 @@ const SNAPSHOTS: Readonly<Record<string, string>> = {
   "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14",
   "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
   "gpt-35-turbo": "gpt-35-turbo-0125",
+  "gpt-35-turbo-instruct": "gpt-35-turbo-instruct-0914",
   o1: "o1-2024-12-17",
   "o3-mini": "o3-mini-2025-01-31",
   o3: "o3-2025-04-16",
@@ -22,6 +23,11 @@ export function snapshotFor(model: string): string {
 /** o-series models reject `max_tokens` and bill hidden reasoning tokens. */
 export function isReasoningModel(model: string): boolean {
   return model.startsWith("o1") || model.startsWith("o3") || model.startsWith("o4");
+}
+
+/** Only instruct models serve legacy completions, and they serve nothing else. */
+export function isInstructModel(model: string): boolean {
+  return model.includes("instruct");
 }
 
 export function isEmbeddingModel(model: string): boolean {

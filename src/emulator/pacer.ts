@@ -25,6 +25,11 @@ export class Pacer {
 
   stop(): void {
     this.stoppedFlag = true;
+    this.nudge();
+  }
+
+  /** Ends the current sleep early without stopping, so the sleeper re-checks why it waits (a cancelled response). */
+  nudge(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const wake = this.wake;

@@ -1,13 +1,15 @@
 // Starts the emulator's HTTP server and exposes the programmatic control handle.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { Emulator, EmulatorOptions, FaultRule, Timing } from "./api.js";
+import type { Emulator, EmulatorOptions, FaultRule, ResponseState, Timing } from "./api.js";
 import { serveControl } from "./control.js";
 import { buildState, type EmulatorState } from "./emulator-state.js";
 import { Exchange } from "./exchange.js";
 import { parseFaultRule } from "./faults.js";
 import { serveModelRoute } from "./model-calls.js";
 import { parseTiming, validateOptions } from "./options.js";
+import { serveResponsesRoute } from "./responses-route.js";
+import { publicUsage } from "./responses-run.js";
 import { routeOf } from "./routes.js";
 import { resourceNotFound, serverError } from "./wire-errors.js";
 
@@ -60,6 +62,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     clearRequests(): void {
       state.log.clear();
     },
+    response(id: string): ResponseState | undefined {
+      const stored = state.responses.get(id);
+      if (!stored) return undefined;
+      const view = stored.view();
+      const usage = view.usage === undefined ? undefined : publicUsage(view.usage);
+      return { status: view.status, deployment: stored.deployment, background: stored.background, usage };
+    },
     async waitFor(pred: (e: Emulator) => boolean, timeoutMs = WAIT_FOR_DEFAULT_MS): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!pred(emulator)) {
@@ -68,6 +77,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       }
     },
     close(): Promise<void> {
+      state.responses.close();
       return new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         for (const socket of sockets) socket.destroy();
@@ -92,5 +102,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Emulator
     req.resume();
     return ex.error(resourceNotFound());
   }
+  if (route.kind === "responses") return serveResponsesRoute(ex, state, route);
   return serveModelRoute(ex, state, route);
 }

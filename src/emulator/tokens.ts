@@ -47,6 +47,48 @@ function messageTokens(message: unknown): number {
   return utf8Tokens(text) + extra;
 }
 
+/**
+ * Responses API input_tokens = 3 + ceil(utf8 bytes of `instructions` / 4)
+ *   + Σ over input items (4 + ceil(utf8 bytes of the item's text / 4) + 85 per non-text content part)
+ *   + ceil(utf8 bytes of JSON.stringify(tools) / 4) when `tools` is present
+ *   + `previousTokens`: the previous response's input_tokens + output_tokens, when chained.
+ * A string `input` is one item of that text. An item's text is a message's string content (or the `text`
+ * of its parts), a function_call_output's `output` (read the same way), or a function_call's name and
+ * arguments; any other item (item_reference, reasoning, ...) costs its 4 alone.
+ */
+export function responseInputTokensFor(body: unknown, previousTokens = 0): number {
+  if (!isObject(body)) return 3 + previousTokens;
+  let tokens = 3 + previousTokens;
+  if (typeof body.instructions === "string") tokens += utf8Tokens(body.instructions);
+  if (typeof body.input === "string") tokens += 4 + utf8Tokens(body.input);
+  else if (Array.isArray(body.input)) {
+    for (const item of body.input) tokens += 4 + itemTokens(item);
+  }
+  if (Array.isArray(body.tools)) tokens += utf8Tokens(JSON.stringify(body.tools));
+  return tokens;
+}
+
+function itemTokens(item: unknown): number {
+  if (!isObject(item)) return 0;
+  switch (item.type ?? "message") {
+    case "message":
+      return messageTokens({ content: item.content });
+    case "function_call_output":
+      return messageTokens({ content: item.output });
+    case "function_call":
+      return messageTokens({ tool_calls: [{ function: { name: item.name, arguments: item.arguments } }] });
+    default:
+      return 0;
+  }
+}
+
+/** Legacy completions: prompt_tokens = Σ over prompts max(1, ceil(utf8 bytes / 4)). */
+export function completionPromptTokens(prompts: readonly string[]): number {
+  let tokens = 0;
+  for (const prompt of prompts) tokens += Math.max(1, utf8Tokens(prompt));
+  return tokens;
+}
+
 /** An embeddings input: a string costs ceil(utf8 bytes / 4) (at least 1), a token array its length. */
 export function embeddingInputTokens(input: string | readonly number[]): number {
   return typeof input === "string" ? Math.max(1, utf8Tokens(input)) : input.length;

@@ -143,3 +143,10 @@ export function describeJsonType(v: unknown): string {
   if (typeof v === "object") return "an object";
   return `a ${typeof v}`;
 }
+
+/** Unknown, deleted and never-stored responses all look the same to the caller. */
+export const responseNotFound = (id: string): WireError =>
+  openAiError(404, `Response with id '${id}' not found.`, null, null);
+
+export const previousResponseNotFound = (id: string): WireError =>
+  openAiError(400, `Previous response with id '${id}' not found.`, "previous_response_id", "previous_response_not_found");

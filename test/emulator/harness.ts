@@ -7,19 +7,17 @@ export const API_KEY = "test-key-0123456789";
 export const GA = "2024-10-21";
 export const PREVIEW = "2025-04-01-preview";
 
+export const TEST_DEPLOYMENTS: EmulatorOptions["deployments"] = [
+  { name: "gpt-4o", model: "gpt-4o" },
+  { name: "mini", model: "gpt-4o-mini", region: "Sweden Central" },
+  { name: "reasoner", model: "o4-mini" },
+  { name: "embed-small", model: "text-embedding-3-small" },
+  { name: "embed-large", model: "text-embedding-3-large" },
+  { name: "ada", model: "text-embedding-ada-002" },
+];
+
 export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<Emulator> {
-  return startEmulator({
-    apiKey: API_KEY,
-    deployments: [
-      { name: "gpt-4o", model: "gpt-4o" },
-      { name: "mini", model: "gpt-4o-mini", region: "Sweden Central" },
-      { name: "reasoner", model: "o4-mini" },
-      { name: "embed-small", model: "text-embedding-3-small" },
-      { name: "embed-large", model: "text-embedding-3-large" },
-      { name: "ada", model: "text-embedding-ada-002" },
-    ],
-    ...overrides,
-  });
+  return startEmulator({ apiKey: API_KEY, deployments: TEST_DEPLOYMENTS, ...overrides });
 }
 
 export interface Reply {
@@ -139,4 +137,51 @@ export function streamChunks(text: string): ChunkJson[] {
   const data = sseData(text);
   if (data[data.length - 1] !== "[DONE]") throw new Error("stream must end with data: [DONE]");
   return data.slice(0, -1).map((d) => parseAs<ChunkJson>(d));
+}
+
+/** A Responses API stream event as the wire carries it: `event: <type>` then one `data:` line naming the same type. */
+export interface NamedEvent {
+  event: string;
+  data: { type: string; sequence_number: number; [field: string]: unknown };
+}
+
+/** The named events of an SSE body; `partial` drops a last event cut off mid-way (a broken or abandoned stream). */
+export function namedEvents(text: string, partial = false): NamedEvent[] {
+  const blocks = text.split("\n\n");
+  const tail = blocks.pop();
+  if (!partial && tail !== "") throw new Error("SSE body must end with a blank line");
+  return blocks.map((block) => {
+    const match = /^event: ([a-z_.]+)\ndata: (\{.*\})$/.exec(block);
+    if (!match?.[1] || !match[2]) throw new Error(`not a named event: ${block.slice(0, 80)}`);
+    const data = parseAs<NamedEvent["data"]>(match[2]);
+    if (data.type !== match[1]) throw new Error(`event ${match[1]} carries type ${data.type}`);
+    return { event: match[1], data };
+  });
+}
+
+/** Reads a stream until `enough` says stop (then drops the connection) or it ends; reports a broken connection. */
+export async function readStreamUntil(
+  emu: Emulator,
+  path: string,
+  opts: { method?: "GET" | "POST"; body?: unknown },
+  enough: (text: string) => boolean = () => false,
+): Promise<{ status: number; text: string; broken: boolean; stopped: boolean }> {
+  const res = await request(`${emu.url}${path}`, {
+    method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
+    headers: { "api-key": API_KEY, "content-type": "application/json" },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  let text = "";
+  try {
+    for await (const chunk of res.body) {
+      text += String(chunk);
+      if (enough(text)) {
+        res.body.destroy();
+        return { status: res.statusCode, text, broken: false, stopped: true };
+      }
+    }
+  } catch {
+    return { status: res.statusCode, text, broken: true, stopped: false };
+  }
+  return { status: res.statusCode, text, broken: false, stopped: false };
 }
