@@ -18,6 +18,8 @@ import type { Telemetry } from "./telemetry/otel.js";
 import { bindGrpc, createGrpcServer, grpcCredentials } from "./transport/grpc/server.js";
 import { createHttpServer } from "./transport/http/server.js";
 import { transcodedHandlers } from "./transport/http/transcode.js";
+import { servedMethods } from "./operations/index.js";
+import { startObjects } from "./wiring/objects.js";
 import { AzureUpstream } from "./upstream/azure-client.js";
 import type { Bootstrap } from "./wiring/bootstrap.js";
 import { startIdentity } from "./wiring/identity.js";
@@ -54,28 +56,30 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     redis?.disconnect();
     throw err;
   }
-  const metering = await startMetering(config, database, logger);
+  const { router, emulator } = await startRouting(config);
+  const upstream = new AzureUpstream(config.upstream);
+  const objects = startObjects(database, router, upstream, logger);
+  const metering = await startMetering(config, database, router, objects.probe, logger);
   const identity = await startIdentity(config, database, redis, logger, metering.report);
   const limiter = buildLimiter(config, redis, logger);
   const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs);
   void budgets.sync();
-  const { router, emulator } = await startRouting(config);
-  const upstream = new AzureUpstream(config.upstream);
+  // The order is checked when built: limits and metering need the caller the authentication step gives.
   const gateway = createGateway({
     router,
     upstream,
-    front: [observeStep(logger), identity.authenticate],
+    front: [observeStep(logger), identity.authenticate, objects.step],
     // Metering wraps limits, so a refused request is still recorded (as rejected_by_limit).
     policies: [identity.modelAccess, metering.metering.step, buildLimitsStep(config, limiter, pricing, counter, logger)],
   });
 
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
-    { gateway, schema, logger, ready: () => readiness.ready, handlers, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
+    { gateway, methods: servedMethods, schema, logger, ready: () => readiness.ready, handlers, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
     { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls, trustProxy: config.trustProxy },
   );
   const grpcOptions = { maxMessageBytes: config.maxBodyBytes, tls: config.tls };
-  const grpc = createGrpcServer({ gateway, schema, readiness, services: identity.services }, grpcOptions);
+  const grpc = createGrpcServer({ gateway, methods: servedMethods, schema, readiness, services: identity.services }, grpcOptions);
   const httpPort = await listen(http, config.host, config.httpPort);
   const grpcPort = await bindGrpc(grpc, `${config.host}:${config.grpcPort}`, grpcCredentials(grpcOptions));
   readiness.set(true);
@@ -92,9 +96,10 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     close: async () => {
       readiness.set(false);
       await Promise.all([closeHttp(http, config.shutdownGraceMs), closeGrpc(grpc, config.shutdownGraceMs)]);
-      await upstream.close();
       // After the front doors: every answered request has been recorded; write them all.
       await metering.close();
+      objects.close();
+      await upstream.close();
       budgets.close();
       await identity.close();
       await emulator?.close();

@@ -121,8 +121,8 @@ export function adminApi(p: IdentityParts): AdminApi {
       });
       if (!user) throw userNotFound();
       if (req.password !== undefined) await p.sessions.revokeAllOf(user.id);
-      // A status or limits change alters what the user's cached keys may do, on every replica.
-      if (user.status !== before.status || limits !== undefined) await p.events.publish({ kind: "user", id: user.id });
+      // A status, role or limits change alters what the user's cached keys may do, on every replica.
+      if (user.status !== before.status || user.role !== before.role || limits !== undefined) await p.events.publish({ kind: "user", id: user.id });
       return { user: await withLock(user) };
     },
 

@@ -56,6 +56,7 @@ export class ApiKeyAuthenticator {
     return {
       userId: key.userId,
       keyId: key.id,
+      admin: key.ownerRole === "admin",
       allowedModels: key.allowedModels,
       limits: { user: resolveUserLimits(key.ownerLimits, this.defaultLimits), key: key.limits },
     };

@@ -1,33 +1,43 @@
 // The data plane's identity steps: an API key per request, then the key's model allow-list.
 import { GatewayError } from "../core/errors.js";
-import { modelOf, type Step } from "../core/pipeline.js";
+import { mayUse } from "../core/model-access.js";
+import { required, type Step } from "../core/pipeline.js";
 import type { ApiKeyAuthenticator } from "./api-key-authenticator.js";
 
 /** Runs before routing, so an unauthenticated caller learns nothing about which models exist. */
 export function authenticateStep(keys: ApiKeyAuthenticator): Step {
-  return (next) => async (call, ctx) => {
-    ctx.caller = await keys.authenticate(ctx.credential);
-    return next(call, ctx);
+  return {
+    name: "authenticate",
+    needs: [],
+    gives: ["caller"],
+    wrap: (next) => async (call, ctx) => {
+      ctx.caller = await keys.authenticate(ctx.credential);
+      return next(call, ctx);
+    },
   };
 }
 
-/** Runs after routing: a key limited to some models may call only those, and lists only those. */
+/**
+ * Runs after routing: a key limited to some models may call only those (by the name asked for or
+ * the model the deployment serves). The catalog filters itself by the same rule; objects are
+ * guarded by ownership instead.
+ */
 export function modelAccessStep(): Step {
-  return (next) => async (call, ctx) => {
-    const allowed = ctx.caller?.allowedModels ?? [];
-    if (allowed.length === 0) return next(call, ctx);
-    if (call.op === "models") {
-      const result = await next(call, ctx);
-      return result.kind === "models" ? { ...result, models: result.models.filter((m) => allowed.includes(m.id)) } : result;
-    }
-    const requested = modelOf(call) ?? "";
-    const served = ctx.targets[0]?.model;
-    if (!allowed.includes(requested) && (served === undefined || !allowed.includes(served))) {
-      throw new GatewayError("permission_denied", `This API key may not use the model '${requested}'.`, {
-        param: "model",
-        reason: "model_not_allowed",
-      });
-    }
-    return next(call, ctx);
+  return {
+    name: "model access",
+    needs: ["caller", "targets"],
+    gives: [],
+    wrap: (next) => async (call, ctx) => {
+      const caller = required(ctx.caller, "caller");
+      if (call.op.kind !== "model" || call.model === undefined) return next(call, ctx);
+      const served = ctx.targets[0]?.model;
+      if (!mayUse(caller, call.model) && (served === undefined || !mayUse(caller, served))) {
+        throw new GatewayError("permission_denied", `This API key may not use the model '${call.model}'.`, {
+          param: "model",
+          reason: "model_not_allowed",
+        });
+      }
+      return next(call, ctx);
+    },
   };
 }

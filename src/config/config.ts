@@ -70,6 +70,8 @@ export interface Config {
     readonly retentionDays: number;
     /** Where records go while Postgres is unreachable; undefined: <dataDir>/spool. */
     readonly spoolDir: string | undefined;
+    /** How often background responses no client has polled to the end are read, to meter them. */
+    readonly backgroundPollMs: number;
   };
   /** off: /metrics only; otlp: OTEL_* variables configure the exporters; console: print spans and metrics. */
   readonly telemetry: TelemetryMode;

@@ -1,5 +1,5 @@
 // The `deployments` list of the config file, and env-only mode (AZURE_OPENAI_ENDPOINT + key).
-import type { ApiStyle, Deployment, Price } from "../core/deployments.js";
+import type { ApiStyle, ApiVersionPolicy, Deployment, Price, ResponsesStorePolicy } from "../core/deployments.js";
 import { isValidName } from "../core/names.js";
 import { parseMicroUsd } from "../core/money.js";
 import type { WildcardTemplate } from "../core/router.js";
@@ -23,11 +23,13 @@ export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings
     if (!apiKey) throw new ConfigError(`${r.at("api_key_env")} names ${keyEnv}, which is not set: export it with the Azure key.`);
     const apiStyle = readStyle(r);
     const apiVersion = readVersion(r, apiStyle);
+    const apiVersionPolicy = oneOf<ApiVersionPolicy>(r, "api_version_policy", ["client", "pin"], "client");
+    const responsesStore = oneOf<ResponsesStorePolicy>(r, "responses_store", ["client", "never"], "client");
     const priority = r.integer("priority", 0, 1000) ?? 0;
     const region = r.string("region");
     const price = readPrice(r);
     r.done();
-    return { id, endpoint, deployment, model, apiKey, apiStyle, apiVersion, priority, region, price };
+    return { id, endpoint, deployment, model, apiKey, apiStyle, apiVersion, apiVersionPolicy, responsesStore, priority, region, price };
   });
 }
 
@@ -46,6 +48,8 @@ export function readWildcard(env: NodeJS.ProcessEnv, warnings: string[]): Wildca
     apiKey,
     apiStyle: style,
     apiVersion: version,
+    apiVersionPolicy: envOneOf<ApiVersionPolicy>(env, "AZURE_OPENAI_API_VERSION_POLICY", ["client", "pin"], "client"),
+    responsesStore: envOneOf<ResponsesStorePolicy>(env, "AZURE_OPENAI_RESPONSES_STORE", ["client", "never"], "client"),
     priority: 0,
     region: undefined,
     price: undefined,
@@ -73,6 +77,22 @@ function readEndpoint(value: string, at: string, warnings: string[]): string {
   }
   if (url.protocol === "http:") warnings.push(`${at} uses plain http:// (fine for a local emulator, never for Azure).`);
   return url.toString().replace(/\/+$/, "");
+}
+
+function envOneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const v = env[name];
+  if (v === undefined || v === "") return fallback;
+  const found = allowed.find((a) => a === v);
+  if (found === undefined) throw new ConfigError(`${name} must be ${allowed.map((a) => `"${a}"`).join(" or ")}.`);
+  return found;
+}
+
+function oneOf<T extends string>(r: Reader, key: string, allowed: readonly T[], fallback: T): T {
+  const v = r.string(key);
+  if (v === undefined) return fallback;
+  const found = allowed.find((a) => a === v);
+  if (found === undefined) throw new ConfigError(`${r.at(key)} must be ${allowed.map((a) => `"${a}"`).join(" or ")}.`);
+  return found;
 }
 
 function readStyle(r: Reader): ApiStyle {

@@ -85,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     metering: {
       retentionDays: metering.integer("retention_days", 1, 36_500) ?? 90,
       spoolDir: env.AIK_SPOOL_DIR || metering.string("spool_dir"),
+      backgroundPollMs: metering.integer("background_poll_ms", 100, 3_600_000) ?? 30_000,
     },
     logLevel: readLogLevel(env),
     telemetry: readTelemetry(env),

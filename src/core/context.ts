@@ -9,6 +9,8 @@ export type Protocol = "http" | "grpc";
 export interface Caller {
   readonly userId: string;
   readonly keyId: string;
+  /** The key's owner is an admin: may name any caller's upstream objects. */
+  readonly admin: boolean;
   /** Models the key may call; empty means every model. */
   readonly allowedModels: readonly string[];
   /**
@@ -44,12 +46,22 @@ export interface CallContext {
   readonly startedAt: number;
   /** Set by the auth step. */
   caller: Caller | undefined;
+  /** Set by the objects step: where the upstream objects the call names live. */
+  objects: ObjectScope | undefined;
   /** Set by the routing step: the deployments to try, in order. */
   targets: readonly Deployment[];
-  /** Set by the upstream call: the deployment it tried last (the one that answered, or failed last). */
-  attempted: Deployment | undefined;
+  /** Set by the upstream call: the deployment that answered, or the last one tried. */
+  deployment: Deployment | undefined;
   /** Set by the limits step. */
   rateLimit: RateLimitReport | undefined;
+}
+
+/** The upstream objects a call names, once ownership is checked. */
+export interface ObjectScope {
+  /** The gateway deployment whose Azure resource holds the object the path names (object operations). */
+  readonly holder: string | undefined;
+  /** The Azure resource (endpoint) every referenced object lives on: the call must be served there. */
+  readonly resource: string | undefined;
 }
 
 export interface ContextInit {
@@ -65,8 +77,9 @@ export function createContext(init: ContextInit): CallContext {
     ...init,
     startedAt: performance.now(),
     caller: undefined,
+    objects: undefined,
     targets: [],
-    attempted: undefined,
+    deployment: undefined,
     rateLimit: undefined,
   };
 }

@@ -1,61 +1,47 @@
-// The terminal handler: sends the call to its deployments in order, failing over on throttling or outage.
+// The terminal handler: answers catalog calls itself, sends the rest to their deployments in order, failing over on throttling or outage.
 import type { CallContext } from "./context.js";
-import type { ChatRequest } from "./chat-request.js";
-import { supportsStreamOptions, type Deployment } from "./deployments.js";
+import type { Deployment } from "./deployments.js";
 import { GatewayError, toGatewayError } from "./errors.js";
-import { isObject, type JsonObject } from "./json.js";
-import type { Call, Handler } from "./pipeline.js";
+import { notFoundOf, type Call } from "./operation.js";
+import type { Terminal } from "./pipeline.js";
 import type { Upstream } from "./ports.js";
-import { relayChatStream } from "./chat-stream.js";
-import type { Result } from "./results.js";
+import { relayStream } from "./relay.js";
+import { settledNow, type Result } from "./results.js";
 import type { Router } from "./router.js";
-import { usageOf } from "./usage.js";
+import { mayUse } from "./model-access.js";
 
-type UpstreamCall = Exclude<Call, { op: "models" }>;
-
-export function dispatch(upstream: Upstream, router: Router): Handler {
-  const once = async (call: UpstreamCall, ctx: CallContext, d: Deployment): Promise<Result> => {
+export function dispatch(upstream: Upstream, router: Router): Terminal {
+  const once = async (call: Call, ctx: CallContext, d: Deployment): Promise<Result> => {
     const opts = { signal: ctx.signal, requestId: ctx.requestId };
-    if (call.op === "chat" && call.request.stream) {
-      const src = await upstream.stream(d, chatBody(call.request, d), opts);
-      return relayChatStream(src, call.request.includeUsage, ctx);
-    }
-    const body = call.op === "chat" ? chatBody(call.request, d) : withModel(call.request.body, d);
-    const reply = await upstream.unary(d, call.op, body, opts);
-    return { kind: "unary", raw: reply.raw, json: reply.json, usage: usageOf(reply.json), upstream: reply.info };
+    const req = call.op.upstream(call, d);
+    const shape = call.op.stream;
+    if (call.stream && shape) return relayStream(await upstream.stream(d, req, opts), shape, call, ctx);
+    const reply = await upstream.unary(d, req, opts);
+    const settled = settledNow({ outcome: "ok", usage: call.op.usage(reply.json), object: call.op.object(reply.json) });
+    return { kind: "unary", raw: reply.raw, json: reply.json, upstream: reply.info, settled };
   };
 
-  return async (call, ctx) => {
-    if (call.op === "models") return { kind: "models", models: router.models() };
-    const targets = ctx.targets;
-    if (targets.length === 0) throw new GatewayError("internal", "No deployment was chosen for the call.");
+  const handle = async (call: Call, ctx: CallContext): Promise<Result> => {
+    const catalog = call.op.catalog;
+    if (catalog) {
+      const models = router.models().filter((m) => ctx.caller === undefined || mayUse(ctx.caller, m.id));
+      return { kind: "local", json: catalog(call, models), upstream: undefined, settled: settledNow({ outcome: "ok" }) };
+    }
+    if (ctx.targets.length === 0) throw new GatewayError("internal", "No deployment was chosen for the call.");
     let last: GatewayError | undefined;
-    for (const d of targets) {
-      ctx.attempted = d;
+    for (const d of ctx.targets) {
+      ctx.deployment = d;
       try {
         return await once(call, ctx, d);
       } catch (err) {
         last = toGatewayError(err);
+        // An object lives on one resource: Azure's 404 there means it is gone, answered like an id never seen.
+        if (call.op.kind === "object" && last.code === "bad_gateway" && last.reason === "upstream_deployment_not_found") throw notFoundOf(call);
         if (!last.retryable || ctx.signal.aborted) throw last;
         if (last.retryAfterMs !== undefined) router.markThrottled(d, last.retryAfterMs);
       }
     }
     throw last ?? new GatewayError("internal", "No deployment answered.");
   };
-}
-
-/** v1 routes pick the deployment by body `model`; classic routes by path (Azure ignores the body's). */
-function withModel(body: JsonObject, d: Deployment): JsonObject {
-  return d.apiStyle === "v1" && body.model !== d.deployment ? { ...body, model: d.deployment } : body;
-}
-
-/**
- * Streams always ask Azure for its usage chunk (metering counts from Azure's own numbers),
- * but only where the deployment's api-version knows `stream_options`.
- */
-function chatBody(req: ChatRequest, d: Deployment): JsonObject {
-  const body = withModel(req.body, d);
-  if (!req.stream || req.includeUsage || !supportsStreamOptions(d)) return body;
-  const given = isObject(body.stream_options) ? body.stream_options : {};
-  return { ...body, stream_options: { ...given, include_usage: true } };
+  return { needs: ["targets"], handle };
 }

@@ -44,6 +44,11 @@ export interface GatewayErrorOptions {
   readonly limit?: string;
   /** The original failure, for the server's own diagnostics; never sent to a client. */
   readonly cause?: unknown;
+  /**
+   * Azure's own error body (a 400 it judged), sent back unchanged to the HTTP client whose request
+   * it answers. It may quote that request, so it is never logged, recorded or sent anywhere else.
+   */
+  readonly upstreamBody?: Buffer;
 }
 
 /**
@@ -75,7 +80,12 @@ export class GatewayError extends Error {
     this.violations = options.violations;
     this.retryable = options.retryable ?? false;
     this.limit = options.limit;
+    // Not enumerable: no serializer (a log line, a span attribute) picks it up by accident.
+    Object.defineProperty(this, "upstreamBody", { value: options.upstreamBody, enumerable: false });
   }
+
+  /** See GatewayErrorOptions.upstreamBody. */
+  declare readonly upstreamBody: Buffer | undefined;
 }
 
 /** Anything thrown becomes a GatewayError; unknown failures become a generic internal error. */

@@ -35,3 +35,8 @@ export function stringAt(o: JsonObject | undefined, key: string): string | undef
   const v = o?.[key];
   return typeof v === "string" ? v : undefined;
 }
+
+/** The objects in an array value (other elements skipped); empty when it is not an array. */
+export function objectsIn(v: JsonValue | undefined): JsonObject[] {
+  return isArray(v) ? v.filter(isObject) : [];
+}

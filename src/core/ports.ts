@@ -1,10 +1,9 @@
 // The port the core calls to reach Azure; src/upstream implements it, tests may too.
 import type { Deployment } from "./deployments.js";
 import type { JsonObject } from "./json.js";
+import type { UpstreamRequest } from "./operation.js";
 import type { UpstreamInfo } from "./results.js";
 import type { Usage } from "./usage.js";
-
-export type UpstreamOperation = "chat" | "embeddings";
 
 export interface UpstreamCallOptions {
   readonly signal: AbortSignal;
@@ -17,18 +16,24 @@ export interface UpstreamUnary {
   readonly info: UpstreamInfo;
 }
 
+/** One server-sent event: its `event:` name when it has one, and its data. */
+export interface SseEvent {
+  readonly event: string | undefined;
+  readonly data: string;
+}
+
 export interface UpstreamStream {
   readonly info: UpstreamInfo;
-  /** SSE `data:` payloads in arrival order, `[DONE]` included. */
-  readonly events: AsyncIterable<string>;
+  /** Events in arrival order, `[DONE]` included. */
+  readonly events: AsyncIterable<SseEvent>;
   /** Releases the upstream connection (aborting it when unfinished). */
   close(): void;
 }
 
 /** Failures are thrown as GatewayError with Azure's error mapped (see src/upstream/azure-errors.ts). */
 export interface Upstream {
-  unary(d: Deployment, op: UpstreamOperation, body: JsonObject, opts: UpstreamCallOptions): Promise<UpstreamUnary>;
-  stream(d: Deployment, body: JsonObject, opts: UpstreamCallOptions): Promise<UpstreamStream>;
+  unary(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamUnary>;
+  stream(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamStream>;
 }
 
 /** What a request cost on a deployment, in integer micro-USD; unpriced models cost 0 and say so. */

@@ -1,60 +1,94 @@
-// What the core hands back to a transport: a parsed unary body, a chunk stream, or the model list.
+// What the core hands back to a transport: a unary body, an event stream, or a local answer; each settles once.
+import type { Deployment } from "./deployments.js";
 import type { GatewayError } from "./errors.js";
 import type { JsonObject } from "./json.js";
+import type { ObjectState } from "./operation.js";
 import type { Usage } from "./usage.js";
 
 /** Metadata of the upstream answer; never content. */
 export interface UpstreamInfo {
-  readonly deploymentId: string;
+  /** The deployment that answered: the one fact every step reads (after a failover too). */
+  readonly deployment: Deployment;
   readonly region: string | undefined;
   readonly azureRequestId: string | undefined;
 }
 
-export interface UnaryResult {
+export type Outcome = "ok" | "cancelled" | "error";
+
+/** How an answer ended, the same for buffered and streamed bodies: steps read only this. */
+export interface Settlement {
+  readonly outcome: Outcome;
+  /** Azure's own counts, when it sent them. */
+  readonly usage: Usage | undefined;
+  /** Generated text relayed (streams; memory only), for a local count when Azure sent no usage. */
+  readonly relayedText: readonly string[];
+  readonly firstTokenMs: number | undefined;
+  readonly error: GatewayError | undefined;
+  /** The upstream object the answer showed last (a response), when the operation tracks one. */
+  readonly object: ObjectState | undefined;
+}
+
+interface Settles {
+  readonly upstream: UpstreamInfo | undefined;
+  /** Resolves exactly once, however the answer ends (sent, cancelled, failed, never read). */
+  readonly settled: Promise<Settlement>;
+}
+
+export interface UnaryResult extends Settles {
   readonly kind: "unary";
   /** Azure's body bytes as received: HTTP sends them unchanged, so fields Azure adds survive. */
   readonly raw: Buffer;
   readonly json: JsonObject;
-  readonly usage: Usage | undefined;
-  readonly upstream: UpstreamInfo;
 }
 
-/** One SSE event's data: the original text (HTTP forwards it as is) and its parse. */
-export interface ChatChunk {
+/** One SSE event: its name (responses have them), the original data text (HTTP forwards it as is) and its parse. */
+export interface StreamEvent {
+  readonly event: string | undefined;
   readonly raw: string;
   readonly json: JsonObject;
+  /** Upstream object ids this event reveals (a response id, item ids). */
+  readonly reveals: readonly string[];
 }
 
-export type StreamOutcome = "ok" | "cancelled" | "error";
-
-export interface StreamSummary {
-  readonly outcome: StreamOutcome;
-  /** Azure's own counts, when its usage chunk arrived. */
-  readonly usage: Usage | undefined;
-  /** Completion text relayed so far (in memory only), for estimating usage when Azure sent none. */
-  readonly relayedText: readonly string[];
-  readonly firstTokenMs: number | undefined;
-  readonly error: GatewayError | undefined;
-}
-
-export interface ChatStream extends AsyncIterable<ChatChunk> {
+export interface StreamResult extends Settles, AsyncIterable<StreamEvent> {
   readonly kind: "stream";
-  readonly upstream: UpstreamInfo;
-  /** Resolves exactly once, however the stream ends (completed, cancelled, failed, never read). */
-  readonly done: Promise<StreamSummary>;
   /** Stops the stream and releases the upstream connection; safe to call more than once. */
   close(): void;
 }
 
+/** Answered by the gateway itself (the model catalog). */
+export interface LocalResult extends Settles {
+  readonly kind: "local";
+  readonly json: JsonObject;
+}
+
+export type Result = UnaryResult | StreamResult | LocalResult;
+
 export interface ModelInfo {
   readonly id: string;
   readonly created: number;
-  readonly ownedBy: string;
 }
 
-export interface ModelList {
-  readonly kind: "models";
-  readonly models: readonly ModelInfo[];
+/** A settlement for an answer that is complete as it is returned (unary and local answers). */
+export function settledNow(s: Partial<Settlement> & { outcome: Outcome }): Promise<Settlement> {
+  return Promise.resolve({ usage: undefined, relayedText: [], firstTokenMs: undefined, error: undefined, object: undefined, ...s });
 }
 
-export type Result = UnaryResult | ChatStream | ModelList;
+/**
+ * The same stream with `before` run ahead of each event reaching the reader (the objects step
+ * records ownership before the client can learn an id). A failure of `before` fails the stream.
+ */
+export function interceptStream(inner: StreamResult, before: (e: StreamEvent) => Promise<void> | void): StreamResult {
+  return {
+    kind: "stream",
+    upstream: inner.upstream,
+    settled: inner.settled,
+    close: () => inner.close(),
+    async *[Symbol.asyncIterator]() {
+      for await (const e of inner) {
+        await before(e);
+        yield e;
+      }
+    },
+  };
+}

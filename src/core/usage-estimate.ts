@@ -1,81 +1,49 @@
-// Token counts without Azure's word: a cheap guess for admission, and the tokenizer's count when a stream ended without usage.
-import type { Call } from "./pipeline.js";
-import { isArray, isObject, type JsonObject, type JsonValue } from "./json.js";
-import type { StreamSummary } from "./results.js";
+// Token counts without Azure's word: the final usage of an answer, counted locally when Azure sent none.
+import type { Call } from "./operation.js";
+import type { Settlement } from "./results.js";
 import type { Usage } from "./usage.js";
 
 /** Implemented by metering (an o200k tokenizer, loaded on first use); counts in memory and keeps nothing. */
 export interface TokenCounter {
-  promptTokens(body: JsonObject): Promise<number>;
-  completionTokens(texts: readonly string[]): Promise<number>;
+  count(texts: readonly string[]): Promise<number>;
 }
 
 export interface FinalUsage {
   readonly usage: Usage;
-  /** True when counted locally because Azure's usage chunk never came. */
+  /** True when counted locally because Azure's usage never came. */
   readonly estimated: boolean;
 }
 
-const ZERO: Usage = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 };
-const final = new WeakMap<StreamSummary, Promise<FinalUsage>>();
+export const NO_USAGE: Usage = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 };
+
+const memo = new WeakMap<Settlement, Promise<FinalUsage>>();
 
 /**
- * A stream's usage: Azure's own when its usage chunk arrived, else counted from the request and
- * the text already relayed. Computed once per stream, however many steps ask.
+ * An answer whose object runs on upstream (a background response not yet finished): its usage
+ * comes later, when the gateway first sees it finished.
  */
-export function streamUsage(summary: StreamSummary, body: JsonObject, counter: TokenCounter): Promise<FinalUsage> {
-  let result = final.get(summary);
+export function isDeferred(s: Settlement, call: Call): boolean {
+  return call.background && s.object !== undefined && !s.object.finished;
+}
+
+/**
+ * An answer's usage: Azure's own when it sent it, else the prompt counted from the request and the
+ * completion from the text already relayed. Computed once per answer, however many steps ask.
+ */
+export function finalUsage(s: Settlement, call: Call, counter: TokenCounter): Promise<FinalUsage> {
+  let result = memo.get(s);
   if (!result) {
-    result = summary.usage
-      ? Promise.resolve({ usage: summary.usage, estimated: false })
-      : Promise.all([counter.promptTokens(body), counter.completionTokens(summary.relayedText)]).then(([promptTokens, completionTokens]) => ({
-          usage: { ...ZERO, promptTokens, completionTokens },
-          estimated: true,
-        }));
-    final.set(summary, result);
+    const azure = s.usage;
+    if (azure) {
+      result = Promise.resolve({ usage: azure, estimated: false });
+    } else {
+      const prompt = call.op.promptText(call);
+      result = Promise.all([counter.count(prompt.texts), counter.count(s.relayedText)]).then(([promptTokens, completionTokens]) => ({
+        usage: { ...NO_USAGE, promptTokens: promptTokens + prompt.overheadTokens, completionTokens },
+        estimated: true,
+      }));
+    }
+    memo.set(s, result);
   }
   return result;
-}
-
-/**
- * A fast upper-bound-ish guess of prompt tokens for admission: about 4 characters a token plus
- * a few per message. Runs on every request, so no tokenizer here.
- */
-export function roughPromptTokens(call: Call): number {
-  if (call.op === "models") return 0;
-  const body = call.request.body;
-  if (call.op === "embeddings") return Math.ceil(inputLength(body.input) / 4);
-  let chars = 0;
-  let messages = 0;
-  if (isArray(body.messages)) {
-    for (const m of body.messages) {
-      messages++;
-      if (isObject(m)) chars += contentLength(m.content);
-    }
-  }
-  if (isArray(body.tools)) chars += JSON.stringify(body.tools).length;
-  return Math.ceil(chars / 4) + 4 * messages + 3;
-}
-
-function contentLength(content: JsonValue | undefined): number {
-  if (typeof content === "string") return content.length;
-  if (!isArray(content)) return 0;
-  let n = 0;
-  for (const part of content) {
-    if (isObject(part) && typeof part.text === "string") n += part.text.length;
-    else n += 340; // an image or audio part: ~85 tokens at the least
-  }
-  return n;
-}
-
-function inputLength(input: JsonValue | undefined): number {
-  if (typeof input === "string") return input.length;
-  if (!isArray(input)) return 0;
-  let n = 0;
-  for (const item of input) {
-    if (typeof item === "string") n += item.length;
-    else if (typeof item === "number") n += 4;
-    else if (isArray(item)) n += item.length * 4;
-  }
-  return n;
 }

@@ -1,11 +1,13 @@
-// The metering step: exactly one usage record per call that reached it, written off the request path.
+// The metering step: exactly one usage record per model call that reached it, written off the request path.
 import type { CallContext } from "../core/context.js";
 import { toGatewayError, type GatewayError } from "../core/errors.js";
-import { modelOf, type Step } from "../core/pipeline.js";
+import { required, type Step } from "../core/pipeline.js";
 import type { Pricing } from "../core/ports.js";
-import type { Result } from "../core/results.js";
-import { streamUsage, type TokenCounter } from "../core/usage-estimate.js";
+import type { UpstreamInfo } from "../core/results.js";
+import { finalUsage, isDeferred, NO_USAGE, type TokenCounter } from "../core/usage-estimate.js";
 import type { Usage } from "../core/usage.js";
+import { errorFields, type Logger } from "../telemetry/logger.js";
+import type { DeferredUsage, Probe } from "./deferred-usage.js";
 import type { UsageRecord } from "./record.js";
 
 export interface MeteringStepOptions {
@@ -13,87 +15,117 @@ export interface MeteringStepOptions {
   readonly record: (r: UsageRecord) => void;
   readonly pricing: Pricing;
   readonly counter: TokenCounter;
+  readonly deferred: DeferredUsage;
+  /** Reads a background response upstream, so a delete does not lose its usage. */
+  readonly probe: Probe;
+  /** The output estimate kept for a background response in case Azure's count can never be had. */
+  readonly defaultMaxOutputTokens: number;
+  readonly logger: Logger;
 }
-
-const NONE: Usage = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 };
 
 export interface Metering {
   readonly step: Step;
-  /** Resolves once every stream in flight has ended and been recorded (for shutdown). */
+  /** Resolves once every answer in flight has ended and been recorded (for shutdown). */
   idle(): Promise<void>;
 }
 
+/**
+ * Model calls get one record each, when their answer settles. A background response still
+ * running is recorded when first seen finished: by the call that sees it (a poll, a resumed
+ * stream, a cancel) or by the sweeper (src/metering/deferred-usage.ts).
+ */
 export function meteringStep(o: MeteringStepOptions): Metering {
   const open = new Set<Promise<void>>();
   /** Records still being worked out (a stream in flight, a count under way), so shutdown can wait for them. */
-  const track = (p: Promise<void>): void => {
-    open.add(p);
-    void p.finally(() => open.delete(p));
+  const track = (p: Promise<void>, ctx: CallContext): void => {
+    const quiet = p.catch((err: unknown) => o.logger.warn("metering.failed", { request_id: ctx.requestId, ...errorFields(err) }));
+    open.add(quiet);
+    void quiet.finally(() => open.delete(quiet));
   };
-  const step: Step = (next) => async (call, ctx) => {
-    if (call.op === "models" || !ctx.caller) return next(call, ctx);
-    const caller = ctx.caller;
-    const body = call.request.body;
-    const base = {
-      requestId: ctx.requestId,
-      occurredAt: new Date(Date.now() - (performance.now() - ctx.startedAt)),
-      userId: caller.userId,
-      keyId: caller.keyId,
-      model: modelOf(call) ?? "",
-      protocol: ctx.protocol,
-      streamed: call.op === "chat" && call.request.stream,
-    };
-    const write = (outcome: string, usage: Usage, estimated: boolean, ttftMs: number | null, result?: Result): void => {
-      // A refused call reached no deployment and costs nothing.
-      const deployment = outcome.startsWith("rejected_by_limit") ? undefined : ctx.attempted;
-      const upstream = result && result.kind !== "models" ? result.upstream : undefined;
-      o.record({
-        ...base,
-        deploymentId: deployment?.id ?? null,
-        region: upstream?.region ?? deployment?.region ?? null,
-        outcome,
-        promptTokens: usage.promptTokens,
-        cachedTokens: usage.cachedTokens,
-        completionTokens: usage.completionTokens,
-        reasoningTokens: usage.reasoningTokens,
-        costMicroUsd: deployment ? o.pricing(deployment, usage).costMicroUsd : 0,
-        latencyMs: Math.round(performance.now() - ctx.startedAt),
-        ttftMs,
-        estimated,
-      });
-    };
 
-    let result: Result;
-    try {
-      result = await next(call, ctx);
-    } catch (err) {
-      const e = toGatewayError(err);
-      if (e.reason === "content_filter") {
-        // Azure bills a prompt its content filter blocked: count it locally and mark it estimated.
-        track(
-          o.counter.promptTokens(body).then(
-            (promptTokens) => write(outcomeOf(e, ctx), { ...NONE, promptTokens }, true, null),
-            () => write(outcomeOf(e, ctx), NONE, true, null),
-          ),
-        );
-      } else {
-        write(outcomeOf(e, ctx), NONE, false, null);
+  const step: Step = {
+    name: "metering",
+    needs: ["caller", "targets"],
+    gives: [],
+    wrap: (next) => async (call, ctx) => {
+      if (call.op.metering === "none") return next(call, ctx);
+      if (call.op.metering === "settles") {
+        if (call.op.forgetsObject && call.objectId !== undefined) await o.deferred.settleBefore(call.objectId, o.probe);
+        const result = await next(call, ctx);
+        track(result.settled.then((s) => (s.object ? o.deferred.finished(s.object) : undefined)), ctx);
+        return result;
       }
-      throw err;
-    }
-    if (result.kind === "stream") {
-      const stream = result;
+      const caller = required(ctx.caller, "caller");
+      const base = {
+        requestId: ctx.requestId,
+        occurredAt: new Date(Date.now() - (performance.now() - ctx.startedAt)),
+        userId: caller.userId,
+        keyId: caller.keyId,
+        model: call.model ?? "",
+        protocol: ctx.protocol,
+        streamed: call.stream,
+      };
+      const write = (outcome: string, usage: Usage, estimated: boolean, ttftMs: number | null, upstream?: UpstreamInfo): void => {
+        // A refused call reached no deployment and costs nothing.
+        const deployment = outcome.startsWith("rejected_by_limit") ? undefined : ctx.deployment;
+        o.record({
+          ...base,
+          deploymentId: deployment?.id ?? null,
+          region: upstream?.region ?? deployment?.region ?? null,
+          outcome,
+          promptTokens: usage.promptTokens,
+          cachedTokens: usage.cachedTokens,
+          completionTokens: usage.completionTokens,
+          reasoningTokens: usage.reasoningTokens,
+          costMicroUsd: deployment ? o.pricing(deployment, usage).costMicroUsd : 0,
+          latencyMs: Math.round(performance.now() - ctx.startedAt),
+          ttftMs,
+          estimated,
+        });
+      };
+
+      let result;
+      try {
+        result = await next(call, ctx);
+      } catch (err) {
+        const e = toGatewayError(err);
+        if (e.reason === "content_filter") {
+          // Azure bills a prompt its content filter blocked: count it locally and mark it estimated.
+          const prompt = call.op.promptText(call);
+          track(
+            o.counter.count(prompt.texts).then(
+              (n) => write(outcomeOf(e, ctx), { ...NO_USAGE, promptTokens: n + prompt.overheadTokens }, true, null),
+              () => write(outcomeOf(e, ctx), NO_USAGE, true, null),
+            ),
+            ctx,
+          );
+        } else {
+          write(outcomeOf(e, ctx), NO_USAGE, false, null);
+        }
+        throw err;
+      }
+      const answer = result;
       track(
-        stream.done.then(async (summary) => {
-          const outcome = summary.outcome === "ok" ? "ok" : summary.error ? outcomeOf(summary.error, ctx) : "client_cancelled";
-          const final = await streamUsage(summary, body, o.counter).catch(() => ({ usage: NONE, estimated: true }));
-          write(outcome, final.usage, final.estimated, summary.firstTokenMs ?? null, stream);
+        answer.settled.then(async (s) => {
+          const served = ctx.deployment;
+          if (isDeferred(s, call) && s.object && served) {
+            return o.deferred.defer({
+              ...base,
+              objectId: s.object.id,
+              deploymentId: served.id,
+              region: answer.upstream?.region ?? served.region ?? null,
+              estimatedPrompt: call.op.roughPromptTokens(call),
+              estimatedOutput: call.maxOutputTokens ?? o.defaultMaxOutputTokens,
+            });
+          }
+          const outcome = s.error ? outcomeOf(s.error, ctx) : s.outcome === "ok" ? (s.object?.finished ? s.object.outcome : "ok") : "client_cancelled";
+          const final = await finalUsage(s, call, o.counter).catch(() => ({ usage: NO_USAGE, estimated: true }));
+          write(outcome, final.usage, final.estimated, s.firstTokenMs ?? null, answer.upstream);
         }),
+        ctx,
       );
-    } else if (result.kind === "unary") {
-      write("ok", result.usage ?? NONE, result.usage === undefined, null, result);
-    }
-    return result;
+      return answer;
+    },
   };
   return { step, idle: async () => void (await Promise.all(open)) };
 }
@@ -101,7 +133,7 @@ export function meteringStep(o: MeteringStepOptions): Metering {
 function outcomeOf(e: GatewayError, ctx: CallContext): string {
   if (e.limit !== undefined) return `rejected_by_limit:${e.limit}`;
   if (e.code === "cancelled" || (e.code === "deadline_exceeded" && ctx.signal.aborted)) return "client_cancelled";
-  if (ctx.attempted && (e.code === "bad_gateway" || e.code === "upstream_timeout" || e.code === "rate_limited" || e.code === "invalid_argument" || e.code === "payload_too_large")) {
+  if (ctx.deployment && (e.code === "bad_gateway" || e.code === "upstream_timeout" || e.code === "rate_limited" || e.code === "invalid_argument" || e.code === "payload_too_large")) {
     return `upstream_error:${e.reason ?? e.code}`;
   }
   return `error:${e.code}`;

@@ -1,6 +1,6 @@
-// google.protobuf.Struct values (which ts-proto unwraps untyped) checked into JSON values.
-import { invalidArgument } from "../../core/errors.js";
-import type { JsonObject, JsonValue } from "../../core/json.js";
+// Proto fields into OpenAI JSON: google.protobuf.Struct values (ts-proto unwraps them untyped) checked, optional fields kept absent.
+import { invalidArgument } from "../core/errors.js";
+import type { JsonObject, JsonValue } from "../core/json.js";
 
 export function asJson(v: unknown, depth = 0): JsonValue | undefined {
   if (depth > 64) return undefined;
@@ -35,4 +35,9 @@ export function structField(v: { [key: string]: unknown } | undefined, param: st
     throw invalidArgument(param, `Invalid '${param}': expected a JSON object.`);
   }
   return j;
+}
+
+/** Sets `key` only when the value is present, so absent proto fields stay absent in JSON. */
+export function put(body: JsonObject, key: string, value: JsonValue | undefined): void {
+  if (value !== undefined) body[key] = value;
 }

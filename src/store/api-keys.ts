@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Limits } from "../core/limits.js";
 import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
 import { encodePageToken, type PageCursor } from "./page-token.js";
-import type { UserStatus } from "./users.js";
+import type { UserRole, UserStatus } from "./users.js";
 
 export interface ApiKeyRecord {
   readonly id: string;
@@ -23,6 +23,7 @@ export interface ApiKeyRecord {
 /** What authentication needs in one query: the key, its owner's status and the owner's limit overrides. */
 export interface KeyWithOwner extends ApiKeyRecord {
   readonly ownerStatus: UserStatus;
+  readonly ownerRole: UserRole;
   readonly ownerLimits: Limits;
 }
 
@@ -86,15 +87,20 @@ export class ApiKeyStore {
   }
 
   async byHash(hash: Buffer): Promise<KeyWithOwner | undefined> {
-    const [row] = await this.sql<Array<KeyRow & { owner_status: string; owner_limits: LimitColumns }>>`
-      select ${this.sql.unsafe(COLUMNS)}, u.status as owner_status,
+    const [row] = await this.sql<Array<KeyRow & { owner_status: string; owner_role: string; owner_limits: LimitColumns }>>`
+      select ${this.sql.unsafe(COLUMNS)}, u.status as owner_status, u.role as owner_role,
              json_build_object('requests_per_minute', u.requests_per_minute, 'tokens_per_minute', u.tokens_per_minute,
                                'max_concurrent_requests', u.max_concurrent_requests,
                                'monthly_budget_micro_usd', u.monthly_budget_micro_usd) as owner_limits
       from api_keys k join users u on u.id = k.user_id
       where k.key_hash = ${hash}`;
     if (!row) return undefined;
-    return { ...record(row), ownerStatus: row.owner_status === "active" ? "active" : "disabled", ownerLimits: limitsFromRow(row.owner_limits) };
+    return {
+      ...record(row),
+      ownerStatus: row.owner_status === "active" ? "active" : "disabled",
+      ownerRole: row.owner_role === "admin" ? "admin" : "member",
+      ownerLimits: limitsFromRow(row.owner_limits),
+    };
   }
 
   async get(id: string): Promise<ApiKeyRecord | undefined> {

@@ -1,7 +1,7 @@
 // One span, a few metrics and a debug access-log line per call, with metadata only: ids, model, deployment, outcome, tokens, timings.
 import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import { toGatewayError } from "../core/errors.js";
-import { modelOf, type Step } from "../core/pipeline.js";
+import type { Step } from "../core/pipeline.js";
 import type { Usage } from "../core/usage.js";
 import type { Logger } from "./logger.js";
 
@@ -13,56 +13,58 @@ export function observeStep(logger: Logger): Step {
   const duration = meter.createHistogram("aik.request.duration", { unit: "ms", description: "Time from arrival to the end of the answer" });
   const tokens = meter.createCounter("aik.tokens", { description: "Tokens reported by Azure, by kind and model" });
 
-  return (next) => async (call, ctx) => {
-    const span = tracer.startSpan(`aik.${call.op}`, {
-      kind: SpanKind.SERVER,
-      attributes: { "aik.request_id": ctx.requestId, "aik.protocol": ctx.protocol, "gen_ai.request.model": modelOf(call) ?? "" },
-    });
-    const finish = (outcome: string, usage: Usage | undefined, message?: string): void => {
-      const deployment = ctx.targets[0];
-      // Metric labels stay bounded: configured model names only, never what a client typed.
-      const labels: Attributes = { op: call.op, model: deployment?.model ?? "unknown", protocol: ctx.protocol, outcome };
-      const attributes: Attributes = { "aik.outcome": outcome };
-      if (deployment) attributes["aik.deployment"] = deployment.id;
-      if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
-      if (usage) {
-        Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
-        tokens.add(usage.promptTokens, { ...labels, kind: "prompt" });
-        tokens.add(usage.completionTokens, { ...labels, kind: "completion" });
-      }
-      span.setAttributes(attributes);
-      span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: message ?? outcome });
-      span.end();
-      const ms = performance.now() - ctx.startedAt;
-      requests.add(1, labels);
-      duration.record(ms, labels);
-      // Failures that are the gateway's or Azure's, not the client's, are worth an operator's attention.
-      const serious = outcome === "bad_gateway" || outcome === "upstream_timeout" || outcome === "unavailable" || outcome === "internal";
-      (serious ? logger.warn : logger.debug)("request", {
-        request_id: ctx.requestId,
-        protocol: ctx.protocol,
-        op: call.op,
-        deployment: deployment?.id,
-        key_id: ctx.caller?.keyId,
-        outcome,
-        ms: Math.round(ms),
-        prompt_tokens: usage?.promptTokens,
-        completion_tokens: usage?.completionTokens,
+  return {
+    name: "observe",
+    needs: [],
+    gives: [],
+    wrap: (next) => async (call, ctx) => {
+      const span = tracer.startSpan(`aik.${call.op.name}`, {
+        kind: SpanKind.SERVER,
+        attributes: { "aik.request_id": ctx.requestId, "aik.protocol": ctx.protocol, "gen_ai.request.model": call.model ?? "" },
       });
-    };
-    try {
-      const result = await next(call, ctx);
-      if (result.kind === "stream") {
-        void result.done.then((s) => finish(s.error ? s.error.code : s.outcome, s.usage, s.error?.message));
-      } else {
-        finish("ok", result.kind === "unary" ? result.usage : undefined);
+      const finish = (outcome: string, usage: Usage | undefined, message?: string): void => {
+        // The deployment that answered (or was tried last): after a failover, not the first target.
+        const deployment = ctx.deployment;
+        // Metric labels stay bounded: configured model names only, never what a client typed.
+        const labels: Attributes = { op: call.op.name, model: deployment?.model ?? "unknown", protocol: ctx.protocol, outcome };
+        const attributes: Attributes = { "aik.outcome": outcome };
+        if (deployment) attributes["aik.deployment"] = deployment.id;
+        if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
+        if (usage) {
+          Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
+          tokens.add(usage.promptTokens, { ...labels, kind: "prompt" });
+          tokens.add(usage.completionTokens, { ...labels, kind: "completion" });
+        }
+        span.setAttributes(attributes);
+        span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: message ?? outcome });
+        span.end();
+        const ms = performance.now() - ctx.startedAt;
+        requests.add(1, labels);
+        duration.record(ms, labels);
+        // Failures that are the gateway's or Azure's, not the client's, are worth an operator's attention.
+        const serious = outcome === "bad_gateway" || outcome === "upstream_timeout" || outcome === "unavailable" || outcome === "internal";
+        (serious ? logger.warn : logger.debug)("request", {
+          request_id: ctx.requestId,
+          protocol: ctx.protocol,
+          op: call.op.name,
+          deployment: deployment?.id,
+          key_id: ctx.caller?.keyId,
+          outcome,
+          ms: Math.round(ms),
+          prompt_tokens: usage?.promptTokens,
+          completion_tokens: usage?.completionTokens,
+        });
+      };
+      try {
+        const result = await next(call, ctx);
+        void result.settled.then((s) => finish(s.error ? s.error.code : s.outcome, s.usage, s.error?.message));
+        return result;
+      } catch (err) {
+        // GatewayError messages are written to be safe to send, so they are safe to record.
+        const e = toGatewayError(err);
+        finish(e.code, undefined, e.message);
+        throw err;
       }
-      return result;
-    } catch (err) {
-      // GatewayError messages are written to be safe to send, so they are safe to record.
-      const e = toGatewayError(err);
-      finish(e.code, undefined, e.message);
-      throw err;
-    }
+    },
   };
 }

@@ -3,11 +3,13 @@ import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../core/deployments.js";
 import { GatewayError } from "../core/errors.js";
 import { isObject } from "../core/json.js";
-import type { Upstream, UpstreamCallOptions, UpstreamOperation, UpstreamStream, UpstreamUnary } from "../core/ports.js";
+import type { UpstreamRequest } from "../core/operation.js";
+import type { Upstream, UpstreamCallOptions, UpstreamStream, UpstreamUnary } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
 import { azureError, transportError } from "./azure-errors.js";
 import { readBounded } from "./read-bounded.js";
-import { sseData } from "./sse.js";
+import { upstreamBody } from "./request-body.js";
+import { sseEvents } from "./sse.js";
 import { endpointParts, upstreamPath } from "./urls.js";
 
 export interface UpstreamOptions {
@@ -25,10 +27,10 @@ export interface UpstreamOptions {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** What a deployment's requests need, worked out once: its origin's pool and its paths. */
+/** What a deployment's requests need, worked out once: its origin's pool and the endpoint's path prefix. */
 interface Target {
   readonly pool: Pool;
-  readonly paths: Readonly<Record<UpstreamOperation, string>>;
+  readonly basePath: string;
 }
 
 export class AzureUpstream implements Upstream {
@@ -38,8 +40,8 @@ export class AzureUpstream implements Upstream {
 
   constructor(private readonly options: UpstreamOptions) {}
 
-  async unary(d: Deployment, op: UpstreamOperation, body: object, opts: UpstreamCallOptions): Promise<UpstreamUnary> {
-    const res = await this.send(d, op, body, opts);
+  async unary(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamUnary> {
+    const res = await this.send(d, req, opts);
     try {
       const raw = await readBounded(res.body, this.options.maxResponseBytes);
       let json: unknown;
@@ -59,8 +61,8 @@ export class AzureUpstream implements Upstream {
     }
   }
 
-  async stream(d: Deployment, body: object, opts: UpstreamCallOptions): Promise<UpstreamStream> {
-    const res = await this.send(d, "chat", body, opts);
+  async stream(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamStream> {
+    const res = await this.send(d, req, opts);
     const type = String(res.headers["content-type"] ?? "");
     if (!type.startsWith("text/event-stream")) {
       res.body.destroy();
@@ -68,7 +70,7 @@ export class AzureUpstream implements Upstream {
         reason: "upstream_bad_response",
       });
     }
-    return { info: infoOf(d, res.headers), events: sseData(res.body), close: () => res.body.destroy() };
+    return { info: infoOf(d, res.headers), events: sseEvents(res.body), close: () => res.body.destroy() };
   }
 
   async close(): Promise<void> {
@@ -76,23 +78,19 @@ export class AzureUpstream implements Upstream {
     this.pools.clear();
   }
 
-  private async send(
-    d: Deployment,
-    op: UpstreamOperation,
-    body: object,
-    opts: UpstreamCallOptions,
-  ): Promise<Dispatcher.ResponseData> {
+  private async send(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<Dispatcher.ResponseData> {
     const target = this.target(d);
+    const body = upstreamBody(d, req);
     try {
       const res = await target.pool.request({
-        method: "POST",
-        path: target.paths[op],
+        method: req.method,
+        path: upstreamPath(target.basePath, d, req),
         headers: {
-          "content-type": "application/json",
+          ...(body ? { "content-type": "application/json" } : {}),
           "api-key": d.apiKey,
           "x-ms-client-request-id": opts.requestId,
         },
-        body: JSON.stringify(body),
+        body: body ? JSON.stringify(body) : null,
         signal: opts.signal,
       });
       if (res.statusCode < 400) return res;
@@ -107,7 +105,7 @@ export class AzureUpstream implements Upstream {
     let target = this.targets.get(d);
     if (!target) {
       const { origin, basePath } = endpointParts(d.endpoint);
-      target = { pool: this.pool(origin), paths: { chat: upstreamPath(basePath, d, "chat"), embeddings: upstreamPath(basePath, d, "embeddings") } };
+      target = { pool: this.pool(origin), basePath };
       this.targets.set(d, target);
     }
     return target;
@@ -140,7 +138,7 @@ function header(headers: Dispatcher.ResponseData["headers"], name: string): stri
 
 function infoOf(d: Deployment, headers: Dispatcher.ResponseData["headers"]): UpstreamInfo {
   return {
-    deploymentId: d.id,
+    deployment: d,
     region: header(headers, "x-ms-region") ?? d.region,
     azureRequestId: header(headers, "apim-request-id"),
   };

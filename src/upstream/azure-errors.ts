@@ -28,6 +28,7 @@ export function azureError(d: Deployment, status: number, headers: Headers, raw:
       reason: "content_filter",
       param: "prompt",
       contentFilterResult: filterVerdicts(inner.content_filter_result) ?? {},
+      upstreamBody: jsonBody(raw),
     });
   }
   if (status === 400 || status === 422) {
@@ -35,7 +36,8 @@ export function azureError(d: Deployment, status: number, headers: Headers, raw:
     return new GatewayError(
       "invalid_argument",
       `Azure OpenAI rejected the request (code: ${code ?? "invalid_request_error"}${param ? `, param: ${param}` : ""}).`,
-      { reason: code ?? "invalid_request_error", ...(param ? { param } : {}) },
+      // Azure judges what the gateway does not model: its own answer goes back to the client that sent the request.
+      { reason: code ?? "invalid_request_error", ...(param ? { param } : {}), upstreamBody: jsonBody(raw) },
     );
   }
   if (status === 401 || status === 403) {
@@ -92,4 +94,13 @@ export function transportError(err: unknown, d: Deployment, signal: AbortSignal)
     retryable: true,
     cause: err,
   });
+}
+
+/** Azure's error body when it is a JSON object (what HTTP clients expect back), else nothing. */
+function jsonBody(raw: string): Buffer | undefined {
+  try {
+    return isObject(JSON.parse(raw)) ? Buffer.from(raw, "utf8") : undefined;
+  } catch {
+    return undefined;
+  }
 }

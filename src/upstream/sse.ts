@@ -1,13 +1,15 @@
-// Server-sent events: turns a byte stream into the `data:` payloads of complete events.
+// Server-sent events: turns a byte stream into complete events (their `event:` name and `data:`).
+import type { SseEvent } from "../core/ports.js";
 
 /**
- * Yields one string per event (multi-line data joined by "\n"), as the SSE spec dispatches
- * them; comments and other fields are ignored; an unterminated event at the end is dropped.
+ * Yields one event per blank line, as the SSE spec dispatches them (multi-line data joined by
+ * "\n"); comments and other fields are ignored; an unterminated event at the end is dropped.
  */
-export async function* sseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder("utf-8");
   let pending = "";
   let data: string[] = [];
+  let event: string | undefined;
   for await (const chunk of body) {
     pending += decoder.decode(chunk, { stream: true });
     // A trailing "\r" may be the first half of "\r\n": wait for the next chunk to decide.
@@ -16,11 +18,18 @@ export async function* sseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<
     pending = lines.pop() + pending.slice(cut);
     for (const line of lines) {
       if (line === "") {
-        if (data.length > 0) yield data.join("\n");
+        if (data.length > 0) yield { event, data: data.join("\n") };
         data = [];
+        event = undefined;
       } else if (line.startsWith("data:")) {
-        data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+        data.push(field(line, 5));
+      } else if (line.startsWith("event:")) {
+        event = field(line, 6);
       }
     }
   }
+}
+
+function field(line: string, at: number): string {
+  return line.charCodeAt(at) === 32 ? line.slice(at + 1) : line.slice(at);
 }

@@ -1,11 +1,7 @@
-// Builds upstream paths for both Azure URL styles from validated deployment config only.
+// Builds Azure URLs for both styles from validated deployment config and an operation's OpenAI-relative path.
 import type { Deployment } from "../core/deployments.js";
-import type { UpstreamOperation } from "../core/ports.js";
-
-const OPERATION_PATH: Record<UpstreamOperation, string> = {
-  chat: "chat/completions",
-  embeddings: "embeddings",
-};
+import type { UpstreamRequest } from "../core/operation.js";
+import { apiVersionFor } from "./api-versions.js";
 
 /** The endpoint split into the pool's origin and a path prefix (for APIM-style endpoints). */
 export interface EndpointParts {
@@ -19,11 +15,18 @@ export function endpointParts(endpoint: string): EndpointParts {
 }
 
 /**
- * classic: {base}/openai/deployments/{deployment}/{op}?api-version=V
- * v1:      {base}/openai/v1/{op}[?api-version=V]  (the deployment travels as body `model`)
+ * classic, deployment scope: {base}/openai/deployments/{deployment}/{path}?api-version=V
+ * classic, resource scope:   {base}/openai/{path}?api-version=V          (the deployment travels as body `model`)
+ * v1:                        {base}/openai/v1/{path}[?api-version=V]     (the deployment travels as body `model`)
+ * The path's parts were checked by the operation; query values are encoded here.
  */
-export function upstreamPath(basePath: string, d: Deployment, op: UpstreamOperation): string {
-  const version = d.apiVersion === undefined ? "" : `?api-version=${encodeURIComponent(d.apiVersion)}`;
-  if (d.apiStyle === "v1") return `${basePath}/openai/v1/${OPERATION_PATH[op]}${version}`;
-  return `${basePath}/openai/deployments/${encodeURIComponent(d.deployment)}/${OPERATION_PATH[op]}${version}`;
+export function upstreamPath(basePath: string, d: Deployment, req: UpstreamRequest): string {
+  const version = apiVersionFor(d, req.apiVersion);
+  const query = new URLSearchParams();
+  if (version !== undefined) query.append("api-version", version);
+  for (const [name, value] of req.query) query.append(name, value);
+  const search = query.size > 0 ? `?${query.toString()}` : "";
+  if (d.apiStyle === "v1") return `${basePath}/openai/v1/${req.path}${search}`;
+  if (req.scope === "resource") return `${basePath}/openai/${req.path}${search}`;
+  return `${basePath}/openai/deployments/${encodeURIComponent(d.deployment)}/${req.path}${search}`;
 }

@@ -7,7 +7,7 @@ import { authApi } from "../api/auth-api.js";
 import type { UnaryService } from "../api/unary-api.js";
 import { AdminCallers } from "../auth/admin-caller.js";
 import { ApiKeyAuthenticator } from "../auth/api-key-authenticator.js";
-import { authenticateStep, modelAccessStep } from "../auth/chat-steps.js";
+import { authenticateStep, modelAccessStep } from "../auth/call-steps.js";
 import { localIdentityEvents, postgresIdentityEvents, type IdentityEventHandlers } from "../auth/identity-events.js";
 import { LastUsedRecorder } from "../auth/last-used.js";
 import { LoginService } from "../auth/login.js";

@@ -1,8 +1,10 @@
-// Builds metering: the usage writer (batches, spool), prices, the token counter, retention.
+// Builds metering: the usage writer (batches, spool), prices, the token counter, deferred usage of background responses, retention.
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import type { Pricing } from "../core/ports.js";
+import type { Router } from "../core/router.js";
 import type { TokenCounter } from "../core/usage-estimate.js";
+import { DeferredUsage, type Probe } from "../metering/deferred-usage.js";
 import { meteringStep, type Metering } from "../metering/metering-step.js";
 import { applyRetention } from "../metering/partitions.js";
 import { costOf } from "../metering/prices.js";
@@ -13,13 +15,12 @@ import { errorFields, type Logger } from "../telemetry/logger.js";
 
 export const pricing: Pricing = (d, usage) => costOf(d.model, usage, d.price);
 
-// The o200k tables cost ~70 MB and half a second to load: only when a stream first ends without usage.
+// The o200k tables cost ~70 MB and half a second to load: only when an answer first ends without usage.
 let estimator: Promise<typeof import("../metering/estimate.js")> | undefined;
 const loadEstimator = () => (estimator ??= import("../metering/estimate.js"));
 
 export const counter: TokenCounter = {
-  promptTokens: async (body) => (await loadEstimator()).estimatePromptTokens(body),
-  completionTokens: async (texts) => (await loadEstimator()).countTokens(texts),
+  count: async (texts) => (await loadEstimator()).countTokens(texts),
 };
 
 export interface MeteringParts {
@@ -30,12 +31,34 @@ export interface MeteringParts {
 }
 
 const RETENTION_EVERY_MS = 3_600_000;
+// A background response still unfinished after a day is recorded with its estimate.
+const BACKGROUND_MAX_AGE_MS = 24 * 3600_000;
 
-export async function startMetering(config: Config, db: Database, logger: Logger): Promise<MeteringParts> {
+export async function startMetering(config: Config, db: Database, router: Router, probe: Probe, logger: Logger): Promise<MeteringParts> {
   const writer = new UsageWriter(db.sql, { spoolDir: config.metering.spoolDir ?? join(config.dataDir, "spool"), logger });
   // Replays what an earlier run spooled during an outage or crash.
   await writer.start();
-  const metering = meteringStep({ record: (r) => writer.record(r), pricing, counter });
+  const record = writer.record.bind(writer);
+  const deferred = new DeferredUsage(db.sql, {
+    record,
+    cost: (deploymentId, usage) => {
+      const d = router.deployment(deploymentId);
+      return d ? pricing(d, usage).costMicroUsd : 0;
+    },
+    logger,
+    sweepMs: config.metering.backgroundPollMs,
+    maxAgeMs: BACKGROUND_MAX_AGE_MS,
+  });
+  deferred.startSweeper(probe);
+  const metering = meteringStep({
+    record,
+    pricing,
+    counter,
+    deferred,
+    probe,
+    defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
+    logger,
+  });
   const retention = async (): Promise<void> => {
     try {
       const { dropped } = await applyRetention(db.sql, config.metering.retentionDays, new Date());
@@ -53,6 +76,7 @@ export async function startMetering(config: Config, db: Database, logger: Logger
     close: async () => {
       clearInterval(timer);
       await metering.idle();
+      await deferred.close();
       await writer.close();
     },
   };

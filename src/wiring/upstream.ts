@@ -21,12 +21,14 @@ export async function startRouting(config: Config): Promise<Routing> {
       { name: "gpt-4o", model: "gpt-4o" },
       { name: "gpt-4o-mini", model: "gpt-4o-mini" },
       { name: "text-embedding-3-small", model: "text-embedding-3-small" },
+      { name: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct" },
     ],
   });
-  const base = { endpoint: emulator.url, apiKey, priority: 0, region: "Emulator", price: undefined };
-  // One deployment of each URL style, plus embeddings.
+  const base = { endpoint: emulator.url, apiKey, priority: 0, region: "Emulator", price: undefined, apiVersionPolicy: "client", responsesStore: "client" } as const;
+  // One deployment of each URL style, plus embeddings and a legacy completions model. The classic
+  // one runs a preview api-version, the first kind that serves the Responses API.
   const deployments: Deployment[] = [
-    { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
+    { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2025-04-01-preview" },
     { ...base, id: "gpt-4o-mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini", apiStyle: "v1", apiVersion: undefined },
     {
       ...base,
@@ -36,6 +38,7 @@ export async function startRouting(config: Config): Promise<Routing> {
       apiStyle: "classic",
       apiVersion: "2024-10-21",
     },
+    { ...base, id: "gpt-35-turbo-instruct", deployment: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct", apiStyle: "classic", apiVersion: "2024-10-21" },
   ];
   return { router: new Router(deployments), emulator };
 }

@@ -4,7 +4,16 @@ import type { Deployment } from "../../src/core/deployments.js";
 import { GatewayError } from "../../src/core/errors.js";
 import { Router } from "../../src/core/router.js";
 
-const base = { endpoint: "https://x.openai.azure.com", apiKey: "k", apiStyle: "v1" as const, apiVersion: undefined, region: undefined, price: undefined };
+const base = {
+  endpoint: "https://x.openai.azure.com",
+  apiKey: "k",
+  apiStyle: "v1" as const,
+  apiVersion: undefined,
+  apiVersionPolicy: "client" as const,
+  responsesStore: "client" as const,
+  region: undefined,
+  price: undefined,
+};
 const ptu: Deployment = { ...base, id: "ptu", deployment: "gpt-4o-ptu", model: "gpt-4o", priority: 0 };
 const paygo: Deployment = { ...base, id: "paygo", deployment: "gpt-4o", model: "gpt-4o", priority: 5 };
 

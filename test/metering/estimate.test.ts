@@ -1,6 +1,21 @@
-// Local o200k counts: known strings give the counts tiktoken's o200k_base gives, and chat overheads follow OpenAI's rule.
+// Local o200k counts: known strings give the counts tiktoken's o200k_base gives; each operation's prompt texts and overheads follow OpenAI's rule.
 import { describe, expect, it } from "vitest";
-import { countTokens, estimatePromptTokens } from "../../src/metering/estimate.js";
+import type { JsonObject } from "../../src/core/json.js";
+import type { Operation } from "../../src/core/operation.js";
+import { countTokens } from "../../src/metering/estimate.js";
+import { chatCompletions } from "../../src/operations/chat/operation.js";
+import { embeddings } from "../../src/operations/embeddings/operation.js";
+import { createResponse } from "../../src/operations/responses/create.js";
+
+/** A local count of a request body as metering makes it: the operation's texts through the tokenizer, plus its overheads. */
+function estimate(op: Operation, valid: JsonObject, body: unknown): number {
+  const call = { ...op.parse({ body: valid, params: {}, query: new URLSearchParams(), style: "openai" }), body: body as JsonObject };
+  const prompt = op.promptText(call);
+  return countTokens(prompt.texts) + prompt.overheadTokens;
+}
+const CHAT_OK = { model: "gpt-4o", messages: [{ role: "user", content: "x" }] };
+const estimatePromptTokens = (body: unknown): number => estimate(chatCompletions, CHAT_OK, body);
+const estimateEmbedding = (body: unknown): number => estimate(embeddings, { model: "e", input: "x" }, body);
 
 // Expected counts were taken from a second, independent o200k_base implementation (js-tiktoken 1.0.21).
 describe("countTokens", () => {
@@ -54,11 +69,30 @@ describe("estimatePromptTokens", () => {
     expect(estimatePromptTokens({ messages: [], tools })).toBe(3 + countTokens([JSON.stringify(tools)]));
   });
 
-  it("counts embedding inputs and returns 0 for anything it cannot read", () => {
-    expect(estimatePromptTokens({ input: "hello world" })).toBe(2);
-    expect(estimatePromptTokens({ input: ["hello world", "Hello, world!"] })).toBe(6);
-    expect(estimatePromptTokens({ input: [[1, 2, 3], [4]] })).toBe(4);
-    for (const junk of [null, 42, "text", [], { messages: "no" }, { input: { a: 1 } }]) expect(estimatePromptTokens(junk)).toBe(0);
+  it("counts embedding inputs and nothing but the reply priming for what it cannot read", () => {
+    expect(estimateEmbedding({ input: "hello world" })).toBe(2);
+    expect(estimateEmbedding({ input: ["hello world", "Hello, world!"] })).toBe(6);
+    expect(estimateEmbedding({ input: [[1, 2, 3], [4]] })).toBe(4);
+    expect(estimateEmbedding({ input: { a: 1 } })).toBe(0);
+    for (const junk of [{}, { messages: "no" }, { input: { a: 1 } }]) expect(estimatePromptTokens(junk)).toBe(3);
     expect(estimatePromptTokens({ messages: [null, 7, { role: "user", content: 5 }] })).toBe(3 + 3 + 1);
+  });
+});
+
+describe("Responses prompt estimate", () => {
+  const RESP_OK = { model: "gpt-4o", input: "x" };
+  const estimateResponse = (body: unknown): number => estimate(createResponse, RESP_OK, body);
+
+  it("counts instructions, a text input, input items, images and tools", () => {
+    // "hello world" (2) + 3 for the item + 3 for the reply.
+    expect(estimateResponse({ input: "hello world" })).toBe(2 + 3 + 3);
+    expect(estimateResponse({ instructions: "Hello, world!", input: "hello world" })).toBe(4 + 2 + 3 + 3);
+    const items = [
+      { role: "user", content: [{ type: "input_text", text: "hello world" }, { type: "input_image", image_url: "https://example.invalid/x.png" }] },
+      { type: "function_call_output", call_id: "call_1", output: "Hello, world!" },
+    ];
+    expect(estimateResponse({ input: items })).toBe(2 + 85 + 3 + 4 + 3 + 3);
+    const tools = [{ type: "function", name: "f", parameters: { type: "object" } }];
+    expect(estimateResponse({ input: "hello world", tools })).toBe(2 + 3 + 3 + countTokens([JSON.stringify(tools)]));
   });
 });

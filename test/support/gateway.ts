@@ -35,7 +35,15 @@ export interface TestGateway {
 
 /** The test deployments: both URL styles, a reasoning model, embeddings, and a failover pair. */
 export function testDeployments(emulatorUrl: string): Deployment[] {
-  const base = { endpoint: emulatorUrl, apiKey: EMULATOR_KEY, priority: 0, region: "Test Region", price: undefined };
+  const base = {
+    endpoint: emulatorUrl,
+    apiKey: EMULATOR_KEY,
+    priority: 0,
+    region: "Test Region",
+    price: undefined,
+    apiVersionPolicy: "client",
+    responsesStore: "client",
+  } as const;
   return [
     { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
     { ...base, id: "gpt-4o-mini", deployment: "gpt-4o-mini", model: "gpt-4o-mini", apiStyle: "v1", apiVersion: undefined },
@@ -45,6 +53,10 @@ export function testDeployments(emulatorUrl: string): Deployment[] {
     // Two deployments of one model: "ptu" first, "paygo" takes over when it throttles.
     { ...base, id: "ptu", deployment: "gpt-4.1-ptu", model: "gpt-4.1", apiStyle: "classic", apiVersion: "2025-04-01-preview", priority: 0 },
     { ...base, id: "paygo", deployment: "gpt-4.1-paygo", model: "gpt-4.1", apiStyle: "v1", apiVersion: undefined, priority: 1 },
+    // Legacy completions; a deployment that pins its api-version; one that never lets Azure store responses.
+    { ...base, id: "instruct", deployment: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct", apiStyle: "classic", apiVersion: "2024-10-21" },
+    { ...base, id: "pinned", deployment: "gpt-4o-pinned", model: "gpt-4o-pinned", apiStyle: "classic", apiVersion: "2025-04-01-preview", apiVersionPolicy: "pin" },
+    { ...base, id: "nostore", deployment: "gpt-4o-nostore", model: "gpt-4o-nostore", apiStyle: "v1", apiVersion: undefined, responsesStore: "never" },
     // Azure has no such deployment: the gateway must answer 502 naming "ghost".
     { ...base, id: "ghost", deployment: "not-deployed", model: "ghost-model", apiStyle: "classic", apiVersion: "2024-10-21" },
   ];
@@ -84,7 +96,7 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
       lockout: DEFAULT_LOCKOUT,
     },
     limits: { defaults: {}, softBudgetPercent: 80, failOpen: true, defaultMaxOutputTokens: 4096, budgetSyncMs: 30_000 },
-    metering: { retentionDays: 90, spoolDir: undefined },
+    metering: { retentionDays: 90, spoolDir: undefined, backgroundPollMs: 30_000 },
     logLevel: "debug",
     telemetry: "off",
     trustProxy: false,
@@ -116,6 +128,9 @@ export async function startTestGateway(overrides: Partial<Config> = {}, tweak: (
       { name: "text-embedding-3-small", model: "text-embedding-3-small" },
       { name: "gpt-4.1-ptu", model: "gpt-4.1" },
       { name: "gpt-4.1-paygo", model: "gpt-4.1" },
+      { name: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct" },
+      { name: "gpt-4o-pinned", model: "gpt-4o" },
+      { name: "gpt-4o-nostore", model: "gpt-4o" },
     ],
   });
   const logs: string[] = [];

@@ -45,9 +45,10 @@ describe("no content in telemetry or logs", () => {
     await new Promise((r) => setTimeout(r, 100));
 
     const finished = spans.getFinishedSpans();
-    // Every call that reached the core: a unary, a stream, an unknown model, a filtered prompt and embeddings over HTTP, 2 over gRPC.
-    expect(finished.length).toBe(7);
-    const ok = finished.find((s) => s.name === "aik.chat" && s.attributes["aik.outcome"] === "ok");
+    // Every call that reached the core: a unary, a stream, one Azure refused (temperature), an unknown model, a filtered
+    // prompt and embeddings over HTTP, 2 over gRPC.
+    expect(finished.length).toBe(8);
+    const ok = finished.find((s) => s.name === "aik.chat.completions" && s.attributes["aik.outcome"] === "ok");
     expect(ok?.attributes).toMatchObject({ "aik.deployment": "gpt-4o", "aik.protocol": "http", "gen_ai.usage.input_tokens": expect.any(Number) });
     const everything = JSON.stringify(finished.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })));
     // A client-typed model name is metadata the span keeps; the prompt text is not.

@@ -47,9 +47,9 @@ describe("bad input over HTTP", () => {
     ["missing messages", JSON.stringify({ model: "gpt-4o" }), 400, "missing_required_parameter"],
     ["messages of the wrong type", JSON.stringify({ model: "gpt-4o", messages: SECRET }), 400, "invalid_value"],
     ["model of the wrong type", JSON.stringify({ ...ok, model: 42 }), 400, "invalid_value"],
-    ["temperature as a string", JSON.stringify({ ...ok, temperature: "hot" }), 400, "invalid_value"],
-    ["fractional n", JSON.stringify({ ...ok, n: 1.5 }), 400, "invalid_value"],
-    ["negative top_logprobs", JSON.stringify({ ...ok, top_logprobs: -3 }), 400, "invalid_value"],
+    ["fractional n (the token reservation multiplies by it)", JSON.stringify({ ...ok, n: 1.5 }), 400, "invalid_value"],
+    ["max_tokens of zero (the reservation reads it)", JSON.stringify({ ...ok, max_tokens: 0 }), 400, "invalid_value"],
+    ["stream as a string", JSON.stringify({ ...ok, stream: "yes" }), 400, "invalid_value"],
     ["stream_options without stream", JSON.stringify({ ...ok, stream_options: { include_usage: true } }), 400, "invalid_value"],
     ["api_base override", JSON.stringify({ ...ok, api_base: "https://evil.example" }), 400, "invalid_value"],
     ["base_url override", JSON.stringify({ ...ok, base_url: "https://evil.example" }), 400, "invalid_value"],
@@ -70,9 +70,25 @@ describe("bad input over HTTP", () => {
   });
 
   it("names the parameter at fault", async () => {
-    const r = await post("/v1/chat/completions", JSON.stringify({ ...ok, presence_penalty: 9 }));
-    expect(r.json.error).toMatchObject({ param: "presence_penalty", type: "invalid_request_error" });
-    expect(r.json.error?.message).toMatch(/presence_penalty.*-2 to 2/);
+    const r = await post("/v1/chat/completions", JSON.stringify({ ...ok, max_completion_tokens: -1 }));
+    expect(r.json.error).toMatchObject({ param: "max_completion_tokens", type: "invalid_request_error" });
+    expect(r.json.error?.message).toMatch(/max_completion_tokens.*integer from 1/);
+  });
+
+  // What the gateway does not act on is Azure's to judge: the request goes up, Azure's own 400 comes back byte for byte.
+  const azureJudges: Array<[string, Record<string, unknown>, string]> = [
+    ["temperature as a string", { temperature: "hot" }, "temperature"],
+    ["frequency_penalty out of range", { frequency_penalty: -7 }, "frequency_penalty"],
+    ["presence_penalty out of range", { presence_penalty: 9 }, "presence_penalty"],
+  ];
+  it.each(azureJudges)("%s -> Azure's own 400, unchanged", async (_label, extra, param) => {
+    const r = await post("/v1/chat/completions", JSON.stringify({ ...ok, ...extra }));
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ param, type: "invalid_request_error" });
+    expect(t.emulator.requests).toHaveLength(1);
+    expect(t.emulator.requests[0]?.status).toBe(400);
+    expect(r.headers).toMatchObject(SECURITY);
+    expect(t.logs.join("\n")).not.toContain(SECRET);
   });
 
   it("a 413 is decided from Content-Length before reading the body", async () => {

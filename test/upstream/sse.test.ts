@@ -1,17 +1,17 @@
 // The SSE parser against the ways a byte stream can split and frame events.
 import { describe, expect, it } from "vitest";
-import { sseData } from "../../src/upstream/sse.js";
+import { sseEvents } from "../../src/upstream/sse.js";
 
 async function parse(...chunks: string[]): Promise<string[]> {
   async function* source(): AsyncGenerator<Uint8Array> {
     for (const c of chunks) yield Buffer.from(c);
   }
   const out: string[] = [];
-  for await (const d of sseData(source())) out.push(d);
+  for await (const e of sseEvents(source())) out.push(e.data);
   return out;
 }
 
-describe("sseData", () => {
+describe("sseEvents", () => {
   it("yields each event's data", async () => {
     expect(await parse('data: {"a":1}\n\ndata: [DONE]\n\n')).toEqual(['{"a":1}', "[DONE]"]);
   });
@@ -25,7 +25,7 @@ describe("sseData", () => {
       yield bytes.subarray(cut);
     }
     const out: string[] = [];
-    for await (const d of sseData(source())) out.push(d);
+    for await (const e of sseEvents(source())) out.push(e.data);
     expect(out).toEqual(['{"t":"héllo"}']);
   });
 
@@ -35,6 +35,19 @@ describe("sseData", () => {
 
   it("joins multi-line data and ignores comments and other fields", async () => {
     expect(await parse(": keep-alive\n\nevent: foo\nid: 7\ndata: a\ndata: b\n\n")).toEqual(["a\nb"]);
+  });
+
+  it("names each event by its last event: line, and forgets the name at the event's end", async () => {
+    async function* source(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from("event: response.created\ndata: {}\n\nevent:x\nevent: response.completed\ndata: 1\n\ndata: 2\n\n");
+    }
+    const out: Array<{ event: string | undefined; data: string }> = [];
+    for await (const e of sseEvents(source())) out.push(e);
+    expect(out).toEqual([
+      { event: "response.created", data: "{}" },
+      { event: "response.completed", data: "1" },
+      { event: undefined, data: "2" },
+    ]);
   });
 
   it("drops an unterminated event at the end of the stream", async () => {

@@ -829,6 +829,76 @@ export interface Model {
   ownedBy: string;
 }
 
+/** One model to describe. */
+export interface GetModelRequest {
+  /** The model name. */
+  model: string;
+}
+
+/** A legacy completion request: OpenAI's schema for the fields every caller needs. */
+export interface CompletionRequest {
+  /** The model (or gateway deployment id) to use. */
+  model: string;
+  /** Azure-style routes name the deployment in the path; it takes precedence over `model`. */
+  deployment: string;
+  /** The prompts (one completion, or `n`, per prompt). */
+  prompt: string[];
+  /** Output token cap (OpenAI's default: 16). */
+  maxTokens?:
+    | number
+    | undefined;
+  /** Sampling temperature, 0 to 2. */
+  temperature?:
+    | number
+    | undefined;
+  /** Nucleus sampling, 0 to 1. */
+  topP?:
+    | number
+    | undefined;
+  /** Completions per prompt. */
+  n?:
+    | number
+    | undefined;
+  /** Up to 4 sequences where generation stops. */
+  stop: string[];
+  /** Text after the completion. */
+  suffix: string;
+  /** An end-user id for abuse monitoring. */
+  user: string;
+  /** Stream options; only meaningful for StreamCompletion. */
+  streamOptions:
+    | StreamOptions
+    | undefined;
+  /** Extra request fields this schema does not model, forwarded to Azure as they are. */
+  extraBody: { [key: string]: any } | undefined;
+}
+
+/** A legacy completion (OpenAI `text_completion`), whole or one streamed chunk. */
+export interface Completion {
+  /** The completion id. */
+  id: string;
+  /** "text_completion". */
+  object: string;
+  /** Unix seconds. */
+  created: number;
+  /** The model snapshot that answered. */
+  model: string;
+  /** The choices (empty on Azure's first prompt-filter event and the usage chunk). */
+  choices: CompletionChoice[];
+  /** Token usage (unary, or the usage chunk). */
+  usage: Usage | undefined;
+}
+
+/** One choice of a legacy completion. */
+export interface CompletionChoice {
+  /** The choice index. */
+  index: number;
+  /** The generated text (a fragment when streamed). */
+  text: string;
+  /** Why generation stopped. */
+  finishReason: FinishReason;
+}
+
 function createBaseChatCompletionRequest(): ChatCompletionRequest {
   return {
     model: "",
@@ -5770,6 +5840,585 @@ export const Model: MessageFns<Model> = {
   },
 };
 
+function createBaseGetModelRequest(): GetModelRequest {
+  return { model: "" };
+}
+
+export const GetModelRequest: MessageFns<GetModelRequest> = {
+  encode(message: GetModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetModelRequest {
+    return { model: isSet(object.model) ? globalThis.String(object.model) : "" };
+  },
+
+  toJSON(message: GetModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetModelRequest>, I>>(base?: I): GetModelRequest {
+    return GetModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelRequest>, I>>(object: I): GetModelRequest {
+    const message = createBaseGetModelRequest();
+    message.model = object.model ?? "";
+    return message;
+  },
+};
+
+function createBaseCompletionRequest(): CompletionRequest {
+  return {
+    model: "",
+    deployment: "",
+    prompt: [],
+    maxTokens: undefined,
+    temperature: undefined,
+    topP: undefined,
+    n: undefined,
+    stop: [],
+    suffix: "",
+    user: "",
+    streamOptions: undefined,
+    extraBody: undefined,
+  };
+}
+
+export const CompletionRequest: MessageFns<CompletionRequest> = {
+  encode(message: CompletionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.deployment !== "") {
+      writer.uint32(18).string(message.deployment);
+    }
+    for (const v of message.prompt) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.maxTokens !== undefined) {
+      writer.uint32(32).int32(message.maxTokens);
+    }
+    if (message.temperature !== undefined) {
+      writer.uint32(41).double(message.temperature);
+    }
+    if (message.topP !== undefined) {
+      writer.uint32(49).double(message.topP);
+    }
+    if (message.n !== undefined) {
+      writer.uint32(56).int32(message.n);
+    }
+    for (const v of message.stop) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.suffix !== "") {
+      writer.uint32(74).string(message.suffix);
+    }
+    if (message.user !== "") {
+      writer.uint32(82).string(message.user);
+    }
+    if (message.streamOptions !== undefined) {
+      StreamOptions.encode(message.streamOptions, writer.uint32(90).fork()).join();
+    }
+    if (message.extraBody !== undefined) {
+      Struct.encode(Struct.wrap(message.extraBody), writer.uint32(802).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompletionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompletionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deployment = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.prompt.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxTokens = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.temperature = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.topP = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.n = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.stop.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.suffix = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.streamOptions = StreamOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.extraBody = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompletionRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      deployment: isSet(object.deployment) ? globalThis.String(object.deployment) : "",
+      prompt: globalThis.Array.isArray(object?.prompt) ? object.prompt.map((e: any) => globalThis.String(e)) : [],
+      maxTokens: isSet(object.max_tokens) ? globalThis.Number(object.max_tokens) : undefined,
+      temperature: isSet(object.temperature) ? globalThis.Number(object.temperature) : undefined,
+      topP: isSet(object.top_p) ? globalThis.Number(object.top_p) : undefined,
+      n: isSet(object.n) ? globalThis.Number(object.n) : undefined,
+      stop: globalThis.Array.isArray(object?.stop) ? object.stop.map((e: any) => globalThis.String(e)) : [],
+      suffix: isSet(object.suffix) ? globalThis.String(object.suffix) : "",
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+      streamOptions: isSet(object.stream_options) ? StreamOptions.fromJSON(object.stream_options) : undefined,
+      extraBody: isObject(object.extra_body) ? object.extra_body : undefined,
+    };
+  },
+
+  toJSON(message: CompletionRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.deployment !== "") {
+      obj.deployment = message.deployment;
+    }
+    if (message.prompt?.length) {
+      obj.prompt = message.prompt;
+    }
+    if (message.maxTokens !== undefined) {
+      obj.max_tokens = Math.round(message.maxTokens);
+    }
+    if (message.temperature !== undefined) {
+      obj.temperature = floatToJson(message.temperature);
+    }
+    if (message.topP !== undefined) {
+      obj.top_p = floatToJson(message.topP);
+    }
+    if (message.n !== undefined) {
+      obj.n = Math.round(message.n);
+    }
+    if (message.stop?.length) {
+      obj.stop = message.stop;
+    }
+    if (message.suffix !== "") {
+      obj.suffix = message.suffix;
+    }
+    if (message.user !== "") {
+      obj.user = message.user;
+    }
+    if (message.streamOptions !== undefined) {
+      obj.stream_options = StreamOptions.toJSON(message.streamOptions);
+    }
+    if (message.extraBody !== undefined) {
+      obj.extra_body = message.extraBody;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompletionRequest>, I>>(base?: I): CompletionRequest {
+    return CompletionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompletionRequest>, I>>(object: I): CompletionRequest {
+    const message = createBaseCompletionRequest();
+    message.model = object.model ?? "";
+    message.deployment = object.deployment ?? "";
+    message.prompt = object.prompt?.map((e) => e) || [];
+    message.maxTokens = object.maxTokens ?? undefined;
+    message.temperature = object.temperature ?? undefined;
+    message.topP = object.topP ?? undefined;
+    message.n = object.n ?? undefined;
+    message.stop = object.stop?.map((e) => e) || [];
+    message.suffix = object.suffix ?? "";
+    message.user = object.user ?? "";
+    message.streamOptions = (object.streamOptions !== undefined && object.streamOptions !== null)
+      ? StreamOptions.fromPartial(object.streamOptions)
+      : undefined;
+    message.extraBody = object.extraBody ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCompletion(): Completion {
+  return { id: "", object: "", created: 0, model: "", choices: [], usage: undefined };
+}
+
+export const Completion: MessageFns<Completion> = {
+  encode(message: Completion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.object !== "") {
+      writer.uint32(18).string(message.object);
+    }
+    if (message.created !== 0) {
+      writer.uint32(24).int64(message.created);
+    }
+    if (message.model !== "") {
+      writer.uint32(34).string(message.model);
+    }
+    for (const v of message.choices) {
+      CompletionChoice.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.usage !== undefined) {
+      Usage.encode(message.usage, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Completion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompletion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.created = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.choices.push(CompletionChoice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.usage = Usage.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Completion {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      object: isSet(object.object) ? globalThis.String(object.object) : "",
+      created: isSet(object.created) ? globalThis.Number(object.created) : 0,
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      choices: globalThis.Array.isArray(object?.choices)
+        ? object.choices.map((e: any) => CompletionChoice.fromJSON(e))
+        : [],
+      usage: isSet(object.usage) ? Usage.fromJSON(object.usage) : undefined,
+    };
+  },
+
+  toJSON(message: Completion): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.object !== "") {
+      obj.object = message.object;
+    }
+    if (message.created !== 0) {
+      obj.created = Math.round(message.created);
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.choices?.length) {
+      obj.choices = message.choices.map((e) => CompletionChoice.toJSON(e));
+    }
+    if (message.usage !== undefined) {
+      obj.usage = Usage.toJSON(message.usage);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Completion>, I>>(base?: I): Completion {
+    return Completion.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Completion>, I>>(object: I): Completion {
+    const message = createBaseCompletion();
+    message.id = object.id ?? "";
+    message.object = object.object ?? "";
+    message.created = object.created ?? 0;
+    message.model = object.model ?? "";
+    message.choices = object.choices?.map((e) => CompletionChoice.fromPartial(e)) || [];
+    message.usage = (object.usage !== undefined && object.usage !== null) ? Usage.fromPartial(object.usage) : undefined;
+    return message;
+  },
+};
+
+function createBaseCompletionChoice(): CompletionChoice {
+  return { index: 0, text: "", finishReason: 0 };
+}
+
+export const CompletionChoice: MessageFns<CompletionChoice> = {
+  encode(message: CompletionChoice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).int32(message.index);
+    }
+    if (message.text !== "") {
+      writer.uint32(18).string(message.text);
+    }
+    if (message.finishReason !== 0) {
+      writer.uint32(24).int32(message.finishReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompletionChoice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompletionChoice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.finishReason = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompletionChoice {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      finishReason: isSet(object.finish_reason) ? finishReasonFromJSON(object.finish_reason) : 0,
+    };
+  },
+
+  toJSON(message: CompletionChoice): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.finishReason !== 0) {
+      obj.finish_reason = finishReasonToJSON(message.finishReason);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompletionChoice>, I>>(base?: I): CompletionChoice {
+    return CompletionChoice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompletionChoice>, I>>(object: I): CompletionChoice {
+    const message = createBaseCompletionChoice();
+    message.index = object.index ?? 0;
+    message.text = object.text ?? "";
+    message.finishReason = object.finishReason ?? 0;
+    return message;
+  },
+};
+
 /**
  * ChatService is the data plane: chat completions, embeddings and the model list,
  * routed to Azure OpenAI deployments.
@@ -5819,7 +6468,10 @@ export const ChatServiceService = {
       Buffer.from(CreateEmbeddingResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateEmbeddingResponse => CreateEmbeddingResponse.decode(value),
   },
-  /** Lists the models this gateway routes (OpenAI `GET /v1/models`). */
+  /**
+   * Lists the models this gateway routes (OpenAI `GET /v1/models`); a key limited to some
+   * models sees only those.
+   */
   listModels: {
     path: "/aik.v1.ChatService/ListModels" as const,
     requestStream: false as const,
@@ -5828,6 +6480,39 @@ export const ChatServiceService = {
     requestDeserialize: (value: Buffer): ListModelsRequest => ListModelsRequest.decode(value),
     responseSerialize: (value: ListModelsResponse): Buffer => Buffer.from(ListModelsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListModelsResponse => ListModelsResponse.decode(value),
+  },
+  /**
+   * Describes one routable model (OpenAI `GET /v1/models/{model}`); a model the key may not
+   * use is NOT_FOUND, as one that does not exist.
+   */
+  getModel: {
+    path: "/aik.v1.ChatService/GetModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetModelRequest): Buffer => Buffer.from(GetModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetModelRequest => GetModelRequest.decode(value),
+    responseSerialize: (value: Model): Buffer => Buffer.from(Model.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Model => Model.decode(value),
+  },
+  /** Creates a legacy text completion (OpenAI `POST /v1/completions`). */
+  createCompletion: {
+    path: "/aik.v1.ChatService/CreateCompletion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompletionRequest): Buffer => Buffer.from(CompletionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompletionRequest => CompletionRequest.decode(value),
+    responseSerialize: (value: Completion): Buffer => Buffer.from(Completion.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Completion => Completion.decode(value),
+  },
+  /** Streams a legacy text completion chunk by chunk (`"stream": true` over HTTP). */
+  streamCompletion: {
+    path: "/aik.v1.ChatService/StreamCompletion" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: CompletionRequest): Buffer => Buffer.from(CompletionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompletionRequest => CompletionRequest.decode(value),
+    responseSerialize: (value: Completion): Buffer => Buffer.from(Completion.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Completion => Completion.decode(value),
   },
 } as const;
 
@@ -5842,8 +6527,20 @@ export interface ChatServiceServer extends UntypedServiceImplementation {
   streamChatCompletion: handleServerStreamingCall<ChatCompletionRequest, ChatCompletionChunk>;
   /** Creates embeddings (OpenAI `POST /v1/embeddings`). */
   createEmbedding: handleUnaryCall<CreateEmbeddingRequest, CreateEmbeddingResponse>;
-  /** Lists the models this gateway routes (OpenAI `GET /v1/models`). */
+  /**
+   * Lists the models this gateway routes (OpenAI `GET /v1/models`); a key limited to some
+   * models sees only those.
+   */
   listModels: handleUnaryCall<ListModelsRequest, ListModelsResponse>;
+  /**
+   * Describes one routable model (OpenAI `GET /v1/models/{model}`); a model the key may not
+   * use is NOT_FOUND, as one that does not exist.
+   */
+  getModel: handleUnaryCall<GetModelRequest, Model>;
+  /** Creates a legacy text completion (OpenAI `POST /v1/completions`). */
+  createCompletion: handleUnaryCall<CompletionRequest, Completion>;
+  /** Streams a legacy text completion chunk by chunk (`"stream": true` over HTTP). */
+  streamCompletion: handleServerStreamingCall<CompletionRequest, Completion>;
 }
 
 export interface ChatServiceClient extends Client {
@@ -5893,7 +6590,10 @@ export interface ChatServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateEmbeddingResponse) => void,
   ): ClientUnaryCall;
-  /** Lists the models this gateway routes (OpenAI `GET /v1/models`). */
+  /**
+   * Lists the models this gateway routes (OpenAI `GET /v1/models`); a key limited to some
+   * models sees only those.
+   */
   listModels(
     request: ListModelsRequest,
     callback: (error: ServiceError | null, response: ListModelsResponse) => void,
@@ -5909,6 +6609,45 @@ export interface ChatServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListModelsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Describes one routable model (OpenAI `GET /v1/models/{model}`); a model the key may not
+   * use is NOT_FOUND, as one that does not exist.
+   */
+  getModel(request: GetModelRequest, callback: (error: ServiceError | null, response: Model) => void): ClientUnaryCall;
+  getModel(
+    request: GetModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Model) => void,
+  ): ClientUnaryCall;
+  getModel(
+    request: GetModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Model) => void,
+  ): ClientUnaryCall;
+  /** Creates a legacy text completion (OpenAI `POST /v1/completions`). */
+  createCompletion(
+    request: CompletionRequest,
+    callback: (error: ServiceError | null, response: Completion) => void,
+  ): ClientUnaryCall;
+  createCompletion(
+    request: CompletionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Completion) => void,
+  ): ClientUnaryCall;
+  createCompletion(
+    request: CompletionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Completion) => void,
+  ): ClientUnaryCall;
+  /** Streams a legacy text completion chunk by chunk (`"stream": true` over HTTP). */
+  streamCompletion(request: CompletionRequest, options?: Partial<CallOptions>): ClientReadableStream<Completion>;
+  streamCompletion(
+    request: CompletionRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<Completion>;
 }
 
 export const ChatServiceClient = makeGenericClientConstructor(ChatServiceService, "aik.v1.ChatService") as unknown as {

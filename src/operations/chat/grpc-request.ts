@@ -6,12 +6,11 @@ import {
   type ChatCompletionRequest,
   type ChatMessage,
   type ContentPart,
-  type CreateEmbeddingRequest,
   type ToolChoice,
 } from "../../../gen/aik/v1/chat.js";
 import { invalidArgument } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import { structField } from "./struct-json.js";
+import { put, structField } from "../struct-json.js";
 
 const ROLE: Partial<Record<ChatRole, string>> = {
   [ChatRole.CHAT_ROLE_SYSTEM]: "system",
@@ -34,11 +33,6 @@ const FORMAT: Partial<Record<ResponseFormat_Type, string>> = {
   [ResponseFormat_Type.TYPE_JSON_OBJECT]: "json_object",
   [ResponseFormat_Type.TYPE_JSON_SCHEMA]: "json_schema",
 };
-
-/** Sets `key` only when the value is present, so absent proto fields stay absent in JSON. */
-function put(body: JsonObject, key: string, value: JsonValue | undefined): void {
-  if (value !== undefined) body[key] = value;
-}
 
 export function chatBodyFromProto(r: ChatCompletionRequest, stream: boolean): JsonObject {
   const body: JsonObject = {};
@@ -155,12 +149,4 @@ function toolChoiceJson(c: ToolChoice | undefined): JsonValue | undefined {
   if (c?.choice?.$case === "mode") return c.choice.value;
   if (c?.choice?.$case === "functionName") return { type: "function", function: { name: c.choice.value } };
   return undefined;
-}
-
-export function embeddingBodyFromProto(r: CreateEmbeddingRequest): JsonObject {
-  const body: JsonObject = { input: r.input };
-  put(body, "model", r.model || undefined);
-  put(body, "dimensions", r.dimensions);
-  put(body, "user", r.user || undefined);
-  return body;
 }

@@ -1,9 +1,8 @@
-// Azure's OpenAI JSON answers -> gRPC response messages, read tolerantly (Azure adds and omits fields).
+// Azure's chat JSON answers -> gRPC response messages, read tolerantly (Azure adds and omits fields).
 import {
   ChatCompletion,
   ChatCompletionChunk,
   ContentFilterResults,
-  CreateEmbeddingResponse,
   FinishReason,
   ChatRole,
   type ChunkChoice,
@@ -17,7 +16,7 @@ import {
   type ToolCallDelta,
   type Usage,
 } from "../../../gen/aik/v1/chat.js";
-import { isArray, isObject, intAt, objectAt, stringAt, type JsonObject, type JsonValue } from "../../core/json.js";
+import { isArray, intAt, objectAt, objectsIn, stringAt, type JsonObject, type JsonValue } from "../../core/json.js";
 
 const FINISH: Record<string, FinishReason> = {
   stop: FinishReason.FINISH_REASON_STOP,
@@ -35,10 +34,6 @@ const ROLE: Record<string, ChatRole> = {
   tool: ChatRole.CHAT_ROLE_TOOL,
 };
 
-function objects(v: JsonValue | undefined): JsonObject[] {
-  return isArray(v) ? v.filter(isObject) : [];
-}
-
 function num(o: JsonObject | undefined, key: string): number {
   const v = o?.[key];
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
@@ -51,7 +46,7 @@ export function chatCompletionFromJson(j: JsonObject): ChatCompletion {
     created: intAt(j, "created") ?? 0,
     model: stringAt(j, "model") ?? "",
     systemFingerprint: stringAt(j, "system_fingerprint") ?? "",
-    choices: objects(j.choices).map(choiceFromJson),
+    choices: objectsIn(j.choices).map(choiceFromJson),
     usage: usageFromJson(objectAt(j, "usage")),
     promptFilterResults: promptFiltersFromJson(j.prompt_filter_results),
   });
@@ -64,23 +59,9 @@ export function chatChunkFromJson(j: JsonObject): ChatCompletionChunk {
     created: intAt(j, "created") ?? 0,
     model: stringAt(j, "model") ?? "",
     systemFingerprint: stringAt(j, "system_fingerprint") ?? "",
-    choices: objects(j.choices).map(chunkChoiceFromJson),
+    choices: objectsIn(j.choices).map(chunkChoiceFromJson),
     usage: usageFromJson(objectAt(j, "usage")),
     promptFilterResults: promptFiltersFromJson(j.prompt_filter_results),
-  });
-}
-
-export function embeddingsFromJson(j: JsonObject): CreateEmbeddingResponse {
-  const usage = objectAt(j, "usage");
-  return CreateEmbeddingResponse.fromPartial({
-    object: stringAt(j, "object") ?? "list",
-    model: stringAt(j, "model") ?? "",
-    data: objects(j.data).map((d) => ({
-      object: stringAt(d, "object") ?? "embedding",
-      index: intAt(d, "index") ?? 0,
-      embedding: isArray(d.embedding) ? d.embedding.filter((x): x is number => typeof x === "number") : [],
-    })),
-    usage: usage ? { promptTokens: intAt(usage, "prompt_tokens") ?? 0, totalTokens: intAt(usage, "total_tokens") ?? 0 } : undefined,
   });
 }
 
@@ -95,7 +76,7 @@ function choiceFromJson(c: JsonObject): Choice {
           role: ROLE[stringAt(m, "role") ?? ""] ?? ChatRole.CHAT_ROLE_ASSISTANT,
           content: content === undefined ? undefined : { $case: "text", value: content },
           name: stringAt(m, "name") ?? "",
-          toolCalls: objects(m.tool_calls).map(toolCallFromJson),
+          toolCalls: objectsIn(m.tool_calls).map(toolCallFromJson),
           toolCallId: "",
           refusal: refusal ?? undefined,
         }
@@ -115,7 +96,7 @@ function chunkChoiceFromJson(c: JsonObject): ChunkChoice {
           role: ROLE[stringAt(d, "role") ?? ""] ?? ChatRole.CHAT_ROLE_UNSPECIFIED,
           content: stringAt(d, "content"),
           refusal: stringAt(d, "refusal"),
-          toolCalls: objects(d.tool_calls).map(toolCallDeltaFromJson),
+          toolCalls: objectsIn(d.tool_calls).map(toolCallDeltaFromJson),
         }
       : undefined,
     finishReason: FINISH[stringAt(c, "finish_reason") ?? ""] ?? FinishReason.FINISH_REASON_UNSPECIFIED,
@@ -143,7 +124,7 @@ function toolCallDeltaFromJson(t: JsonObject): ToolCallDelta {
   };
 }
 
-function usageFromJson(u: JsonObject | undefined): Usage | undefined {
+export function usageFromJson(u: JsonObject | undefined): Usage | undefined {
   if (!u) return undefined;
   const p = objectAt(u, "prompt_tokens_details");
   const c = objectAt(u, "completion_tokens_details");
@@ -169,17 +150,17 @@ function logprobsFromJson(l: JsonObject | undefined): Logprobs | undefined {
     token: stringAt(t, "token") ?? "",
     logprob: num(t, "logprob"),
     bytes: isArray(t.bytes) ? t.bytes.filter((b): b is number => typeof b === "number") : [],
-    topLogprobs: objects(t.top_logprobs).map((x) => ({
+    topLogprobs: objectsIn(t.top_logprobs).map((x) => ({
       token: stringAt(x, "token") ?? "",
       logprob: num(x, "logprob"),
       bytes: isArray(x.bytes) ? x.bytes.filter((b): b is number => typeof b === "number") : [],
     })),
   });
-  return { content: objects(l.content).map(token), refusal: objects(l.refusal).map(token) };
+  return { content: objectsIn(l.content).map(token), refusal: objectsIn(l.refusal).map(token) };
 }
 
 function promptFiltersFromJson(v: JsonValue | undefined): PromptFilterResult[] {
-  return objects(v).map((p) => ({
+  return objectsIn(v).map((p) => ({
     promptIndex: intAt(p, "prompt_index") ?? 0,
     contentFilterResults: filterResultsFromJson(objectAt(p, "content_filter_results")),
   }));
@@ -206,7 +187,7 @@ export function filterResultsFromJson(f: JsonObject | undefined): ContentFilterR
     protectedMaterialText: detection(objectAt(f, "protected_material_text")),
     protectedMaterialCode: detection(objectAt(f, "protected_material_code")),
     profanity: detection(objectAt(f, "profanity")),
-    customBlocklists: objects(f.custom_blocklists).map((b) => ({ id: stringAt(b, "id") ?? "", filtered: b.filtered === true })),
+    customBlocklists: objectsIn(f.custom_blocklists).map((b) => ({ id: stringAt(b, "id") ?? "", filtered: b.filtered === true })),
     error: err ? { code: stringAt(err, "code") ?? "", message: stringAt(err, "message") ?? "" } : undefined,
   });
 }

@@ -3,6 +3,7 @@ import type { Migration } from "../migrate.js";
 import { identity } from "./0001_identity.js";
 import { limits } from "./0002_limits.js";
 import { usage } from "./0003_usage.js";
+import { upstreamObjects } from "./0004_upstream_objects.js";
 
 /*
  * Each migration is a TypeScript module beside this one, named NNNN_name.ts (0001_keys.ts, ...),
@@ -10,4 +11,4 @@ import { usage } from "./0003_usage.js";
  * files to copy. Append new ones with the next version; never edit one that has been applied
  * (migrate() refuses a changed checksum).
  */
-export const migrations: Migration[] = [identity, limits, usage];
+export const migrations: Migration[] = [identity, limits, usage, upstreamObjects];

@@ -1,15 +1,11 @@
-// ChatService over gRPC: proto in, one core call, proto out; stream writes honour backpressure and stop on cancel.
-import type { handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerUnaryCall } from "@grpc/grpc-js";
-import type { ChatCompletionRequest, ChatCompletionChunk, ChatServiceServer } from "../../../gen/aik/v1/chat.js";
-import { parseChatRequest } from "../../core/chat-request.js";
+// The data plane over gRPC: a request message becomes its operation's input, one core call, answers become response messages.
+import type { handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { CallContext } from "../../core/context.js";
-import { parseEmbeddingsRequest } from "../../core/embeddings-request.js";
 import { GatewayError, toGatewayError } from "../../core/errors.js";
 import type { Gateway } from "../../core/gateway.js";
-import type { ChatStream } from "../../core/results.js";
+import type { StreamResult } from "../../core/results.js";
+import type { ServedMethod } from "../../operations/index.js";
 import { contextFor, type GrpcCallScope } from "./call-context.js";
-import { chatBodyFromProto, embeddingBodyFromProto } from "./chat-request-mapping.js";
-import { chatChunkFromJson, chatCompletionFromJson, embeddingsFromJson } from "./chat-response-mapping.js";
 import { drained } from "../drained.js";
 import { toStatus } from "./errors.js";
 
@@ -38,34 +34,47 @@ export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<
   };
 }
 
-export function chatService(gateway: Gateway): ChatServiceServer {
-  return {
-    createChatCompletion: unary(async (req: ChatCompletionRequest, ctx) => {
-      const result = await gateway.createChatCompletion(parseChatRequest(chatBodyFromProto(req, false)), ctx);
-      return chatCompletionFromJson(result.json);
-    }),
-    streamChatCompletion: streamChat(gateway),
-    createEmbedding: unary(async (req, ctx) => {
-      const result = await gateway.createEmbedding(parseEmbeddingsRequest(embeddingBodyFromProto(req)), ctx);
-      return embeddingsFromJson(result.json);
-    }),
-    listModels: unary(async (_req, ctx) => {
-      const { models } = await gateway.listModels(ctx);
-      return { object: "list", data: models.map((m) => ({ id: m.id, object: "model", created: m.created, ownedBy: m.ownedBy })) };
-    }),
-  };
+export interface OperationService {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
 }
 
-function streamChat(gateway: Gateway): handleServerStreamingCall<ChatCompletionRequest, ChatCompletionChunk> {
+/** One grpc-js service per proto service among the served methods. */
+export function operationServices(gateway: Gateway, methods: readonly ServedMethod[]): Map<string, OperationService> {
+  const services = new Map<string, { definition: Record<string, ServedMethod["definition"]>; implementation: UntypedServiceImplementation }>();
+  for (const m of methods) {
+    let s = services.get(m.service);
+    if (!s) {
+      s = { definition: {}, implementation: {} };
+      services.set(m.service, s);
+    }
+    s.definition[m.key] = m.definition;
+    s.implementation[m.key] = m.definition.responseStream ? streaming(gateway, m) : unary((req: unknown, ctx) => answer(gateway, m, req, ctx));
+  }
+  return services;
+}
+
+async function answer(gateway: Gateway, m: ServedMethod, request: unknown, ctx: CallContext): Promise<unknown> {
+  const result = await gateway.run(m.op.parse(m.input(request)), ctx);
+  if (result.kind === "stream") {
+    result.close();
+    throw new GatewayError("internal", "A unary method produced a stream.");
+  }
+  return m.output(result.json);
+}
+
+function streaming(gateway: Gateway, m: ServedMethod): handleServerStreamingCall<unknown, unknown> {
   return async (call) => {
     const scope = contextFor(call);
-    let stream: ChatStream | undefined;
+    let stream: StreamResult | undefined;
     try {
-      stream = await gateway.streamChatCompletion(parseChatRequest(chatBodyFromProto(call.request, true)), scope.ctx);
+      const result = await gateway.run(m.op.parse(m.input(call.request)), scope.ctx);
+      if (result.kind !== "stream") throw new GatewayError("internal", "A streaming method produced a unary answer.");
+      stream = result;
       scope.sendHeaders();
-      for await (const chunk of stream) {
+      for await (const e of stream) {
         if (call.cancelled) return;
-        if (!call.write(chatChunkFromJson(chunk.json))) await drained(call, ["cancelled", "close"]);
+        if (!call.write(m.output(e.json))) await drained(call, ["cancelled", "close"]);
       }
       call.end();
     } catch (err) {

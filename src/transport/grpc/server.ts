@@ -1,15 +1,15 @@
-// The gRPC front door: ChatService plus health and reflection, so grpcurl and buf curl need no .proto files.
+// The gRPC front door: the data plane's services, the control plane's, health and reflection, so grpcurl and buf curl need no .proto files.
 import { readFileSync } from "node:fs";
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { UnaryService } from "../../api/unary-api.js";
-import { ChatServiceService } from "../../../gen/aik/v1/chat.js";
 import { HealthService } from "../../../gen/grpc/health/v1/health.js";
 import { ServerReflectionService as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection.js";
 import { ServerReflectionService as ReflectionV1Alpha } from "../../../gen/grpc/reflection/v1alpha/reflection.js";
 import type { Gateway } from "../../core/gateway.js";
 import type { Readiness } from "../../core/readiness.js";
+import type { ServedMethod } from "../../operations/index.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
-import { chatService, unary } from "./chat-service.js";
+import { operationServices, unary } from "./operation-service.js";
 import { healthService } from "./health.js";
 import { reflectionHandler } from "./reflection.js";
 
@@ -22,6 +22,8 @@ export interface GrpcDeps {
   readonly gateway: Gateway;
   readonly schema: ApiSchema;
   readonly readiness: Readiness;
+  /** The data plane: proto methods served from operations. */
+  readonly methods: readonly ServedMethod[];
   /** Unary services (AdminService, AuthService) served from the same functions as their HTTP routes. */
   readonly services?: readonly UnaryService[];
 }
@@ -31,7 +33,10 @@ export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): Server {
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  server.addService(ChatServiceService, chatService(deps.gateway));
+  for (const [name, s] of operationServices(deps.gateway, deps.methods)) {
+    checkComplete(deps.schema, name, Object.keys(s.definition));
+    server.addService(s.definition, s.implementation);
+  }
   for (const s of deps.services ?? []) server.addService(s.definition, unaryImplementation(s));
   const served = deps.schema.services;
   server.addService(HealthService, healthService(deps.readiness, served));
@@ -39,6 +44,16 @@ export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): Server {
   server.addService(ReflectionV1, { serverReflectionInfo: reflect });
   server.addService(ReflectionV1Alpha, { serverReflectionInfo: reflect });
   return server;
+}
+
+/** A data-plane service answers every method its proto declares, or the gateway does not start. */
+function checkComplete(schema: ApiSchema, service: string, keys: readonly string[]): void {
+  const desc = schema.registry.getService(service);
+  if (!desc) throw new Error(`${service} is not in gen/aik.binpb: run npm run generate.`);
+  for (const method of desc.methods) {
+    const key = method.name.charAt(0).toLowerCase() + method.name.slice(1);
+    if (!keys.includes(key)) throw new Error(`${service}/${method.name} has no operation: add it to src/operations.`);
+  }
 }
 
 export function grpcCredentials(options: GrpcOptions): ServerCredentials {

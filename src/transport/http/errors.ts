@@ -56,7 +56,8 @@ export function sendError(res: ServerResponse, err: GatewayError): void {
     res.setHeader("retry-after", String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
     res.setHeader("retry-after-ms", String(Math.ceil(err.retryAfterMs)));
   }
-  const body = JSON.stringify(errorEnvelope(err));
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  // Azure's own 400 goes back unchanged to the client whose request it judged.
+  const body = err.upstreamBody ?? Buffer.from(JSON.stringify(errorEnvelope(err)));
+  res.writeHead(status, { "content-type": "application/json", "content-length": body.length });
   res.end(body);
 }

@@ -1,5 +1,6 @@
 // HTTP routes compiled from the proto's google.api.http annotations: one table, no hand-written paths.
 import type { HttpRule } from "../../../gen/google/api/http.js";
+import type { RouteStyle } from "../../core/operation.js";
 import type { MethodRule } from "../../schema/api-schema.js";
 
 export interface Route {
@@ -7,7 +8,12 @@ export interface Route {
   /** "aik.v1.ChatService/CreateChatCompletion" for every method bound to this verb and path. */
   readonly methods: readonly string[];
   readonly template: string;
-  readonly azureStyle: boolean;
+  /** OpenAI's `/v1/...`, Azure's `/openai/v1/...`, or Azure's classic `/openai/...?api-version=`. */
+  readonly style: RouteStyle;
+  /** The annotation binds a request body (`body: "*"`). */
+  readonly hasBody: boolean;
+  /** Literal characters in the template: the more, the more specific. */
+  readonly specificity: number;
   match(path: string): Record<string, string> | undefined;
 }
 
@@ -25,16 +31,20 @@ export class RouteTable {
     }
   }
 
-  /** undefined: no such path; "method": the path exists for other verbs. */
+  /**
+   * undefined: no such path; "method": the path exists for other verbs. When several templates
+   * match (`/v1/responses/{id}` and `/v1/responses/{id}/cancel`), the one with more literal text wins.
+   */
   find(verb: string, path: string): RouteMatch | "method" | undefined {
     let pathExists = false;
+    let best: RouteMatch | undefined;
     for (const route of this.routes) {
       const params = route.match(path);
       if (!params) continue;
-      if (route.verb === verb) return { route, params };
       pathExists = true;
+      if (route.verb === verb && (!best || route.specificity > best.route.specificity)) best = { route, params };
     }
-    return pathExists ? "method" : undefined;
+    return best ?? (pathExists ? "method" : undefined);
   }
 
   allowedVerbs(path: string): string[] {
@@ -54,7 +64,15 @@ export class RouteTable {
       this.routes[this.routes.indexOf(existing)] = { ...existing, methods: [...existing.methods, method] };
       return;
     }
-    this.routes.push({ verb, methods: [method], template, azureStyle: template.startsWith("/openai/deployments/"), match: compile(template) });
+    this.routes.push({
+      verb,
+      methods: [method],
+      template,
+      style: styleOf(template),
+      hasBody: rule.body !== "",
+      specificity: template.replace(/\{[^}]*\}/g, "").length,
+      match: compile(template),
+    });
   }
 }
 
@@ -74,4 +92,9 @@ function compile(template: string): (path: string) => Record<string, string> | u
     if (path.length <= prefix.length + suffix.length || !path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
     return { [name]: path.slice(prefix.length, path.length - suffix.length) };
   };
+}
+
+function styleOf(template: string): RouteStyle {
+  if (template.startsWith("/openai/v1/")) return "azure-v1";
+  return template.startsWith("/openai/") ? "azure-classic" : "openai";
 }

@@ -8,7 +8,8 @@ import { GatewayError, toGatewayError } from "../../core/errors.js";
 import type { Gateway } from "../../core/gateway.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { errorFields, type Logger } from "../../telemetry/logger.js";
-import { chatHandlers, setRateLimitHeaders, type MethodHandler } from "./chat-handlers.js";
+import { operationHandlers, setRateLimitHeaders, type MethodHandler } from "./operation-handlers.js";
+import type { ServedMethod } from "../../operations/index.js";
 import { OperatorToken } from "../../auth/operator-token.js";
 import { credentialOf } from "./credentials.js";
 import { errorEnvelope, sendError } from "./errors.js";
@@ -26,6 +27,8 @@ export interface HttpOptions {
 
 export interface HttpDeps {
   readonly gateway: Gateway;
+  /** The data plane: proto methods served from operations. */
+  readonly methods: readonly ServedMethod[];
   readonly schema: ApiSchema;
   readonly logger: Logger;
   /** Readiness beyond "the process is up": false while draining or when a dependency is down. */
@@ -40,7 +43,7 @@ export interface HttpDeps {
 
 export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
   const routes = new RouteTable(deps.schema.httpRules);
-  const handlers: Record<string, MethodHandler> = { ...chatHandlers(deps.gateway, options.maxBodyBytes), ...deps.handlers };
+  const handlers: Record<string, MethodHandler> = { ...operationHandlers(deps.gateway, deps.methods, options.maxBodyBytes), ...deps.handlers };
   for (const method of routes.methods()) {
     if (!handlers[method]) throw new Error(`No HTTP handler for ${method}, which the proto binds to a route.`);
   }

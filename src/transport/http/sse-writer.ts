@@ -1,25 +1,36 @@
-// Writes a chat stream as OpenAI frames it: `data: <json>\n\n` per chunk, `data: [DONE]\n\n` last, with backpressure.
+// Writes an event stream as OpenAI frames it (`event:` lines where the operation has them, `data:` per event, `[DONE]` where it ends so), with backpressure.
 import type { ServerResponse } from "node:http";
 import { toGatewayError } from "../../core/errors.js";
-import type { ChatStream } from "../../core/results.js";
+import { intAt } from "../../core/json.js";
+import type { StreamShape } from "../../core/operation.js";
+import type { StreamResult } from "../../core/results.js";
 import { drained } from "../drained.js";
 import { errorEnvelope } from "./errors.js";
 
-export async function writeEventStream(res: ServerResponse, stream: ChatStream): Promise<void> {
+function frame(event: string | undefined, data: string): string {
+  return event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
+}
+
+export async function writeEventStream(res: ServerResponse, stream: StreamResult, shape: StreamShape): Promise<void> {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     // Proxies such as nginx must not buffer the stream.
     "x-accel-buffering": "no",
   });
+  let sequence: number | undefined;
   try {
-    for await (const chunk of stream) {
+    for await (const e of stream) {
       if (res.destroyed) return;
-      if (!res.write(`data: ${chunk.raw}\n\n`)) await drained(res, ["close"]);
+      sequence = intAt(e.json, "sequence_number") ?? sequence;
+      if (!res.write(frame(e.event, e.raw))) await drained(res, ["close"]);
     }
-    res.end("data: [DONE]\n\n");
+    res.end(shape.sentinel ? "data: [DONE]\n\n" : undefined);
   } catch (err) {
-    // A stream cut mid-way ends with an error event and no [DONE]: never a silent success.
-    if (!res.destroyed) res.end(`data: ${JSON.stringify(errorEnvelope(toGatewayError(err)))}\n\n`);
+    // A stream cut mid-way ends with an error event (and no [DONE]): never a silent success.
+    if (!res.destroyed) {
+      const { event, data } = shape.errorEvent(errorEnvelope(toGatewayError(err)), sequence);
+      res.end(frame(event, JSON.stringify(data)));
+    }
   } finally {
     stream.close();
   }

@@ -6,7 +6,7 @@ import { GatewayError, invalidArgument } from "../../core/errors.js";
 import { isObject } from "../../core/json.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { readJsonBody } from "./body.js";
-import type { HttpCall, MethodHandler } from "./chat-handlers.js";
+import type { HttpCall, MethodHandler } from "./operation-handlers.js";
 
 /** Handlers by "service/Method" for every method of `service`, wired to the same functions gRPC serves. */
 export function transcodedHandlers(schema: ApiSchema, service: UnaryService, maxBodyBytes: number): Record<string, MethodHandler> {

@@ -1,0 +1,42 @@
+// What a Response object tells the gateway: its usage, whether Azure keeps it, whether it has finished.
+import { safeCode } from "../../core/errors.js";
+import { intAt, isArray, isObject, objectAt, type JsonObject } from "../../core/json.js";
+import type { ObjectState } from "../../core/operation.js";
+import type { Usage } from "../../core/usage.js";
+import { isItemId, isResponseId } from "./ids.js";
+
+const FINISHED = new Set(["completed", "incomplete", "failed", "cancelled"]);
+
+/** Responses count input/output tokens (OpenAI's names), cached and reasoning tokens in their details. */
+export function responseUsage(response: JsonObject | undefined): Usage | undefined {
+  const usage = response ? objectAt(response, "usage") : undefined;
+  const input = intAt(usage, "input_tokens");
+  if (!usage || input === undefined) return undefined;
+  return {
+    promptTokens: input,
+    cachedTokens: intAt(objectAt(usage, "input_tokens_details"), "cached_tokens") ?? 0,
+    completionTokens: intAt(usage, "output_tokens") ?? 0,
+    reasoningTokens: intAt(objectAt(usage, "output_tokens_details"), "reasoning_tokens") ?? 0,
+  };
+}
+
+/** The state of a Response object; undefined for anything else (a deletion receipt, an error). */
+export function responseState(response: JsonObject | undefined): ObjectState | undefined {
+  if (!response || response.object !== "response" || !isResponseId(response.id)) return undefined;
+  const status = typeof response.status === "string" ? response.status : "";
+  const itemIds = isArray(response.output) ? response.output.flatMap((item) => (isObject(item) && isItemId(item.id) ? [item.id] : [])) : [];
+  return {
+    id: response.id,
+    stored: response.store !== false,
+    finished: FINISHED.has(status),
+    outcome: outcomeOf(status, response),
+    usage: responseUsage(response),
+    itemIds,
+  };
+}
+
+function outcomeOf(status: string, response: JsonObject): string {
+  if (status === "cancelled") return "client_cancelled";
+  if (status === "failed") return `upstream_error:${safeCode(objectAt(response, "error")?.code) ?? "failed"}`;
+  return "ok";
+}
