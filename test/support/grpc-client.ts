@@ -3,9 +3,14 @@ import { credentials, Metadata, type ServiceError, type CallOptions } from "@grp
 import { AdminServiceClient } from "../../gen/aik/v1/admin.js";
 import { AuthServiceClient } from "../../gen/aik/v1/auth.js";
 import { ChatServiceClient } from "../../gen/aik/v1/chat.js";
+import { ResponsesServiceClient } from "../../gen/aik/v1/responses.js";
 
 export function chatClient(address: string): ChatServiceClient {
   return new ChatServiceClient(address, credentials.createInsecure());
+}
+
+export function responsesClient(address: string): ResponsesServiceClient {
+  return new ResponsesServiceClient(address, credentials.createInsecure());
 }
 
 export function adminClient(address: string): AdminServiceClient {
@@ -44,4 +49,14 @@ export function call<Req, Res>(
 
 export function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && "code" in e && "details" in e && "metadata" in e;
+}
+
+/** Reads a server stream to its end; rejects with the ServiceError it ends with, if any. */
+export function collect<T>(stream: NodeJS.EventEmitter): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const out: T[] = [];
+    stream.on("data", (m: T) => out.push(m));
+    stream.on("end", () => resolve(out));
+    stream.on("error", reject);
+  });
 }

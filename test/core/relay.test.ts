@@ -1,0 +1,129 @@
+// The stream relay: each way a stream can end settles it exactly once, with the outcome and what it saw.
+import { describe, expect, it } from "vitest";
+import { createContext, type CallContext } from "../../src/core/context.js";
+import type { Deployment } from "../../src/core/deployments.js";
+import type { Call } from "../../src/core/operation.js";
+import type { SseEvent, UpstreamStream } from "../../src/core/ports.js";
+import { relayStream } from "../../src/core/relay.js";
+import type { Settlement, StreamResult } from "../../src/core/results.js";
+import { chatCompletions } from "../../src/operations/chat/operation.js";
+import { createResponse } from "../../src/operations/responses/create.js";
+
+const input = (body: Record<string, unknown>) => ({ body: { model: "gpt-4o", ...body } as never, params: {}, query: new URLSearchParams(), style: "openai" as const });
+const chat: Call = chatCompletions.parse(input({ messages: [{ role: "user", content: "x" }], stream: true }));
+const responses: Call = createResponse.parse(input({ input: "x", stream: true }));
+const deployment = { id: "d" } as Deployment;
+
+function upstream(events: SseEvent[], opts: { failAfter?: number; hang?: boolean } = {}): UpstreamStream & { closed: number } {
+  const src = {
+    closed: 0,
+    info: { deployment, region: undefined, azureRequestId: undefined },
+    events: (async function* () {
+      let i = 0;
+      for (const e of events) {
+        if (opts.failAfter !== undefined && i++ === opts.failAfter) throw new Error("socket hang up");
+        yield e;
+      }
+      if (opts.hang) await new Promise(() => undefined);
+    })(),
+    close: () => void (src.closed += 1),
+  };
+  return src;
+}
+
+const data = (json: unknown): SseEvent => ({ event: undefined, data: JSON.stringify(json) });
+const chunk = (content: string): SseEvent => data({ choices: [{ index: 0, delta: { content } }] });
+const usage = data({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } });
+const DONE: SseEvent = { event: undefined, data: "[DONE]" };
+
+/** Reads a stream to its end, returning what it threw. */
+async function drain(s: StreamResult): Promise<{ error: unknown; seen: number }> {
+  let seen = 0;
+  try {
+    for await (const _ of s) seen++;
+    return { error: undefined, seen };
+  } catch (err) {
+    return { error: err, seen };
+  }
+}
+
+function context(): CallContext {
+  return createContext({ requestId: "req_1", protocol: "http", signal: new AbortController().signal, credential: undefined, peer: undefined });
+}
+
+describe("relayStream", () => {
+  it("a chat stream to [DONE] settles ok with Azure's usage, and drops the usage chunk the client did not ask for", async () => {
+    const src = upstream([chunk("a"), chunk("b"), usage, DONE]);
+    const s = relayStream(src, chatCompletions.stream!, chat, context());
+    const { error, seen } = await drain(s);
+    expect(error).toBeUndefined();
+    expect(seen).toBe(2);
+    const settled: Settlement = await s.settled;
+    expect(settled).toMatchObject({ outcome: "ok", usage: { promptTokens: 5, completionTokens: 2 }, relayedText: ["a", "b"] });
+    expect(src.closed).toBeGreaterThan(0);
+  });
+
+  it("a chat stream that ends without [DONE] is a cut: an error, settled once as such", async () => {
+    const s = relayStream(upstream([chunk("a")]), chatCompletions.stream!, chat, context());
+    const { error } = await drain(s);
+    expect(error).toMatchObject({ code: "bad_gateway", reason: "upstream_stream_cut" });
+    expect(await s.settled).toMatchObject({ outcome: "error", error: { reason: "upstream_stream_cut" } });
+  });
+
+  it("a socket failure mid-stream settles as an error; closing afterwards changes nothing", async () => {
+    const s = relayStream(upstream([chunk("a"), chunk("b")], { failAfter: 1 }), chatCompletions.stream!, chat, context());
+    await drain(s);
+    s.close();
+    expect((await s.settled).outcome).toBe("error");
+  });
+
+  it("closed before anyone read it: settles cancelled and releases the upstream", async () => {
+    const src = upstream([chunk("a"), DONE]);
+    const s = relayStream(src, chatCompletions.stream!, chat, context());
+    s.close();
+    s.close();
+    expect(await s.settled).toMatchObject({ outcome: "cancelled", relayedText: [] });
+    expect(src.closed).toBeGreaterThan(0);
+  });
+
+  it("closed while a reader waits on a silent upstream: settles cancelled with the text relayed so far", async () => {
+    const s = relayStream(upstream([chunk("a")], { hang: true }), chatCompletions.stream!, chat, context());
+    const it = s[Symbol.asyncIterator]();
+    await it.next();
+    s.close();
+    expect(await s.settled).toMatchObject({ outcome: "cancelled", relayedText: ["a"] });
+  });
+
+  it("a Responses stream ends ok at its terminal event with no [DONE], revealing the stored ids in order", async () => {
+    const response = (status: string, extra: Record<string, unknown> = {}) => ({ id: "resp_1", object: "response", status, store: true, output: [], ...extra });
+    const events: SseEvent[] = [
+      { event: "response.created", data: JSON.stringify({ type: "response.created", sequence_number: 0, response: response("in_progress") }) },
+      { event: "response.output_item.added", data: JSON.stringify({ type: "response.output_item.added", sequence_number: 1, item: { id: "msg_1", type: "message" } }) },
+      { event: "response.output_text.delta", data: JSON.stringify({ type: "response.output_text.delta", sequence_number: 2, delta: "hi" }) },
+      {
+        event: "response.completed",
+        data: JSON.stringify({
+          type: "response.completed",
+          sequence_number: 3,
+          response: response("completed", { output: [{ id: "msg_1", type: "message" }], usage: { input_tokens: 4, output_tokens: 1, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } } }),
+        }),
+      },
+    ];
+    const s = relayStream(upstream(events), createResponse.stream!, responses, context());
+    const reveals: string[][] = [];
+    for await (const e of s) reveals.push([...e.reveals]);
+    expect(reveals).toEqual([["resp_1"], ["msg_1"], [], ["resp_1", "msg_1"]]);
+    expect(await s.settled).toMatchObject({ outcome: "ok", usage: { promptTokens: 4, completionTokens: 1 }, relayedText: ["hi"], object: { id: "resp_1", finished: true } });
+  });
+
+  it("a Responses stream cut before its terminal event is an error; an upstream error event ends it as one", async () => {
+    const created = { event: "response.created", data: JSON.stringify({ type: "response.created", sequence_number: 0, response: { id: "resp_1", object: "response", status: "in_progress", store: false } }) };
+    const cut = relayStream(upstream([created]), createResponse.stream!, responses, context());
+    const first = await drain(cut);
+    expect(first.error).toMatchObject({ reason: "upstream_stream_cut" });
+    const failed = relayStream(upstream([created, { event: "error", data: JSON.stringify({ type: "error", code: "server_error", message: "x" }) }]), createResponse.stream!, responses, context());
+    const second = await drain(failed);
+    expect(second.error).toMatchObject({ reason: "upstream_stream_error" });
+    expect(await failed.settled).toMatchObject({ outcome: "error", object: { id: "resp_1", stored: false } });
+  });
+});
