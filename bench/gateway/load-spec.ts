@@ -11,6 +11,8 @@ export interface LoadSpec {
   readonly headers: Readonly<Record<string, string>>;
   /** http only: the JSON body sent on every request. */
   readonly body: string;
+  /** http only: text a complete answer contains ('"choices"', "[DONE]", "response.completed"). */
+  readonly complete: string;
   readonly concurrency: number;
   readonly warmupSeconds: number;
   readonly seconds: number;
@@ -51,13 +53,14 @@ export function parseSpec(json: string): LoadSpec {
   const v: unknown = JSON.parse(json);
   if (!isRecord(v)) throw new Error("load spec: not an object");
   const headers = stringRecord(v["headers"]);
-  const { protocol, stream, target, path, body, concurrency, warmupSeconds, seconds } = v;
+  const { protocol, stream, target, path, body, complete, concurrency, warmupSeconds, seconds } = v;
   if (
     (protocol !== "http" && protocol !== "grpc") ||
     typeof stream !== "boolean" ||
     typeof target !== "string" ||
     typeof path !== "string" ||
     typeof body !== "string" ||
+    typeof complete !== "string" ||
     headers === undefined ||
     !isNumber(concurrency) ||
     !Number.isInteger(concurrency) ||
@@ -68,7 +71,7 @@ export function parseSpec(json: string): LoadSpec {
   ) {
     throw new Error(`load spec: malformed: ${json}`);
   }
-  return { protocol, stream, target, path, headers, body, concurrency, warmupSeconds, seconds };
+  return { protocol, stream, target, path, headers, body, complete, concurrency, warmupSeconds, seconds };
 }
 
 export function parseMessage(v: unknown): LoadMessage | undefined {

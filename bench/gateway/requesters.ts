@@ -35,15 +35,19 @@ function httpRequester(spec: LoadSpec): Requester {
         if (spec.stream) {
           let ttfbMs: number | undefined;
           let last = "";
+          let complete = false;
           for await (const chunk of res.body) {
             ttfbMs ??= performance.now() - t0;
-            last = (last + String(chunk)).slice(-64);
+            // A window over chunk boundaries, so the marker is found wherever the stream splits it.
+            const window = last + String(chunk);
+            complete ||= window.includes(spec.complete);
+            last = window.slice(-64);
           }
-          const ok = res.statusCode === 200 && last.includes("[DONE]");
+          const ok = res.statusCode === 200 && complete;
           return { ok, latencyMs: performance.now() - t0, ttfbMs, error: ok ? undefined : `HTTP ${res.statusCode}: ...${last}` };
         }
         const text = await res.body.text();
-        const ok = res.statusCode === 200 && text.includes('"choices"');
+        const ok = res.statusCode === 200 && text.includes(spec.complete);
         return { ok, latencyMs: performance.now() - t0, ttfbMs: undefined, error: ok ? undefined : `HTTP ${res.statusCode}: ${text.slice(0, 300)}` };
       } catch (err) {
         return { ok: false, latencyMs: performance.now() - t0, ttfbMs: undefined, error: String(err) };

@@ -10,7 +10,7 @@ import { cpuSeconds, memory, type Memory } from "./proc-stats.js";
 import { killAllNow, spawnNode, stopAll, type NodeChild } from "./processes.js";
 import { figuresTable, ratiosTable, type Door, type Row } from "./report.js";
 import { startEmulator, startGateway, startProxy, workDir, EMULATOR_KEY, type Front, type Gateway } from "./stack.js";
-import { AZURE_PATH, httpBody } from "./scenarios.js";
+import { AZURE_PATH, COMPLETE, httpBody, RESPONSES_PATH, responsesBody } from "./scenarios.js";
 import { summarize } from "./summary.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -129,13 +129,17 @@ async function measureScenario(p: Processes, scenario: string, contenders: reado
   });
 }
 
-function httpSpec(front: Front, key: Record<string, string>, stream: boolean): LoadSpec {
-  return { protocol: "http", stream, target: front.url, path: AZURE_PATH, headers: key, body: httpBody(stream), concurrency, warmupSeconds, seconds: seconds / rounds };
+type Api = "chat" | "responses";
+
+function httpSpec(front: Front, key: Record<string, string>, stream: boolean, api: Api = "chat"): LoadSpec {
+  const [path, body] = api === "chat" ? [AZURE_PATH, httpBody(stream)] : [RESPONSES_PATH, responsesBody(stream)];
+  const complete = COMPLETE[api][stream ? "stream" : "unary"];
+  return { protocol: "http", stream, target: front.url, path, headers: key, body, complete, concurrency, warmupSeconds, seconds: seconds / rounds };
 }
 
 function grpcSpec(gw: Gateway, stream: boolean): LoadSpec {
   const headers = { authorization: `Bearer ${gw.apiKey}` };
-  return { protocol: "grpc", stream, target: gw.grpcAddress, path: "", headers, body: "", concurrency, warmupSeconds, seconds: seconds / rounds };
+  return { protocol: "grpc", stream, target: gw.grpcAddress, path: "", headers, body: "", complete: "", concurrency, warmupSeconds, seconds: seconds / rounds };
 }
 
 async function usageRows(url: string): Promise<number> {
@@ -161,11 +165,13 @@ async function main(): Promise<void> {
   const emulatorKey = { "api-key": EMULATOR_KEY };
   const gatewayKey = { "api-key": gateway.apiKey };
   const rows: Row[] = [];
-  for (const [scenario, stream] of [["HTTP unary", false], ["HTTP stream", true]] as const) {
+  // The Responses stream row sits beside the chat stream row: the same answer as more, named events.
+  const httpScenarios = [["HTTP unary", false, "chat"], ["HTTP stream", true, "chat"], ["HTTP Responses stream", true, "responses"]] as const;
+  for (const [scenario, stream, api] of httpScenarios) {
     const contenders: Contender[] = [
-      { door: "emulator direct", spec: httpSpec(emulator, emulatorKey, stream) },
-      { door: "bare proxy", spec: httpSpec(proxy, emulatorKey, stream) },
-      { door: "gateway", spec: httpSpec(gateway, gatewayKey, stream) },
+      { door: "emulator direct", spec: httpSpec(emulator, emulatorKey, stream, api) },
+      { door: "bare proxy", spec: httpSpec(proxy, emulatorKey, stream, api) },
+      { door: "gateway", spec: httpSpec(gateway, gatewayKey, stream, api) },
     ];
     rows.push(...(await measureScenario(p, scenario, contenders)));
   }

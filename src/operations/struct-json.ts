@@ -41,3 +41,15 @@ export function structField(v: { [key: string]: unknown } | undefined, param: st
 export function put(body: JsonObject, key: string, value: JsonValue | undefined): void {
   if (value !== undefined) body[key] = value;
 }
+
+/**
+ * A request message's `extra_body`: fields the message does not model, forwarded as they are.
+ * It may not set a modeled field (the typed one decides); routing fields are refused later by the operation.
+ */
+export function extraBody(v: { [key: string]: unknown } | undefined, modeled: ReadonlySet<string>): JsonObject {
+  const extra = structField(v, "extra_body") ?? {};
+  for (const key of Object.keys(extra)) {
+    if (modeled.has(key)) throw invalidArgument(`extra_body.${key}`, `'extra_body' cannot set '${key}': it is a modeled field.`);
+  }
+  return extra;
+}

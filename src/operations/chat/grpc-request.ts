@@ -10,7 +10,9 @@ import {
 } from "../../../gen/aik/v1/chat.js";
 import { invalidArgument } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import { put, structField } from "../struct-json.js";
+import { extraBody, put, structField } from "../struct-json.js";
+
+const MODELED = new Set(["model", "messages", "stream"]);
 
 const ROLE: Partial<Record<ChatRole, string>> = {
   [ChatRole.CHAT_ROLE_SYSTEM]: "system",
@@ -35,17 +37,8 @@ const FORMAT: Partial<Record<ResponseFormat_Type, string>> = {
 };
 
 export function chatBodyFromProto(r: ChatCompletionRequest, stream: boolean): JsonObject {
-  const body: JsonObject = {};
-  // extra_body goes first so the modeled fields below always win; routing fields are refused by the core.
-  const extra = structField(r.extraBody, "extra_body");
-  if (extra) {
-    for (const key of Object.keys(extra)) {
-      if (key === "stream" || key === "messages" || key === "model") {
-        throw invalidArgument(`extra_body.${key}`, `'extra_body' cannot set '${key}': it is a modeled field.`);
-      }
-    }
-    Object.assign(body, extra);
-  }
+  // extra_body goes first so the typed fields below win (tools of a new type can travel in it alone).
+  const body = extraBody(r.extraBody, MODELED);
   put(body, "model", r.model || undefined);
   body.messages = r.messages.map(messageJson);
   if (stream) {

@@ -2,6 +2,7 @@
 import { invalidArgument } from "../../core/errors.js";
 import { isArray, isObject, stringAt, type JsonObject } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
+import { callOf } from "../call.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
 import { openAiStream } from "../openai-stream.js";
@@ -28,21 +29,7 @@ function parse(input: OperationInput): Call {
   const n = optionalInteger(body, "n", 1, 128) ?? 1;
   const maxTokens = optionalInteger(body, "max_tokens", 1, ABSURD_TOKENS);
   const maxCompletionTokens = optionalInteger(body, "max_completion_tokens", 1, ABSURD_TOKENS);
-  return {
-    op: chatCompletions,
-    model,
-    objectId: undefined,
-    references: [],
-    body,
-    query: [],
-    stream,
-    apiVersion,
-    includeUsage,
-    needsStoredState: false,
-    background: false,
-    maxOutputTokens: maxCompletionTokens ?? maxTokens,
-    choices: n,
-  };
+  return callOf({ op: chatCompletions, model, body, stream, apiVersion, includeUsage, maxOutputTokens: maxCompletionTokens ?? maxTokens, choices: n });
 }
 
 function deltaText(choice: JsonObject): string[] {

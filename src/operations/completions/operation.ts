@@ -1,6 +1,7 @@
 // Legacy text completions: limited and metered like chat; the prompt is what the reservation reads.
 import { isArray, stringAt, type JsonObject, type JsonValue } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
+import { callOf } from "../call.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
 import { openAiStream } from "../openai-stream.js";
@@ -18,22 +19,8 @@ function parse(input: OperationInput): Call {
   const n = optionalInteger(body, "n", 1, 128) ?? 1;
   const maxTokens = optionalInteger(body, "max_tokens", 1, ABSURD_TOKENS) ?? DEFAULT_MAX_TOKENS;
   const prompts = isArray(body.prompt) ? Math.max(1, body.prompt.length) : 1;
-  return {
-    op: completions,
-    model,
-    objectId: undefined,
-    references: [],
-    body,
-    query: [],
-    stream,
-    apiVersion,
-    includeUsage,
-    needsStoredState: false,
-    background: false,
-    maxOutputTokens: maxTokens,
-    // n completions for each prompt.
-    choices: n * prompts,
-  };
+  // n completions for each prompt.
+  return callOf({ op: completions, model, body, stream, apiVersion, includeUsage, maxOutputTokens: maxTokens, choices: n * prompts });
 }
 
 function promptTexts(prompt: JsonValue | undefined): string[] {

@@ -4,7 +4,7 @@ import { intAt, objectAt, objectsIn, stringAt, type JsonObject } from "../../cor
 import { invalidArgument } from "../../core/errors.js";
 import { usageFromJson } from "../chat/grpc-response.js";
 import { grpcInput, served, type ServedMethod } from "../served-method.js";
-import { put, structField } from "../struct-json.js";
+import { extraBody, put } from "../struct-json.js";
 import { completions } from "./operation.js";
 
 const FINISH: Record<string, FinishReason> = {
@@ -16,15 +16,7 @@ const FINISH: Record<string, FinishReason> = {
 const MODELED = new Set(["model", "prompt", "stream", "stream_options"]);
 
 function bodyFromProto(r: CompletionRequest, stream: boolean): JsonObject {
-  const body: JsonObject = {};
-  // extra_body goes first so the modeled fields below always win; routing fields are refused by the operation.
-  const extra = structField(r.extraBody, "extra_body");
-  if (extra) {
-    for (const key of Object.keys(extra)) {
-      if (MODELED.has(key)) throw invalidArgument(`extra_body.${key}`, `'extra_body' cannot set '${key}': it is a modeled field.`);
-    }
-    Object.assign(body, extra);
-  }
+  const body = extraBody(r.extraBody, MODELED);
   put(body, "model", r.model || undefined);
   body.prompt = r.prompt.length === 1 ? (r.prompt[0] ?? "") : r.prompt;
   if (stream) {

@@ -1,6 +1,7 @@
 // Embeddings: the model and the input the reservation reads; everything else is Azure's to judge.
 import { isArray, type JsonValue } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
+import { callOf } from "../call.js";
 import { usageOf } from "../../core/usage.js";
 import { apiVersionOf, bodyOf, missing, modelOf } from "../request-fields.js";
 
@@ -9,22 +10,8 @@ function parse(input: OperationInput): Call {
   const model = modelOf(input, body);
   const apiVersion = apiVersionOf(input);
   if (body.input === undefined || body.input === null) throw missing("input");
-  return {
-    op: embeddings,
-    model,
-    objectId: undefined,
-    references: [],
-    body,
-    query: [],
-    stream: false,
-    apiVersion,
-    includeUsage: false,
-    needsStoredState: false,
-    background: false,
-    // Embeddings produce no output tokens: nothing to reserve beyond the input.
-    maxOutputTokens: 0,
-    choices: 1,
-  };
+  // Embeddings produce no output tokens: nothing to reserve beyond the input.
+  return callOf({ op: embeddings, model, body, apiVersion, maxOutputTokens: 0 });
 }
 
 /** input: a string, strings, token ids, or arrays of token ids; token ids count one each. */

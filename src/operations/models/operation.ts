@@ -4,6 +4,7 @@ import type { JsonObject } from "../../core/json.js";
 import { checkName } from "../../core/names.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
 import type { ModelInfo } from "../../core/results.js";
+import { callOf } from "../call.js";
 import { apiVersionOf } from "../request-fields.js";
 
 const OWNED_BY = "azure-openai";
@@ -13,21 +14,7 @@ function modelJson(m: ModelInfo): JsonObject {
 }
 
 function catalogCall(op: Operation, input: OperationInput, model: string | undefined): Call {
-  return {
-    op,
-    model,
-    objectId: undefined,
-    references: [],
-    body: undefined,
-    query: [],
-    stream: false,
-    apiVersion: apiVersionOf(input),
-    includeUsage: false,
-    needsStoredState: false,
-    background: false,
-    maxOutputTokens: 0,
-    choices: 1,
-  };
+  return callOf({ op, model, apiVersion: apiVersionOf(input), maxOutputTokens: 0 });
 }
 
 const unused = {

@@ -2,6 +2,7 @@
 import { invalidArgument } from "../../core/errors.js";
 import { isArray, isObject, type JsonObject } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
+import { callOf } from "../call.js";
 import { ABSURD_TOKENS, optionalBoolean, optionalInteger } from "../../core/param-checks.js";
 import { GatewayError } from "../../core/errors.js";
 import { apiVersionOf, bodyOf, modelOf } from "../request-fields.js";
@@ -28,21 +29,18 @@ function parse(input: OperationInput): Call {
   const maxOutputTokens = optionalInteger(body, "max_output_tokens", 1, ABSURD_TOKENS);
   const references = referencesOf(body);
   const previous = body.previous_response_id;
-  return {
+  return callOf({
     op: createResponse,
     model,
-    objectId: undefined,
     references,
     body,
-    query: [],
     stream,
     apiVersion,
     includeUsage: true,
     needsStoredState: background || (previous !== undefined && previous !== null),
     background,
     maxOutputTokens,
-    choices: 1,
-  };
+  });
 }
 
 /** Upstream ids the body names: each is checked for ownership before anything is sent. */

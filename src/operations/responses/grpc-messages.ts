@@ -6,7 +6,7 @@ import {
 } from "../../../gen/aik/v1/responses.js";
 import { invalidArgument } from "../../core/errors.js";
 import { intAt, isArray, objectAt, objectsIn, stringAt, type JsonObject } from "../../core/json.js";
-import { put, structField } from "../struct-json.js";
+import { extraBody, put, structField } from "../struct-json.js";
 import { responseUsage } from "./state.js";
 
 // Fields the request message models: extra_body may not set them (nor can it redirect the call: the operation refuses that).
@@ -16,14 +16,7 @@ const MODELED = new Set([
 ]);
 
 export function createBodyFromProto(r: CreateResponseRequest, stream: boolean): JsonObject {
-  const body: JsonObject = {};
-  const extra = structField(r.extraBody, "extra_body");
-  if (extra) {
-    for (const key of Object.keys(extra)) {
-      if (MODELED.has(key)) throw invalidArgument(`extra_body.${key}`, `'extra_body' cannot set '${key}': it is a modeled field.`);
-    }
-    Object.assign(body, extra);
-  }
+  const body = extraBody(r.extraBody, MODELED);
   put(body, "model", r.model || undefined);
   put(body, "instructions", r.instructions || undefined);
   if (r.inputText && r.input.length > 0) throw invalidArgument("input", "Set 'input_text' or 'input', not both.");

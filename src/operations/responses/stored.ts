@@ -1,6 +1,7 @@
 // Operations on a stored response: read (or resume its stream), delete, cancel, list its input items; each only by its owner.
 import { GatewayError, invalidArgument } from "../../core/errors.js";
 import type { Call, MeteringMode, Operation, OperationInput, UpstreamRequest } from "../../core/operation.js";
+import { callOf } from "../call.js";
 import { apiVersionOf } from "../request-fields.js";
 import { checkResponseId } from "./ids.js";
 import { responseState, responseUsage } from "./state.js";
@@ -47,21 +48,16 @@ function storedOperation(spec: StoredSpec): Operation {
     metering: spec.metering,
     stream: spec.streams ? responsesStream : undefined,
     forgetsObject: spec.forgetsObject,
-    parse: (input): Call => ({
-      op,
-      model: undefined,
-      objectId: checkResponseId(input.params.response_id, "response_id"),
-      references: [],
-      body: undefined,
-      query: forwardQuery(input),
-      stream: spec.streams && streamFlag(input),
-      apiVersion: apiVersionOf(input),
-      includeUsage: true,
-      needsStoredState: false,
-      background: false,
-      maxOutputTokens: 0,
-      choices: 1,
-    }),
+    parse: (input): Call =>
+      callOf({
+        op,
+        objectId: checkResponseId(input.params.response_id, "response_id"),
+        query: forwardQuery(input),
+        stream: spec.streams && streamFlag(input),
+        apiVersion: apiVersionOf(input),
+        includeUsage: true,
+        maxOutputTokens: 0,
+      }),
     upstream: (call) => ({
       method: spec.method,
       scope: "resource",
