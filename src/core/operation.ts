@@ -135,8 +135,8 @@ export interface Operation {
   roughPromptTokens(call: Call): number;
   /** The prompt's texts and fixed overheads, for a tokenizer count when Azure sends no usage. */
   promptText(call: Call): PromptText;
-  /** The 404 for an id the caller may not name, exactly like the one an unknown id gets (default: notFoundOf). */
-  notFound?(call: Call): GatewayError;
+  /** The 404 for an id (in the path, or `id` in the body) the caller may not name, exactly like the one an unknown id gets. */
+  notFound?(call: Call, id?: string): GatewayError;
   /** Catalog kind: the answer from the models this caller may use. */
   catalog?(call: Call, models: readonly ModelInfo[]): JsonObject;
   /** Object kind: a successful answer removes the object (DELETE). */
@@ -150,6 +150,6 @@ export interface PromptText {
 }
 
 /** The operation's own 404 for an object the caller may not name, or a generic one. */
-export function notFoundOf(call: Call): GatewayError {
-  return call.op.notFound?.(call) ?? new GatewayError("not_found", "No such object.", { reason: "not_found" });
+export function notFoundOf(call: Call, id?: string): GatewayError {
+  return call.op.notFound?.(call, id) ?? new GatewayError("not_found", "No such object.", { reason: "not_found" });
 }

@@ -105,25 +105,25 @@ export function meteringStep(o: MeteringStepOptions): Metering {
         throw err;
       }
       const answer = result;
-      track(
-        answer.settled.then(async (s) => {
-          const served = ctx.deployment;
-          if (isDeferred(s, call) && s.object && served) {
-            return o.deferred.defer({
-              ...base,
-              objectId: s.object.id,
-              deploymentId: served.id,
-              region: answer.upstream?.region ?? served.region ?? null,
-              estimatedPrompt: call.op.roughPromptTokens(call),
-              estimatedOutput: call.maxOutputTokens ?? o.defaultMaxOutputTokens,
-            });
-          }
-          const outcome = s.error ? outcomeOf(s.error, ctx) : s.outcome === "ok" ? (s.object?.finished ? s.object.outcome : "ok") : "client_cancelled";
-          const final = await finalUsage(s, call, o.counter).catch(() => ({ usage: NO_USAGE, estimated: true }));
-          write(outcome, final.usage, final.estimated, s.firstTokenMs ?? null, answer.upstream);
-        }),
-        ctx,
-      );
+      const work = answer.settled.then(async (s) => {
+        const served = ctx.deployment;
+        if (isDeferred(s, call) && s.object && served) {
+          return o.deferred.defer({
+            ...base,
+            objectId: s.object.id,
+            deploymentId: served.id,
+            region: answer.upstream?.region ?? served.region ?? null,
+            estimatedPrompt: call.op.roughPromptTokens(call),
+            estimatedOutput: call.maxOutputTokens ?? o.defaultMaxOutputTokens,
+          });
+        }
+        const outcome = s.error ? outcomeOf(s.error, ctx) : s.outcome === "ok" ? (s.object?.finished ? s.object.outcome : "ok") : "client_cancelled";
+        const final = await finalUsage(s, call, o.counter).catch(() => ({ usage: NO_USAGE, estimated: true }));
+        write(outcome, final.usage, final.estimated, s.firstTokenMs ?? null, answer.upstream);
+      });
+      track(work, ctx);
+      // A background response answered at once is remembered before the client can poll it, so the first poll that sees it finished records it.
+      if (call.background && !call.stream) await work.catch(() => undefined);
       return answer;
     },
   };

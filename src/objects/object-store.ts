@@ -7,6 +7,8 @@ export type ObjectKind = "response" | "item";
 export interface OwnedObject {
   readonly id: string;
   readonly kind: ObjectKind;
+  /** An item's response: deleting the response ends its items. */
+  readonly parentId: string | undefined;
   readonly userId: string;
   readonly keyId: string;
   /** The gateway deployment whose Azure resource holds it. */
@@ -17,6 +19,7 @@ export interface OwnedObject {
 interface Row {
   id: string;
   kind: string;
+  parent_id: string | null;
   user_id: string;
   key_id: string;
   deployment_id: string;
@@ -41,12 +44,13 @@ export class ObjectStore {
     const rows = objects.map((o) => ({
       id: o.id,
       kind: o.kind,
+      parent_id: o.parentId ?? null,
       user_id: o.userId,
       key_id: o.keyId,
       deployment_id: o.deploymentId,
       expires_at: o.expiresAt,
     }));
-    await this.sql`insert into owned_objects ${this.sql(rows, "id", "kind", "user_id", "key_id", "deployment_id", "expires_at")} on conflict (id) do nothing`;
+    await this.sql`insert into owned_objects ${this.sql(rows, "id", "kind", "parent_id", "user_id", "key_id", "deployment_id", "expires_at")} on conflict (id) do nothing`;
     for (const o of objects) {
       this.unknown.delete(o.id);
       this.known.set(o.id, o);
@@ -64,9 +68,17 @@ export class ObjectStore {
     }
     if (missing.length > 0) {
       const rows = await this.sql<Row[]>`
-        select id, kind, user_id, key_id, deployment_id, expires_at from owned_objects where id = any(${missing}::text[])`;
+        select id, kind, parent_id, user_id, key_id, deployment_id, expires_at from owned_objects where id = any(${missing}::text[])`;
       for (const r of rows) {
-        const o: OwnedObject = { id: r.id, kind: r.kind === "item" ? "item" : "response", userId: r.user_id, keyId: r.key_id, deploymentId: r.deployment_id, expiresAt: r.expires_at };
+        const o: OwnedObject = {
+          id: r.id,
+          kind: r.kind === "item" ? "item" : "response",
+          parentId: r.parent_id ?? undefined,
+          userId: r.user_id,
+          keyId: r.key_id,
+          deploymentId: r.deployment_id,
+          expiresAt: r.expires_at,
+        };
         this.known.set(o.id, o);
         found.set(o.id, o);
       }
@@ -76,10 +88,11 @@ export class ObjectStore {
     return found;
   }
 
-  /** The object was deleted upstream: its id (and its items') stop naming anything. */
+  /** The object was deleted upstream: its id and its items' ids stop naming anything (on other replicas once their cache lapses). */
   async forget(id: string): Promise<void> {
     this.known.delete(id);
-    await this.sql`delete from owned_objects where id = ${id}`;
+    this.known.deleteWhere((o) => o.parentId === id);
+    await this.sql`delete from owned_objects where id = ${id} or parent_id = ${id}`;
   }
 
   /** Drops records whose objects Azure has let expire. */

@@ -50,14 +50,14 @@ async function scopeOf(o: ObjectsStepOptions, call: Call, caller: Caller): Promi
   });
   const visible = (id: string): OwnedObject => {
     const obj = found.get(id);
-    if (!obj || (!caller.admin && obj.userId !== caller.userId)) throw notFoundOf(call);
+    if (!obj || (!caller.admin && obj.userId !== caller.userId)) throw notFoundOf(call, id);
     return obj;
   };
   const holder = call.objectId === undefined ? undefined : visible(call.objectId).deploymentId;
   const resources = new Set<string>();
   for (const id of call.references) {
     const d = o.deployment(visible(id).deploymentId);
-    if (!d) throw notFoundOf(call);
+    if (!d) throw notFoundOf(call, id);
     resources.add(d.endpoint);
   }
   if (resources.size > 1) {
@@ -73,9 +73,10 @@ async function scopeOf(o: ObjectsStepOptions, call: Call, caller: Caller): Promi
 async function ownNew(o: ObjectsStepOptions, result: Result, call: Call, ctx: CallContext, caller: Caller): Promise<Result> {
   const served = ctx.deployment;
   if (!served || call.op.kind !== "model") return result;
-  const owned = (id: string, kind: OwnedObject["kind"]): OwnedObject => ({
+  const owned = (id: string, parent: string | undefined): OwnedObject => ({
     id,
-    kind,
+    kind: id === parent ? "response" : "item",
+    parentId: id === parent ? undefined : parent,
     userId: caller.userId,
     keyId: caller.keyId,
     deploymentId: served.id,
@@ -86,7 +87,7 @@ async function ownNew(o: ObjectsStepOptions, result: Result, call: Call, ctx: Ca
     const fresh = ids.filter((id) => !recorded.has(id));
     if (fresh.length === 0) return;
     try {
-      await o.store.record(fresh.map((id) => owned(id, id === first ? "response" : "item")));
+      await o.store.record(fresh.map((id) => owned(id, first)));
     } catch (err) {
       o.logger.error("objects.record_failed", { request_id: ctx.requestId, ...errorFields(err) });
       if (first !== undefined) void o.discard(served, first).catch(() => undefined);

@@ -1,16 +1,22 @@
 // The openai SDK's background responses through the gateway: polled to completion, cancelled, and a stream resumed exactly once.
 import OpenAI from "openai";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EMULATOR_KEY, startTestGateway, type TestGateway } from "../support/gateway.js";
 
 let t: TestGateway;
 let client: OpenAI;
+// The SDK's own connections: after a stream is abandoned undici may hold a connection that never sends a
+// request, which the gateway's graceful close waits its whole grace period for; this agent is closed first.
+const agent = new Agent();
 beforeAll(async () => {
   t = await startTestGateway();
-  client = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+  client = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0, fetchOptions: { dispatcher: agent } });
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await agent.destroy();
+  await t.close();
+});
 beforeEach(() => t.emulator.clearRequests());
 afterEach(() => t.emulator.setTiming({ timeToFirstTokenMs: 0, chunkDelayMs: 0 }));
 
@@ -29,7 +35,7 @@ function azureUsage(id: string): OpenAI.Responses.ResponseUsage {
 
 describe("background responses", () => {
   it("answers queued at once and is retrieved completed once Azure has finished it", async () => {
-    t.emulator.setTiming({ timeToFirstTokenMs: 150, chunkDelayMs: 10 });
+    t.emulator.setTiming({ timeToFirstTokenMs: 300, chunkDelayMs: 10 });
     const r = await client.responses.create({ model: "gpt-4o-mini", input: "work in the background", background: true });
     expect(r).toMatchObject({ status: "queued", background: true, usage: null });
     const early = await client.responses.retrieve(r.id);

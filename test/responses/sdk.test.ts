@@ -151,7 +151,7 @@ describe("stored responses", () => {
       ],
     });
     const textOf = (item: OpenAI.Responses.ResponseItem): string =>
-      item.type === "message" ? item.content.map((part) => ("text" in part ? part.text : "")).join("") : item.type;
+      item.type === "message" ? item.content.map((part) => ("text" in part ? (part.text ?? "") : "")).join("") : "";
 
     const asc = await client.responses.inputItems.list(r.id, { limit: 2, order: "asc" });
     expect(asc.data.map(textOf)).toEqual(["one", "two"]);

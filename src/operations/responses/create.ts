@@ -58,11 +58,17 @@ function referencesOf(body: JsonObject): string[] {
   // Conversations are created through an API AI-K does not serve, so no caller owns one.
   const conversation = body.conversation;
   if (conversation !== undefined && conversation !== null) {
-    const id = isObject(conversation) ? conversation.id : conversation;
-    if (typeof id !== "string" || !isItemId(id)) throw invalidArgument("conversation", "Invalid 'conversation': expected a conversation id.");
+    const id = conversationId(body);
+    if (id === undefined || !isItemId(id)) throw invalidArgument("conversation", "Invalid 'conversation': expected a conversation id.");
     ids.push(id);
   }
   return ids;
+}
+
+function conversationId(body: JsonObject | undefined): string | undefined {
+  const conversation = body?.conversation;
+  const id = isObject(conversation) ? conversation.id : conversation;
+  return typeof id === "string" ? id : undefined;
 }
 
 export const createResponse: Operation = {
@@ -86,9 +92,10 @@ export const createResponse: Operation = {
   object: responseState,
   roughPromptTokens: roughResponsesPromptTokens,
   promptText: responsesPromptText,
-  notFound: (call) =>
+  // The field that named it, never the id itself: the message is the same for an unknown id and another caller's.
+  notFound: (call, id) =>
     new GatewayError("not_found", "A response or item this request names does not exist.", {
-      param: call.body?.previous_response_id ? "previous_response_id" : "input",
+      param: id === call.body?.previous_response_id ? "previous_response_id" : id === conversationId(call.body) ? "conversation" : "input",
       reason: "not_found",
     }),
 };

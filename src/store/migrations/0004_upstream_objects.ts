@@ -4,7 +4,8 @@ import type { Migration } from "../migrate.js";
 /*
  * owned_objects: every object AI-K saw a caller create at Azure (a stored response and the items
  * in it), as id, owner and expiry, plus the gateway deployment whose Azure resource holds it (a
- * later call on it must go there). Never any content. Rows go when the object is deleted through
+ * later call on it must go there) and, for an item, the response it belongs to (deleting the
+ * response ends its items too). Never any content. Rows go when the object is deleted through
  * AI-K or expires at Azure (30 days for responses); see src/objects/.
  *
  * pending_usage: a background response answered before it finished is metered when AI-K first
@@ -20,6 +21,7 @@ export const upstreamObjects: Migration = {
 create table owned_objects (
   id            text        primary key,
   kind          text        not null check (kind in ('response', 'item')),
+  parent_id     text,
   user_id       text        not null,
   key_id        text        not null,
   deployment_id text        not null,
@@ -27,6 +29,7 @@ create table owned_objects (
   expires_at    timestamptz not null
 );
 create index owned_objects_expiry on owned_objects (expires_at);
+create index owned_objects_parent on owned_objects (parent_id) where parent_id is not null;
 
 create table pending_usage (
   object_id           text        primary key,
