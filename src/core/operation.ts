@@ -131,6 +131,8 @@ export interface Operation {
   usage(answer: JsonObject): Usage | undefined;
   /** The upstream object a unary answer is, when it is one the gateway tracks. */
   object(answer: JsonObject): ObjectState | undefined;
+  /** The request field that caps output (max_tokens, max_output_tokens, ...): a refusal for size names it. */
+  outputCapParam(call: Call): string;
   /** A fast guess of prompt tokens for admission (no tokenizer: it runs on every request). */
   roughPromptTokens(call: Call): number;
   /** The prompt's texts and fixed overheads, for a tokenizer count when Azure sends no usage. */

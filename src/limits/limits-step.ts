@@ -56,7 +56,7 @@ export function limitsStep(o: LimitsStepOptions): Step {
           throw err;
         });
       ctx.rateLimit = admission.report;
-      if (!admission.ok) throw refusalError(admission, caller, tokens);
+      if (!admission.ok) throw refusalError(admission, caller, tokens, call.op.outputCapParam(call));
 
       const settle = (served: Deployment, usage: Usage): void => {
         const actual = { tokens: usage.promptTokens + usage.completionTokens, costMicroUsd: o.pricing(served, usage).costMicroUsd };

@@ -14,7 +14,8 @@ const DESCRIPTION: Record<Dimension, string> = {
   budget: "monthly budget",
 };
 
-export function refusalError(r: Refusal, caller: Caller, requestedTokens: number): GatewayError {
+/** `outputParam` is the request's own output-cap field (max_tokens, max_output_tokens, ...), named when the request alone is too large. */
+export function refusalError(r: Refusal, caller: Caller, requestedTokens: number, outputParam: string): GatewayError {
   const who = r.subject.kind === "user" ? `user ${r.subject.id}` : `API key ${r.subject.id}`;
   const limits = r.subject.kind === "user" ? caller.limits.user : caller.limits.key;
   const violations = [{ subject: `${r.subject.kind}:${r.subject.id}`, description: DESCRIPTION[r.dimension] }];
@@ -31,8 +32,8 @@ export function refusalError(r: Refusal, caller: Caller, requestedTokens: number
     return new GatewayError(
       "rate_limited",
       `Request too large: it may use ${requestedTokens} tokens (prompt estimate + max output tokens), more than the ` +
-        `${limits.tokensPerMinute ?? 0} tokens-per-minute limit of ${who}. Lower max_tokens or the prompt.`,
-      { reason: "rate_limit_exceeded", type: "tokens", param: "max_tokens", violations, limit: r.dimension },
+        `${limits.tokensPerMinute ?? 0} tokens-per-minute limit of ${who}. Lower ${outputParam} or the prompt.`,
+      { reason: "rate_limit_exceeded", type: "tokens", param: outputParam, violations, limit: r.dimension },
     );
   }
   const limit = r.dimension === "requests" ? limits.requestsPerMinute : r.dimension === "tokens" ? limits.tokensPerMinute : limits.maxConcurrent;

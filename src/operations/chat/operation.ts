@@ -70,6 +70,7 @@ export const chatCompletions: Operation = {
   }),
   usage: usageOf,
   object: () => undefined,
+  outputCapParam: (call) => (call.body?.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens"),
   roughPromptTokens: roughChatPromptTokens,
   promptText: chatPromptText,
 };

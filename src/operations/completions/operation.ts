@@ -51,6 +51,7 @@ export const completions: Operation = {
   }),
   usage: usageOf,
   object: () => undefined,
+  outputCapParam: () => "max_tokens",
   roughPromptTokens: (call) => Math.ceil(promptTexts(call.body?.prompt).reduce((n, t) => n + t.length, 0) / 4) + 1,
   promptText: (call) => ({ texts: promptTexts(call.body?.prompt), overheadTokens: 0 }),
 };

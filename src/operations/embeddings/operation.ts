@@ -45,6 +45,8 @@ export const embeddings: Operation = {
   }),
   usage: usageOf,
   object: () => undefined,
+  // No output: a request too large for a TPM limit is too large by its input.
+  outputCapParam: () => "input",
   roughPromptTokens: (call) => {
     const { texts, tokens } = inputTexts(call.body?.input);
     return Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4) + tokens;

@@ -22,6 +22,7 @@ const unused = {
   stream: undefined,
   usage: () => undefined,
   object: () => undefined,
+  outputCapParam: () => "max_tokens",
   roughPromptTokens: () => 0,
   promptText: () => ({ texts: [], overheadTokens: 0 }),
 } as const;

@@ -90,6 +90,7 @@ export const createResponse: Operation = {
   }),
   usage: responseUsage,
   object: responseState,
+  outputCapParam: () => "max_output_tokens",
   roughPromptTokens: roughResponsesPromptTokens,
   promptText: responsesPromptText,
   // The field that named it, never the id itself: the message is the same for an unknown id and another caller's.

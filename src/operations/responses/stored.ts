@@ -70,6 +70,7 @@ function storedOperation(spec: StoredSpec): Operation {
     }),
     usage: responseUsage,
     object: responseState,
+    outputCapParam: () => "max_output_tokens",
     roughPromptTokens: () => 0,
     promptText: () => ({ texts: [], overheadTokens: 0 }),
     notFound,
