@@ -33,9 +33,10 @@ export function azureError(d: Deployment, status: number, headers: Headers, raw:
   }
   if (status === 400 || status === 422) {
     const param = safeCode(err.param);
+    // The parameter's name stays out of the message (which spans record): a client can name a parameter anything.
     return new GatewayError(
       "invalid_argument",
-      `Azure OpenAI rejected the request (code: ${code ?? "invalid_request_error"}${param ? `, param: ${param}` : ""}).`,
+      `Azure OpenAI rejected the request (code: ${code ?? "invalid_request_error"}).`,
       // Azure judges what the gateway does not model: its own answer goes back to the client that sent the request.
       { reason: code ?? "invalid_request_error", ...(param ? { param } : {}), upstreamBody: jsonBody(raw) },
     );
