@@ -123,6 +123,8 @@ export interface Operation {
   readonly metering: MeteringMode;
   /** How its streams are read; undefined when it never streams. */
   readonly stream: StreamShape | undefined;
+  /** Its answers create upstream objects that become the caller's (a stored response and its items). */
+  readonly createsObjects: boolean;
   /** Validates what the gateway acts on; throws a GatewayError naming the parameter. */
   parse(input: OperationInput): Call;
   /** The upstream call for one deployment (deployment settings may edit the body, e.g. store: false). */

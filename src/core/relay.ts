@@ -7,6 +7,8 @@ import type { UpstreamStream } from "./ports.js";
 import type { Outcome, Settlement, StreamEvent, StreamResult, UpstreamInfo } from "./results.js";
 import type { Usage } from "./usage.js";
 
+const NONE: readonly string[] = Object.freeze([]);
+
 export function relayStream(src: UpstreamStream, shape: StreamShape, call: Call, ctx: CallContext): StreamResult {
   return new Relay(src, shape, call, ctx);
 }
@@ -77,7 +79,7 @@ class Relay implements StreamResult {
           this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
         }
         if (!facts.forward) continue;
-        const reveals = this.stored ? [...(facts.object ? [facts.object.id, ...facts.object.itemIds] : []), ...(facts.itemIds ?? [])] : [];
+        const reveals = this.stored && (facts.object || facts.itemIds) ? [...(facts.object ? [facts.object.id, ...facts.object.itemIds] : []), ...(facts.itemIds ?? [])] : NONE;
         yield { event, raw: data, json, reveals };
       }
       if (!this.shape.sentinel && terminal) {

@@ -31,18 +31,15 @@ export function isDeferred(s: Settlement, call: Call): boolean {
  * completion from the text already relayed. Computed once per answer, however many steps ask.
  */
 export function finalUsage(s: Settlement, call: Call, counter: TokenCounter): Promise<FinalUsage> {
+  if (s.usage) return Promise.resolve({ usage: s.usage, estimated: false });
+  // Only a local count is worth remembering: it runs the tokenizer.
   let result = memo.get(s);
   if (!result) {
-    const azure = s.usage;
-    if (azure) {
-      result = Promise.resolve({ usage: azure, estimated: false });
-    } else {
-      const prompt = call.op.promptText(call);
-      result = Promise.all([counter.count(prompt.texts), counter.count(s.relayedText)]).then(([promptTokens, completionTokens]) => ({
-        usage: { ...NO_USAGE, promptTokens: promptTokens + prompt.overheadTokens, completionTokens },
-        estimated: true,
-      }));
-    }
+    const prompt = call.op.promptText(call);
+    result = Promise.all([counter.count(prompt.texts), counter.count(s.relayedText)]).then(([promptTokens, completionTokens]) => ({
+      usage: { ...NO_USAGE, promptTokens: promptTokens + prompt.overheadTokens, completionTokens },
+      estimated: true,
+    }));
     memo.set(s, result);
   }
   return result;

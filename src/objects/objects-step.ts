@@ -72,7 +72,7 @@ async function scopeOf(o: ObjectsStepOptions, call: Call, caller: Caller): Promi
 /** A unary answer is released once its objects are on record; a stream's events wait for theirs. */
 async function ownNew(o: ObjectsStepOptions, result: Result, call: Call, ctx: CallContext, caller: Caller): Promise<Result> {
   const served = ctx.deployment;
-  if (!served || call.op.kind !== "model") return result;
+  if (!served || !call.op.createsObjects) return result;
   const owned = (id: string, parent: string | undefined): OwnedObject => ({
     id,
     kind: id === parent ? "response" : "item",

@@ -27,11 +27,15 @@ export interface UpstreamOptions {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** What a deployment's requests need, worked out once: its origin's pool and the endpoint's path prefix. */
+/** What a deployment's requests need, worked out once: its origin's pool, the endpoint's path prefix, its recent paths. */
 interface Target {
   readonly pool: Pool;
   readonly basePath: string;
+  /** Paths of query-free calls (chat, embeddings, responses...), built once rather than per request. */
+  readonly paths: Map<string, string>;
 }
+
+const MAX_CACHED_PATHS = 32;
 
 export class AzureUpstream implements Upstream {
   private readonly pools = new Map<string, Pool>();
@@ -84,7 +88,7 @@ export class AzureUpstream implements Upstream {
     try {
       const res = await target.pool.request({
         method: req.method,
-        path: upstreamPath(target.basePath, d, req),
+        path: this.path(target, d, req),
         headers: {
           ...(body ? { "content-type": "application/json" } : {}),
           "api-key": d.apiKey,
@@ -105,10 +109,22 @@ export class AzureUpstream implements Upstream {
     let target = this.targets.get(d);
     if (!target) {
       const { origin, basePath } = endpointParts(d.endpoint);
-      target = { pool: this.pool(origin), basePath };
+      target = { pool: this.pool(origin), basePath, paths: new Map() };
       this.targets.set(d, target);
     }
     return target;
+  }
+
+  private path(target: Target, d: Deployment, req: UpstreamRequest): string {
+    if (req.query.length > 0) return upstreamPath(target.basePath, d, req);
+    const key = `${req.scope} ${req.path} ${req.apiVersion ?? ""}`;
+    let path = target.paths.get(key);
+    if (path === undefined) {
+      if (target.paths.size >= MAX_CACHED_PATHS) target.paths.clear();
+      path = upstreamPath(target.basePath, d, req);
+      target.paths.set(key, path);
+    }
+    return path;
   }
 
   private pool(origin: string): Pool {

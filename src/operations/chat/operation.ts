@@ -56,6 +56,7 @@ export const chatCompletions: Operation = {
   name: "chat.completions",
   kind: "model",
   metering: "request",
+  createsObjects: false,
   stream: openAiStream(deltaText),
   parse,
   upstream: (call) => ({

@@ -37,6 +37,7 @@ export const completions: Operation = {
   name: "completions",
   kind: "model",
   metering: "request",
+  createsObjects: false,
   stream: openAiStream(choiceText),
   parse,
   upstream: (call) => ({

@@ -31,6 +31,7 @@ export const embeddings: Operation = {
   name: "embeddings",
   kind: "model",
   metering: "request",
+  createsObjects: false,
   stream: undefined,
   parse,
   upstream: (call) => ({

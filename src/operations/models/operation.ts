@@ -19,6 +19,7 @@ function catalogCall(op: Operation, input: OperationInput, model: string | undef
 
 const unused = {
   metering: "none",
+  createsObjects: false,
   stream: undefined,
   usage: () => undefined,
   object: () => undefined,

@@ -75,6 +75,7 @@ export const createResponse: Operation = {
   name: "responses.create",
   kind: "model",
   metering: "request",
+  createsObjects: true,
   stream: responsesStream,
   parse,
   // A deployment with responses_store: never keeps nothing at Azure, whatever the client asked.

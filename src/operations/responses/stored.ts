@@ -46,6 +46,7 @@ function storedOperation(spec: StoredSpec): Operation {
     name: spec.name,
     kind: "object",
     metering: spec.metering,
+    createsObjects: false,
     stream: spec.streams ? responsesStream : undefined,
     forgetsObject: spec.forgetsObject,
     parse: (input): Call =>
