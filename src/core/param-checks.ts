@@ -1,18 +1,9 @@
 // Checks of single request parameters: each failure names the parameter and never echoes its value.
 import { invalidArgument } from "./errors.js";
-import { isInteger, isObject, type JsonObject } from "./json.js";
+import { isInteger, type JsonObject } from "./json.js";
 
 // Above this an integer parameter is absurd for any model (largest outputs are ~100k tokens).
 export const ABSURD_TOKENS = 1_000_000;
-
-export function optionalNumber(body: JsonObject, key: string, min: number, max: number): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-    throw invalidArgument(key, `Invalid '${key}': expected a number from ${min} to ${max}.`);
-  }
-  return v;
-}
 
 export function optionalInteger(body: JsonObject, key: string, min: number, max: number): number | undefined {
   const v = body[key];
@@ -27,30 +18,6 @@ export function optionalBoolean(body: JsonObject, key: string): boolean | undefi
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "boolean") throw invalidArgument(key, `Invalid '${key}': expected a boolean.`);
-  return v;
-}
-
-export function optionalString(body: JsonObject, key: string, maxLength: number): string | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string" || v.length > maxLength) {
-    throw invalidArgument(key, `Invalid '${key}': expected a string of at most ${maxLength} characters.`);
-  }
-  return v;
-}
-
-export function optionalEnum<T extends string>(body: JsonObject, key: string, allowed: readonly T[]): T | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  const found = allowed.find((a) => a === v);
-  if (found === undefined) throw invalidArgument(key, `Invalid '${key}': expected one of ${allowed.join(", ")}.`);
-  return found;
-}
-
-export function optionalObject(body: JsonObject, key: string): JsonObject | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) throw invalidArgument(key, `Invalid '${key}': expected an object.`);
   return v;
 }
 
