@@ -76,7 +76,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
     { gateway, methods: servedMethods, schema, logger, ready: () => readiness.ready, handlers, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
-    { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls, trustProxy: config.trustProxy },
+    { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls, trustedProxies: config.trustedProxies },
   );
   const grpcOptions = { maxMessageBytes: config.maxBodyBytes, tls: config.tls };
   const grpc = createGrpcServer({ gateway, methods: servedMethods, schema, readiness, services: identity.services }, grpcOptions);

@@ -17,6 +17,8 @@ export type UpstreamMode =
 export interface TlsFiles {
   readonly certFile: string;
   readonly keyFile: string;
+  /** The oldest protocol accepted. */
+  readonly minVersion: "TLSv1.2" | "TLSv1.3";
 }
 
 export interface Config {
@@ -32,6 +34,14 @@ export interface Config {
   readonly upstream: UpstreamOptions;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly shutdownGraceMs: number;
+  /** After SIGTERM, how long the listeners keep accepting while readiness reports false (a load balancer's notice). */
+  readonly shutdownDelayMs: number;
+  /** Longest time to receive a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** Longest time to receive a whole request, body included (408 after it). */
+  readonly requestTimeoutMs: number;
+  /** Browser origins allowed to call the HTTP API (CORS); empty: CORS off. */
+  readonly corsOrigins: readonly string[];
   readonly database: {
     /** DATABASE_URL; undefined: embedded PGlite under `dataDir`. */
     readonly url: string | undefined;
@@ -75,8 +85,8 @@ export interface Config {
   };
   /** off: /metrics only; otlp: OTEL_* variables configure the exporters; console: print spans and metrics. */
   readonly telemetry: TelemetryMode;
-  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  readonly trustProxy: boolean;
+  /** Proxies in front that append to X-Forwarded-For: the client address is that many entries from its right (0: the socket's). */
+  readonly trustedProxies: number;
   /** Startup notes worth a warning (plain http endpoints and the like). */
   readonly warnings: readonly string[];
 }

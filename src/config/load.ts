@@ -25,13 +25,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   const defaults = limits.child("defaults");
   const metering = root.child("metering");
   const deployments = readDeployments(root.list("deployments"), env, warnings);
+  const production = env.AIK_ENV === "production" || (server.boolean("production") ?? false);
 
   const config: Config = {
     host: env.AIK_HOST || server.string("host") || "127.0.0.1",
     httpPort: envInteger(env, "AIK_HTTP_PORT", 0, 65535) ?? server.integer("http_port", 0, 65535) ?? 8080,
     grpcPort: envInteger(env, "AIK_GRPC_PORT", 0, 65535) ?? server.integer("grpc_port", 0, 65535) ?? 50051,
     maxBodyBytes: envInteger(env, "AIK_MAX_BODY_BYTES", 1024, 256 * MIB) ?? server.integer("max_body_bytes", 1024, 256 * MIB) ?? 4 * MIB,
-    production: env.AIK_ENV === "production" || (server.boolean("production") ?? false),
+    production,
     tls: readTls(server, env),
     mode: chooseMode(deployments, env, warnings),
     upstream: {
@@ -43,6 +44,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       maxResponseBytes: upstream.integer("max_response_bytes", MIB, 1024 * MIB) ?? 64 * MIB,
     },
     shutdownGraceMs: server.integer("shutdown_grace_ms", 0, 600_000) ?? 10_000,
+    shutdownDelayMs: server.integer("shutdown_delay_ms", 0, 600_000) ?? (production ? 5_000 : 0),
+    headersTimeoutMs: server.integer("headers_timeout_ms", 1_000, 600_000) ?? 10_000,
+    requestTimeoutMs: server.integer("request_timeout_ms", 1_000, 3_600_000) ?? 60_000,
+    corsOrigins: readOrigins(server),
     database: {
       url: env.DATABASE_URL || database.string("url"),
       maxConnections: database.integer("max_connections", 1, 1000) ?? 10,
@@ -89,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     },
     logLevel: readLogLevel(env),
     telemetry: readTelemetry(env),
-    trustProxy: server.boolean("trust_proxy") ?? false,
+    trustedProxies: readTrustedProxies(server),
     warnings,
   };
   defaults.done();
@@ -176,10 +181,40 @@ function readTls(server: Reader, env: NodeJS.ProcessEnv): TlsFiles | undefined {
   const tls = server.child("tls");
   const certFile = env.AIK_TLS_CERT || tls.string("cert_file");
   const keyFile = env.AIK_TLS_KEY || tls.string("key_file");
+  const minVersion = tls.string("min_version") ?? "TLSv1.2";
   tls.done();
+  if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") throw new ConfigError(`server.tls.min_version must be "TLSv1.2" or "TLSv1.3".`);
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new ConfigError("server.tls needs both cert_file and key_file (or AIK_TLS_CERT and AIK_TLS_KEY).");
-  return { certFile, keyFile };
+  return { certFile, keyFile, minVersion };
+}
+
+/** `trusted_proxies: N` hops; the older `trust_proxy: true` means one. */
+function readTrustedProxies(server: Reader): number {
+  const hops = server.integer("trusted_proxies", 0, 16);
+  const legacy = server.boolean("trust_proxy");
+  if (hops !== undefined && legacy !== undefined) throw new ConfigError("server.trust_proxy and server.trusted_proxies are both set: keep trusted_proxies.");
+  return hops ?? (legacy ? 1 : 0);
+}
+
+/** Exact origins (scheme://host[:port]); a wildcard is refused: credentials never go to any origin. */
+function readOrigins(server: Reader): string[] {
+  const cors = server.child("cors");
+  const origins = cors.strings("allowed_origins").map((o, i) => {
+    const at = `server.cors.allowed_origins[${i}]`;
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== o) {
+      throw new ConfigError(`${at} must be an exact origin such as https://app.example.com (no path, no wildcard).`);
+    }
+    return o;
+  });
+  cors.done();
+  return origins;
 }
 
 function deepFreeze<T>(value: T): T {

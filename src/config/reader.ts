@@ -39,6 +39,16 @@ export class Reader {
     return v.map((item, i) => Reader.of(item, `${this.at(key)}[${i}]`));
   }
 
+  /** A list of non-empty strings. */
+  strings(key: string): string[] {
+    const v = this.raw(key);
+    if (v === undefined || v === null) return [];
+    if (!isArray(v) || !v.every((x): x is string => typeof x === "string" && x.trim() !== "")) {
+      throw new ConfigError(`${this.at(key)} must be a list of non-empty strings.`);
+    }
+    return v.map((x) => x.trim());
+  }
+
   string(key: string): string | undefined {
     const v = this.raw(key);
     if (v === undefined || v === null) return undefined;

@@ -7,12 +7,12 @@ import { describe, expect, it } from "vitest";
 import { Agent, getGlobalDispatcher, request, setGlobalDispatcher } from "undici";
 import { startTestGateway } from "../support/gateway.js";
 
-function selfSigned(): { certFile: string; keyFile: string } {
+function selfSigned(): { certFile: string; keyFile: string; minVersion: "TLSv1.2" } {
   const dir = mkdtempSync(join(tmpdir(), "aik-tls-"));
   const certFile = join(dir, "cert.pem");
   const keyFile = join(dir, "key.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
-  return { certFile, keyFile };
+  return { certFile, keyFile, minVersion: "TLSv1.2" };
 }
 
 async function headersOf(url: string, dispatcher?: Agent): Promise<Record<string, string | string[] | undefined>> {

@@ -21,8 +21,8 @@ export interface HttpOptions {
   /** Production mode or TLS here: send Strict-Transport-Security. */
   readonly production: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
-  /** Behind a proxy that sets X-Forwarded-For: take the client address from it. */
-  readonly trustProxy: boolean;
+  /** Proxies in front that append to X-Forwarded-For (0: the socket's address is the client's). */
+  readonly trustedProxies: number;
 }
 
 export interface HttpDeps {
@@ -83,7 +83,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
         protocol: "http",
         signal: aborter.signal,
         credential: credentialOf(req),
-        peer: peerOf(req, options.trustProxy),
+        peer: peerOf(req, options.trustedProxies),
       });
       const method = found.route.methods[0] ?? "";
       await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query });
@@ -164,8 +164,15 @@ function rejectMalformed(err: Error & { code?: string }, socket: Socket, strictT
   socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
 }
 
-function peerOf(req: IncomingMessage, trustProxy: boolean): string | undefined {
+/**
+ * The client's address. Each trusted proxy appends the address it got the request from, so the
+ * client's is `hops` entries from the right; anything left of it the client may have written.
+ */
+function peerOf(req: IncomingMessage, hops: number): string | undefined {
+  const socket = req.socket.remoteAddress;
+  if (hops === 0) return socket;
   const forwarded = req.headers["x-forwarded-for"];
-  if (trustProxy && typeof forwarded === "string") return forwarded.split(",")[0]?.trim() || req.socket.remoteAddress;
-  return req.socket.remoteAddress;
+  const entries = (typeof forwarded === "string" ? forwarded : "").split(",").map((e) => e.trim()).filter((e) => e !== "");
+  // With hops proxies, the socket is the nearest one and X-Forwarded-For holds the other hops - 1 after the client.
+  return entries[entries.length - hops] ?? socket;
 }
