@@ -1,4 +1,5 @@
 // Input checks for the control plane: ids, emails, key names, model lists; each failure names its field.
+import { canonicalEmail, checkEmailText } from "../auth/email.js";
 import { invalidArgument } from "../core/errors.js";
 import { isValidName } from "../core/names.js";
 
@@ -11,9 +12,10 @@ export function checkId(id: string, param = "id"): string {
   return id;
 }
 
+/** The address as typed (trimmed) for display; its shape is checked on the canonical form, the one that is matched. */
 export function checkEmail(email: string): string {
-  const e = email.trim();
-  if (!EMAIL.test(e)) throw invalidArgument("email", "Invalid 'email': expected an address such as ops@example.com.");
+  const e = checkEmailText(email);
+  if (!EMAIL.test(canonicalEmail(e))) throw invalidArgument("email", "Invalid 'email': expected an address such as ops@example.com.");
   return e;
 }
 

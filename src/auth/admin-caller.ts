@@ -1,4 +1,5 @@
 // Who is calling the control plane: the operator (AIK_ADMIN_TOKEN) or a user by session; never an API key.
+import type { CallContext } from "../core/context.js";
 import { GatewayError } from "../core/errors.js";
 import type { UserRecord, UserStore } from "../store/users.js";
 import type { OperatorToken } from "./operator-token.js";
@@ -15,11 +16,25 @@ function unauthenticated(): GatewayError {
 }
 
 export class AdminCallers {
+  // One resolution per call: the transport resolves the caller before reading the request, and the
+  // method asks again for the same answer. Weak, so a finished call's entry goes with its context.
+  private readonly resolved = new WeakMap<CallContext, Promise<AdminCaller>>();
+
   constructor(
     private readonly operator: OperatorToken,
     private readonly sessions: SessionService,
     private readonly users: UserStore,
   ) {}
+
+  /** The caller of this call, resolved from its credential once however often it is asked for. */
+  of(ctx: CallContext): Promise<AdminCaller> {
+    let caller = this.resolved.get(ctx);
+    if (!caller) {
+      caller = this.resolve(ctx.credential);
+      this.resolved.set(ctx, caller);
+    }
+    return caller;
+  }
 
   async resolve(credential: string | undefined): Promise<AdminCaller> {
     if (!credential) throw unauthenticated();

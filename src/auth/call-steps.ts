@@ -1,21 +1,7 @@
-// The data plane's identity steps: an API key per request, then the key's model allow-list.
+// The data plane's model allow-list step: a key limited to some models calls only those.
 import { GatewayError } from "../core/errors.js";
 import { mayUse } from "../core/model-access.js";
 import { required, type Step } from "../core/pipeline.js";
-import type { ApiKeyAuthenticator } from "./api-key-authenticator.js";
-
-/** Runs before routing, so an unauthenticated caller learns nothing about which models exist. */
-export function authenticateStep(keys: ApiKeyAuthenticator): Step {
-  return {
-    name: "authenticate",
-    needs: [],
-    gives: ["caller"],
-    wrap: (next) => async (call, ctx) => {
-      ctx.caller = await keys.authenticate(ctx.credential);
-      return next(call, ctx);
-    },
-  };
-}
 
 /**
  * Runs after routing: a key limited to some models may call only those (by the name asked for or

@@ -26,6 +26,8 @@ export interface Admission {
   readonly allowed: boolean;
   /** Attempts counted against the account in the current window, this one included. */
   readonly attempts: number;
+  /** What this very attempt set off, if anything (for the audit trail): the account's lock or the source's throttle. */
+  readonly engaged?: "account_lock" | "source_throttle";
 }
 
 /**
@@ -35,8 +37,8 @@ export interface Admission {
  */
 export interface LoginGuard {
   begin(account: string, source: string): Promise<Admission>;
-  /** The password was wrong: lock the account if this failure reached the threshold. */
-  failed(account: string): Promise<void>;
+  /** The password was wrong: lock the account if this failure reached the threshold. True when this failure locked it. */
+  failed(account: string): Promise<boolean>;
   /** The password was right: the account's failures are cleared and the source's attempt undone. */
   succeeded(account: string, source: string): Promise<void>;
   /** Epoch ms until which the account is locked, if it is. */
@@ -72,17 +74,19 @@ export class MemoryLoginGuard implements LoginGuard {
     if (this.live(`lock:${account}`) || this.live(`lock-src:${source}`)) return { allowed: false, attempts };
     if (attempts > this.policy.maxFailures) {
       this.lock(account);
-      return { allowed: false, attempts };
+      return { allowed: false, attempts, engaged: "account_lock" };
     }
     if (sourceFailures > this.policy.maxSourceFailures) {
       this.set(`lock-src:${source}`, 1, this.policy.lockMs);
-      return { allowed: false, attempts };
+      return { allowed: false, attempts, engaged: "source_throttle" };
     }
     return { allowed: true, attempts };
   }
 
-  async failed(account: string): Promise<void> {
-    if ((this.live(`fail:${account}`)?.count ?? 0) >= this.policy.maxFailures && !this.live(`lock:${account}`)) this.lock(account);
+  async failed(account: string): Promise<boolean> {
+    if ((this.live(`fail:${account}`)?.count ?? 0) < this.policy.maxFailures || this.live(`lock:${account}`)) return false;
+    this.lock(account);
+    return true;
   }
 
   async succeeded(account: string, source: string): Promise<void> {

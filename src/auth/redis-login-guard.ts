@@ -4,6 +4,7 @@ import { GatewayError } from "../core/errors.js";
 import { type Admission, type LockoutPolicy, type LoginGuard } from "./login-guard.js";
 
 // KEYS: fail, lock, level, srcFail, srcLock. ARGV: window, maxFailures, maxSource, lockMs, maxLockMs, levelMemory
+// Returns {allowed, attempts[, engaged]}: engaged 1 when this attempt locked the account, 2 when it throttled the source.
 const BEGIN = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -16,16 +17,16 @@ if n > tonumber(ARGV[2]) then
   local ms = math.min(tonumber(ARGV[4]) * 2 ^ (level - 1), tonumber(ARGV[5]))
   redis.call('SET', KEYS[2], 1, 'PX', ms)
   redis.call('PEXPIRE', KEYS[1], ms)
-  return {0, n}
+  return {0, n, 1}
 end
 if s > tonumber(ARGV[3]) then
   redis.call('SET', KEYS[5], 1, 'PX', ARGV[4])
-  return {0, n}
+  return {0, n, 2}
 end
 return {1, n}
 `;
 
-// KEYS: fail, lock, level. ARGV: maxFailures, lockMs, maxLockMs, levelMemory
+// KEYS: fail, lock, level. ARGV: maxFailures, lockMs, maxLockMs, levelMemory. Returns 1 when this failure locked the account.
 const FAILED = `
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[1]) and redis.call('EXISTS', KEYS[2]) == 0 then
@@ -34,8 +35,9 @@ if n >= tonumber(ARGV[1]) and redis.call('EXISTS', KEYS[2]) == 0 then
   local ms = math.min(tonumber(ARGV[2]) * 2 ^ (level - 1), tonumber(ARGV[3]))
   redis.call('SET', KEYS[2], 1, 'PX', ms)
   redis.call('PEXPIRE', KEYS[1], ms)
+  return 1
 end
-return n
+return 0
 `;
 
 // KEYS: fail, srcFail
@@ -46,7 +48,7 @@ return 1
 `;
 
 interface GuardCommands {
-  aikLoginBegin(...args: Array<string | number>): Promise<[number, number]>;
+  aikLoginBegin(...args: Array<string | number>): Promise<[number, number, number?]>;
   aikLoginFailed(...args: Array<string | number>): Promise<number>;
   aikLoginSucceeded(...args: Array<string | number>): Promise<number>;
 }
@@ -80,7 +82,7 @@ export class RedisLoginGuard implements LoginGuard {
 
   async begin(account: string, source: string): Promise<Admission> {
     const p = this.policy;
-    const [allowed, attempts] = await this.run(() =>
+    const [allowed, attempts, engaged] = await this.run(() =>
       this.redis.aikLoginBegin(
         this.key("fail", account),
         this.key("lock", account),
@@ -95,14 +97,17 @@ export class RedisLoginGuard implements LoginGuard {
         p.levelMemoryMs,
       ),
     );
+    if (engaged === 1) return { allowed: false, attempts, engaged: "account_lock" };
+    if (engaged === 2) return { allowed: false, attempts, engaged: "source_throttle" };
     return { allowed: allowed === 1, attempts };
   }
 
-  async failed(account: string): Promise<void> {
+  async failed(account: string): Promise<boolean> {
     const p = this.policy;
-    await this.run(() =>
+    const locked = await this.run(() =>
       this.redis.aikLoginFailed(this.key("fail", account), this.key("lock", account), this.key("level", account), p.maxFailures, p.lockMs, p.maxLockMs, p.levelMemoryMs),
     );
+    return locked === 1;
   }
 
   async succeeded(account: string, source: string): Promise<void> {

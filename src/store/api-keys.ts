@@ -63,8 +63,9 @@ export interface KeyListFilter {
   readonly includeRevoked: boolean;
 }
 
+/** Works on the pool or inside a transaction (`sql.begin`). */
 export class ApiKeyStore {
-  constructor(private readonly sql: postgres.Sql) {}
+  constructor(private readonly sql: postgres.ISql) {}
 
   async create(k: {
     userId: string;
@@ -105,6 +106,12 @@ export class ApiKeyStore {
 
   async get(id: string): Promise<ApiKeyRecord | undefined> {
     const [row] = await this.sql<KeyRow[]>`select ${this.sql.unsafe(COLUMNS)} from api_keys k where k.id = ${id}`;
+    return row ? record(row) : undefined;
+  }
+
+  /** The row is locked until the transaction ends, so what an audit row calls "old" is what was replaced. */
+  async getForUpdate(id: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.sql<KeyRow[]>`select ${this.sql.unsafe(COLUMNS)} from api_keys k where k.id = ${id} for update`;
     return row ? record(row) : undefined;
   }
 

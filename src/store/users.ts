@@ -1,6 +1,7 @@
-// SQL for users: rows in, typed records out; emails compared case-insensitively.
+// SQL for users: rows in, typed records out; emails matched by their one canonical form (src/auth/email.ts).
 import type postgres from "postgres";
 import { randomUUID } from "node:crypto";
+import { canonicalEmail } from "../auth/email.js";
 import { GatewayError } from "../core/errors.js";
 import type { Limits } from "../core/limits.js";
 import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
@@ -46,22 +47,34 @@ function record(r: UserRow): UserRecord {
 
 const UNIQUE_VIOLATION = "23505";
 
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error && "code" in err && err.code === UNIQUE_VIOLATION;
+}
+
+export interface CanonicalBackfill {
+  /** Rows given their canonical email. */
+  readonly filled: number;
+  /** Users whose canonical email another (older) user already has: left unmatched, for an operator to resolve. */
+  readonly conflicts: readonly string[];
+}
+
+/** Works on the pool or inside a transaction (`sql.begin`). */
 export class UserStore {
-  constructor(private readonly sql: postgres.Sql) {}
+  constructor(private readonly sql: postgres.ISql) {}
 
   async create(u: { email: string; role: UserRole; passwordHash: string; limits: Limits }): Promise<UserRecord> {
     const l = limitsToRow(u.limits);
     try {
       const [row] = await this.sql<UserRow[]>`
-        insert into users (id, email, role, status, password_hash,
+        insert into users (id, email, email_canonical, role, status, password_hash,
                            requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
-        values (${randomUUID()}, ${u.email}, ${u.role}, 'active', ${u.passwordHash},
+        values (${randomUUID()}, ${u.email}, ${canonicalEmail(u.email)}, ${u.role}, 'active', ${u.passwordHash},
                 ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
         returning *`;
       if (!row) throw new Error("insert returned no row");
       return record(row);
     } catch (err) {
-      if (err instanceof Error && "code" in err && err.code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(err)) {
         throw new GatewayError("conflict", "A user with this email already exists.", { param: "email", reason: "already_exists" });
       }
       throw err;
@@ -71,8 +84,8 @@ export class UserStore {
   /** Creates the first admin only while there are no users at all: replicas starting together create one. */
   async createFirstAdmin(email: string, passwordHash: string): Promise<UserRecord | undefined> {
     const [row] = await this.sql<UserRow[]>`
-      insert into users (id, email, role, status, password_hash)
-      select ${randomUUID()}, ${email}, 'admin', 'active', ${passwordHash}
+      insert into users (id, email, email_canonical, role, status, password_hash)
+      select ${randomUUID()}, ${email}, ${canonicalEmail(email)}, 'admin', 'active', ${passwordHash}
       where not exists (select 1 from users)
       on conflict do nothing
       returning *`;
@@ -84,9 +97,40 @@ export class UserStore {
     return row ? record(row) : undefined;
   }
 
-  async byEmail(email: string): Promise<UserRecord | undefined> {
-    const [row] = await this.sql<UserRow[]>`select * from users where lower(email) = lower(${email})`;
+  /** The row is locked until the transaction ends, so what an audit row calls "old" is what was replaced. */
+  async getForUpdate(id: string): Promise<UserRecord | undefined> {
+    const [row] = await this.sql<UserRow[]>`select * from users where id = ${id} for update`;
     return row ? record(row) : undefined;
+  }
+
+  /** The caller checks the text first (checkEmailText): a NUL would be a Postgres error, not a miss. */
+  async byEmail(email: string): Promise<UserRecord | undefined> {
+    const [row] = await this.sql<UserRow[]>`select * from users where email_canonical = ${canonicalEmail(email)}`;
+    return row ? record(row) : undefined;
+  }
+
+  /**
+   * Gives every row without one its canonical email (rows from before migration 5, or written by
+   * an older replica during a rolling deploy). Oldest first: when two old rows share a canonical
+   * form, the older keeps it and the newer is reported and stays unmatched by login. Replicas may
+   * run this at once: each row is filled once, by whichever gets there first.
+   */
+  async backfillCanonicalEmails(): Promise<CanonicalBackfill> {
+    const rows = await this.sql<Array<{ id: string; email: string }>>`
+      select id, email from users where email_canonical is null order by created_at, id`;
+    let filled = 0;
+    const conflicts: string[] = [];
+    for (const r of rows) {
+      try {
+        const done = await this.sql`
+          update users set email_canonical = ${canonicalEmail(r.email)} where id = ${r.id} and email_canonical is null`;
+        filled += done.count;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        conflicts.push(r.id);
+      }
+    }
+    return { filled, conflicts };
   }
 
   async list(limit: number, after: PageCursor | undefined): Promise<{ users: UserRecord[]; next: string }> {

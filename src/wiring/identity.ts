@@ -3,11 +3,11 @@ import type { Redis } from "ioredis";
 import { AdminServiceService } from "../../gen/aik/v1/admin.js";
 import { AuthServiceService } from "../../gen/aik/v1/auth.js";
 import { adminApi } from "../api/admin-api.js";
-import { authApi } from "../api/auth-api.js";
+import { AUTH_OPEN_METHODS, authApi } from "../api/auth-api.js";
 import type { UnaryService } from "../api/unary-api.js";
 import { AdminCallers } from "../auth/admin-caller.js";
 import { ApiKeyAuthenticator } from "../auth/api-key-authenticator.js";
-import { authenticateStep, modelAccessStep } from "../auth/call-steps.js";
+import { modelAccessStep } from "../auth/call-steps.js";
 import { localIdentityEvents, postgresIdentityEvents, type IdentityEventHandlers } from "../auth/identity-events.js";
 import { LastUsedRecorder } from "../auth/last-used.js";
 import { LoginService } from "../auth/login.js";
@@ -16,8 +16,11 @@ import { OperatorToken } from "../auth/operator-token.js";
 import { RedisLoginGuard } from "../auth/redis-login-guard.js";
 import { SessionService } from "../auth/sessions.js";
 import type { Config } from "../config/config.js";
+import type { CallContext, Caller } from "../core/context.js";
 import type { Step } from "../core/pipeline.js";
 import { ApiKeyStore } from "../store/api-keys.js";
+import { AuditStore } from "../store/audit-events.js";
+import { identityTransactions } from "../store/identity-tx.js";
 import type { Database } from "../store/database.js";
 import { SessionStore } from "../store/sessions.js";
 import { UserStore } from "../store/users.js";
@@ -27,7 +30,8 @@ import type { UsageQuery, UsageReport } from "../metering/reports.js";
 import { usageCsv } from "../api/usage-api.js";
 
 export interface Identity {
-  readonly authenticate: Step;
+  /** The caller an API key names; every invalid key gets the same 401. */
+  readonly authenticate: (credential: string | undefined) => Promise<Caller>;
   readonly modelAccess: Step;
   readonly services: readonly UnaryService[];
   readonly users: UserStore;
@@ -45,7 +49,9 @@ export async function startIdentity(
   usage: (q: UsageQuery) => Promise<UsageReport>,
 ): Promise<Identity> {
   const users = new UserStore(db.sql);
+  await fillCanonicalEmails(users, logger);
   const keys = new ApiKeyStore(db.sql);
+  const audit = new AuditStore(db.sql);
   const sessions = new SessionService(new SessionStore(db.sql), config.auth.sessionTtlMs);
   const lastUsed = new LastUsedRecorder(keys, logger);
   const keyAuth = new ApiKeyAuthenticator(keys, lastUsed, config.auth.keyCache, config.limits.defaults);
@@ -57,20 +63,32 @@ export async function startIdentity(
   const events = db.embedded ? localIdentityEvents(handlers) : await postgresIdentityEvents(db.sql, handlers, logger);
   const guard = redis ? new RedisLoginGuard(redis, config.redis.keyPrefix, config.auth.lockout) : new MemoryLoginGuard(config.auth.lockout);
   const callers = new AdminCallers(new OperatorToken(config.auth.adminToken), sessions, users);
-  const login = new LoginService(users, sessions, guard);
+  const login = new LoginService(users, sessions, guard, audit);
+  // Control-plane calls name their caller before any of the request is read (see UnaryService.authenticate).
+  const authenticate = async (ctx: CallContext): Promise<void> => {
+    await callers.of(ctx);
+  };
 
   const bootstrap = db.embedded || !config.auth.adminToken ? await bootstrapAdmin(users, keys) : undefined;
   return {
-    authenticate: authenticateStep(keyAuth),
+    authenticate: (credential) => keyAuth.authenticate(credential),
     modelAccess: modelAccessStep(),
     services: [
       {
         name: "aik.v1.AdminService",
         definition: AdminServiceService,
-        api: adminApi({ callers, users, keys, guard, sessions, events, usage }),
+        api: adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }),
+        authenticate,
+        open: [],
         csv: { getUsage: usageCsv },
       },
-      { name: "aik.v1.AuthService", definition: AuthServiceService, api: authApi(login, callers, sessions) },
+      {
+        name: "aik.v1.AuthService",
+        definition: AuthServiceService,
+        api: authApi(login, callers, sessions, audit),
+        authenticate,
+        open: AUTH_OPEN_METHODS,
+      },
     ],
     users,
     keys,
@@ -80,4 +98,15 @@ export async function startIdentity(
       await lastUsed.close();
     },
   };
+}
+
+/**
+ * Rows from before migration 5 (or written meanwhile by an older replica) get their canonical
+ * email before anyone can log in. A conflict means two old accounts now count as one address:
+ * the older keeps it, and the operator is told which user ids to merge or rename.
+ */
+async function fillCanonicalEmails(users: UserStore, logger: Logger): Promise<void> {
+  const { filled, conflicts } = await users.backfillCanonicalEmails();
+  if (filled > 0) logger.info("auth.email_canonical_backfilled", { users: filled });
+  if (conflicts.length > 0) logger.warn("auth.email_canonical_conflict", { users: conflicts.length, user_ids: conflicts.join(",") });
 }

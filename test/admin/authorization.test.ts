@@ -45,6 +45,8 @@ const everyMethod: HttpCase[] = [
   ["CreateApiKey", "POST", () => "/v1/admin/api-keys", () => ({ user_id: b.userId, name: "x" })],
   ["ListApiKeys", "GET", () => `/v1/admin/api-keys?user_id=${b.userId}`],
   ["RevokeApiKey", "POST", () => `/v1/admin/api-keys/${b.keyId}:revoke`],
+  ["UpdateApiKey", "PATCH", () => `/v1/admin/api-keys/${b.keyId}`, () => ({ limits: { requests_per_minute: 5 } })],
+  ["ListAuditEvents", "GET", () => "/v1/admin/audit-events"],
 ];
 
 describe("AdminService over HTTP", () => {
@@ -99,6 +101,8 @@ describe("AdminService over gRPC", () => {
     ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [], limits: undefined }, m)],
     ["ListApiKeys", (m) => call(client, client.listApiKeys, { userId: b.userId, includeRevoked: false, pageSize: 0, pageToken: "" }, m)],
     ["RevokeApiKey", (m) => call(client, client.revokeApiKey, { id: b.keyId }, m)],
+    ["UpdateApiKey", (m) => call(client, client.updateApiKey, { id: b.keyId, limits: { requestsPerMinute: 5 } }, m)],
+    ["ListAuditEvents", (m) => call(client, client.listAuditEvents, { actor: "", action: "", targetId: "", startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "" }, m)],
   ];
 
   it.each(grpcCases)("%s without credentials -> UNAUTHENTICATED", async (_n, fn) => {
@@ -120,6 +124,8 @@ describe("AdminService over gRPC", () => {
 describe("bad admin input", () => {
   const cases: Array<[string, "GET" | "POST" | "PATCH", string, unknown, number, string]> = [
     ["bad email", "POST", "/v1/admin/users", { email: "not-an-email", password: "long enough password" }, 400, "email"],
+    ["NUL in the email", "POST", "/v1/admin/users", { email: "a\u0000b@example.test", password: "long enough password" }, 400, "email"],
+    ["two @ once normalised", "POST", "/v1/admin/users", { email: "a\uFF20b@example.test", password: "long enough password" }, 400, "email"],
     ["short password", "POST", "/v1/admin/users", { email: "s@example.test", password: "short" }, 400, "password"],
     ["1 MB password", "POST", "/v1/admin/users", { email: "m@example.test", password: "p".repeat(1024 * 1024) }, 400, "password"],
     ["unknown field", "POST", "/v1/admin/users", { email: "u@example.test", password: "long enough password", admin: true }, 400, "admin"],

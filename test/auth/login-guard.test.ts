@@ -103,6 +103,28 @@ describe.each(guards)("%s login guard", (_name, make) => {
     for (let i = 0; i < 5; i++) results.push((await tight.begin(`victim-${i}-${Math.random()}`, source)).allowed);
     expect(results).toEqual([true, true, true, false, false]);
   });
+
+  // The audit trail records the attempt that locks an account or throttles a source, once.
+  it("failed() says true exactly once: on the failure that locks the account", async () => {
+    const g = make();
+    const { account, source } = fresh();
+    const locked: boolean[] = [];
+    for (let i = 0; i < 7; i++) {
+      if ((await g.begin(account, source)).allowed) locked.push(await g.failed(account));
+    }
+    expect(locked).toEqual([false, false, false, false, true]);
+  });
+
+  it("begin() names what it set off: the account lock past the limit, the source throttle once", async () => {
+    const g = make({ ...policy, maxSourceFailures: 3 });
+    const { account, source } = fresh();
+    const admissions = await Promise.all(Array.from({ length: 7 }, () => g.begin(account, `other-${Math.random()}`)));
+    expect(admissions.filter((a) => a.engaged === "account_lock")).toHaveLength(1);
+    expect(admissions.filter((a) => a.engaged === "source_throttle")).toHaveLength(0);
+    const spray = [];
+    for (let i = 0; i < 6; i++) spray.push((await g.begin(`spray-${i}-${Math.random()}`, source)).engaged);
+    expect(spray).toEqual([undefined, undefined, undefined, "source_throttle", undefined, undefined]);
+  });
 });
 
 describe("Redis unreachable", () => {

@@ -4,6 +4,8 @@ import { identity } from "./0001_identity.js";
 import { limits } from "./0002_limits.js";
 import { usage } from "./0003_usage.js";
 import { upstreamObjects } from "./0004_upstream_objects.js";
+import { emailCanonical } from "./0005_email_canonical.js";
+import { auditEvents } from "./0006_audit_events.js";
 
 /*
  * Each migration is a TypeScript module beside this one, named NNNN_name.ts (0001_keys.ts, ...),
@@ -11,4 +13,4 @@ import { upstreamObjects } from "./0004_upstream_objects.js";
  * files to copy. Append new ones with the next version; never edit one that has been applied
  * (migrate() refuses a changed checksum).
  */
-export const migrations: Migration[] = [identity, limits, usage, upstreamObjects];
+export const migrations: Migration[] = [identity, limits, usage, upstreamObjects, emailCanonical, auditEvents];

@@ -1,7 +1,7 @@
 // Generic HTTP/JSON transcoding for unary proto services: strict proto3 JSON in, proto3 JSON out.
 import { fromBinary, fromJson, ScalarType, toBinary, toJsonString, type DescField, type DescMethod, type JsonValue } from "@bufbuild/protobuf";
 import type { IncomingMessage } from "node:http";
-import type { UnaryService } from "../../api/unary-api.js";
+import { authenticatesFirst, type UnaryService } from "../../api/unary-api.js";
 import { GatewayError, invalidArgument } from "../../core/errors.js";
 import { isObject } from "../../core/json.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
@@ -18,7 +18,11 @@ export function transcodedHandlers(schema: ApiSchema, service: UnaryService, max
     const codec = service.definition[key];
     const fn = service.api[key];
     if (!codec || !fn) throw new Error(`${service.name}/${method.name} has no implementation.`);
+    const first = authenticatesFirst(service, key);
     handlers[`${service.name}/${method.name}`] = async (call) => {
+      // The credential first, from the headers alone: a caller without a valid one gets 401 before
+      // any body byte is read, parsed or checked (the server decides what to do with the unread rest).
+      if (first) await service.authenticate(call.ctx);
       const message = parseRequest(method, await requestJson(call, method, maxBodyBytes));
       const request: unknown = codec.requestDeserialize(Buffer.from(toBinary(method.input, message)));
       // The generated deserializer for this very method made `request`, so it has the method's input type.
@@ -44,7 +48,7 @@ export function transcodedHandlers(schema: ApiSchema, service: UnaryService, max
 async function requestJson(call: HttpCall, method: DescMethod, maxBodyBytes: number): Promise<Record<string, JsonValue>> {
   const json: Record<string, JsonValue> = {};
   if (call.route.verb !== "GET" && call.route.verb !== "DELETE" && hasBody(call.req)) {
-    const body = await readJsonBody(call.req, maxBodyBytes);
+    const body = await readJsonBody(call.req, maxBodyBytes, call.deadline);
     if (!isObject(body)) throw invalidArgument("body", "The request body must be a JSON object.");
     Object.assign(json, body);
   }

@@ -1,0 +1,90 @@
+// AdminService's API key methods: create, list, revoke, re-limit; each change commits with its audit row.
+import type { AdminServiceServer } from "../../gen/aik/v1/admin.js";
+import type { AdminCaller } from "../auth/admin-caller.js";
+import { changedFields } from "../auth/audit.js";
+import { API_KEY_PREFIX, newSecret } from "../auth/tokens.js";
+import { GatewayError } from "../core/errors.js";
+import type { ApiKeyRecord } from "../store/api-keys.js";
+import type { IdentityTx } from "../store/identity-tx.js";
+import { decodePageToken, pageSize } from "../store/page-token.js";
+import { auditEntry, isAdmin, requireAdmin, requireSelfOrAdmin } from "./access.js";
+import type { IdentityParts } from "./admin-api.js";
+import { keyFields } from "./audit-fields.js";
+import { checkFuture, checkId, checkKeyName, checkModels } from "./identity-checks.js";
+import { apiKeyMessage } from "./identity-mapping.js";
+import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
+import type { UnaryApi } from "./unary-api.js";
+
+export type ApiKeyMethods = UnaryApi<Pick<AdminServiceServer, "createApiKey" | "listApiKeys" | "revokeApiKey" | "updateApiKey">>;
+
+function keyNotFound(): GatewayError {
+  return new GatewayError("not_found", "No such API key.", { param: "id", reason: "not_found" });
+}
+
+/** Another member's key answers exactly as a key that does not exist; locked until the transaction ends. */
+async function visibleKey(tx: IdentityTx, c: AdminCaller, id: string): Promise<ApiKeyRecord> {
+  const key = await tx.keys.getForUpdate(checkId(id));
+  if (!key || (!isAdmin(c) && (c.kind !== "user" || key.userId !== c.user.id))) throw keyNotFound();
+  return key;
+}
+
+export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
+  return {
+    async createApiKey(req, ctx) {
+      const caller = await p.callers.of(ctx);
+      const userId = req.userId === "" && caller.kind === "user" ? caller.user.id : checkId(req.userId, "user_id");
+      requireSelfOrAdmin(caller, userId);
+      const name = checkKeyName(req.name);
+      const allowedModels = checkModels(req.allowedModels);
+      const expiresAt = checkFuture(req.expiresAt, "expires_at");
+      const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
+      const { secret, hash, display } = newSecret(API_KEY_PREFIX);
+      const key = await p.transaction(async (tx) => {
+        const owner = await tx.users.get(userId);
+        if (!owner) throw new GatewayError("not_found", "No such user.", { param: "user_id", reason: "not_found" });
+        const created = await tx.keys.create({ userId, name, prefix: display, hash, allowedModels, expiresAt, limits });
+        await tx.audit.append(auditEntry(caller, ctx, "api_key.created", created.id, changedFields(undefined, keyFields(created))));
+        return created;
+      });
+      return { apiKey: apiKeyMessage(key), secret };
+    },
+
+    async listApiKeys(req, ctx) {
+      const caller = await p.callers.of(ctx);
+      let userId = req.userId === "" ? undefined : checkId(req.userId, "user_id");
+      if (!isAdmin(caller)) {
+        if (userId !== undefined) requireSelfOrAdmin(caller, userId);
+        userId = caller.kind === "user" ? caller.user.id : undefined;
+      }
+      const page = await p.keys.list({ userId, includeRevoked: req.includeRevoked }, pageSize(req.pageSize), decodePageToken(req.pageToken));
+      return { apiKeys: page.keys.map(apiKeyMessage), nextPageToken: page.next };
+    },
+
+    async revokeApiKey(req, ctx) {
+      const caller = await p.callers.of(ctx);
+      const revoked = await p.transaction(async (tx) => {
+        const key = await visibleKey(tx, caller, req.id);
+        const after = (await tx.keys.revoke(key.id)) ?? key;
+        await tx.audit.append(auditEntry(caller, ctx, "api_key.revoked", key.id, changedFields(keyFields(key), keyFields(after))));
+        return after;
+      });
+      await p.events.publish({ kind: "key", id: revoked.id });
+      return { apiKey: apiKeyMessage(revoked) };
+    },
+
+    async updateApiKey(req, ctx) {
+      // Limits are an operator's or admin's decision, not the key owner's.
+      const caller = await p.callers.of(ctx);
+      requireAdmin(caller);
+      const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
+      const updated = await p.transaction(async (tx) => {
+        const key = await visibleKey(tx, caller, req.id);
+        const after = (await tx.keys.setLimits(key.id, limits)) ?? key;
+        await tx.audit.append(auditEntry(caller, ctx, "api_key.updated", key.id, changedFields(keyFields(key), keyFields(after))));
+        return after;
+      });
+      await p.events.publish({ kind: "key", id: updated.id });
+      return { apiKey: apiKeyMessage(updated) };
+    },
+  };
+}
