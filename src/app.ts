@@ -1,7 +1,6 @@
 // Starts and stops one gateway: stores, identity, upstream (Azure or the emulator), core, both front doors.
 import type { Server as HttpServer } from "node:http";
 import { join } from "node:path";
-import type { Server as GrpcServer } from "@grpc/grpc-js";
 import type { Redis } from "ioredis";
 import type { Config } from "./config/config.js";
 import { createGateway, type Gateway } from "./core/gateway.js";
@@ -68,7 +67,9 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   const gateway = createGateway({
     router,
     upstream,
-    front: [observeStep(logger), identity.authenticate, objects.step],
+    authenticate: identity.authenticate,
+    front: [observeStep(logger, (name) => router.label(name))],
+    objects: [objects.step],
     // Metering wraps limits, so a refused request is still recorded (as rejected_by_limit).
     policies: [identity.modelAccess, metering.metering.step, buildLimitsStep(config, limiter, pricing, counter, logger)],
   });
@@ -76,12 +77,20 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
     { gateway, methods: servedMethods, schema, logger, ready: () => readiness.ready, handlers, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
-    { maxBodyBytes: config.maxBodyBytes, production: config.production, tls: config.tls, trustedProxies: config.trustedProxies },
+    {
+      maxBodyBytes: config.maxBodyBytes,
+      production: config.production,
+      tls: config.tls,
+      trustedProxies: config.trustedProxies,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      corsOrigins: config.corsOrigins,
+    },
   );
   const grpcOptions = { maxMessageBytes: config.maxBodyBytes, tls: config.tls };
-  const grpc = createGrpcServer({ gateway, methods: servedMethods, schema, readiness, services: identity.services }, grpcOptions);
-  const httpPort = await listen(http, config.host, config.httpPort);
-  const grpcPort = await bindGrpc(grpc, `${config.host}:${config.grpcPort}`, grpcCredentials(grpcOptions));
+  const grpc = createGrpcServer({ gateway, methods: servedMethods, schema, readiness, services: identity.services, logger }, grpcOptions);
+  const httpPort = await listen(http.server, config.host, config.httpPort);
+  const grpcPort = await bindGrpc(grpc.server, `${config.host}:${config.grpcPort}`, grpcCredentials(grpcOptions));
   readiness.set(true);
 
   const scheme = config.tls ? "https" : "http";
@@ -94,8 +103,11 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     database,
     bootstrap: identity.bootstrap,
     close: async () => {
+      // Readiness turns false at once (/readyz 503, gRPC health NOT_SERVING); the listeners keep
+      // accepting through the delay, so a load balancer has time to notice; then they stop.
       readiness.set(false);
-      await Promise.all([closeHttp(http, config.shutdownGraceMs), closeGrpc(grpc, config.shutdownGraceMs)]);
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      await Promise.all([http.close(config.shutdownGraceMs), grpc.close(config.shutdownGraceMs)]);
       // After the front doors: every answered request has been recorded; write them all.
       await metering.close();
       objects.close();
@@ -130,30 +142,6 @@ function listen(server: HttpServer, host: string, port: number): Promise<number>
       server.off("error", reject);
       const address = server.address();
       resolve(typeof address === "object" && address !== null ? address.port : port);
-    });
-  });
-}
-
-function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    // Keep-alive connections go idle as their last answer (sent with Connection: close) ends.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearTimeout(force);
-      clearInterval(sweep);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
-
-function closeGrpc(server: GrpcServer, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => server.forceShutdown(), graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(force);
-      resolve();
     });
   });
 }

@@ -20,7 +20,7 @@ try {
 const logger = createLogger(config.logLevel);
 for (const warning of config.warnings) logger.warn("config.warning", { message: warning });
 
-const telemetry = startTelemetry(config.telemetry);
+const telemetry = startTelemetry(config.telemetry, config.metricExportIntervalMs);
 
 // Signals are handled from the start: one arriving while starting stops the gateway once it is up.
 let running: RunningGateway | undefined;

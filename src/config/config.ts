@@ -85,6 +85,8 @@ export interface Config {
   };
   /** off: /metrics only; otlp: OTEL_* variables configure the exporters; console: print spans and metrics. */
   readonly telemetry: TelemetryMode;
+  /** How often metrics are pushed (OTEL_METRIC_EXPORT_INTERVAL, the SDK's variable); undefined: 60 s over OTLP, 10 s to the console. */
+  readonly metricExportIntervalMs: number | undefined;
   /** Proxies in front that append to X-Forwarded-For: the client address is that many entries from its right (0: the socket's). */
   readonly trustedProxies: number;
   /** Startup notes worth a warning (plain http endpoints and the like). */

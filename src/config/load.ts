@@ -94,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     },
     logLevel: readLogLevel(env),
     telemetry: readTelemetry(env),
+    metricExportIntervalMs: envInteger(env, "OTEL_METRIC_EXPORT_INTERVAL", 100, 3_600_000),
     trustedProxies: readTrustedProxies(server),
     warnings,
   };

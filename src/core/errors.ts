@@ -14,6 +14,7 @@ export type ErrorCode =
   | "rate_limited"
   | "quota_exceeded"
   | "cancelled"
+  | "request_timeout"
   | "deadline_exceeded"
   | "internal"
   | "bad_gateway"
@@ -104,4 +105,17 @@ const CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 export function safeCode(v: unknown): string | undefined {
   if (typeof v === "number" && Number.isInteger(v)) return String(v);
   return typeof v === "string" && CODE.test(v) ? v : undefined;
+}
+
+/** The abort reason a front door gives the calls it ends at its shutdown deadline. */
+export class ShuttingDown extends Error {
+  override readonly name = "ShuttingDown";
+}
+
+/** Why an aborted call stopped: the client went away, or the gateway is shutting down (the client may retry elsewhere). */
+export function abortError(signal: AbortSignal, cause?: unknown): GatewayError {
+  if (signal.reason instanceof ShuttingDown) {
+    return new GatewayError("unavailable", "The gateway is shutting down; retry the request.", { reason: "shutting_down", cause });
+  }
+  return new GatewayError("cancelled", "The client cancelled the request.", { cause });
 }

@@ -1,6 +1,6 @@
 // Relays an upstream event stream event by event, reading each through its operation's stream shape; settles once.
 import type { CallContext } from "./context.js";
-import { GatewayError } from "./errors.js";
+import { abortError, GatewayError } from "./errors.js";
 import { isObject, type JsonObject } from "./json.js";
 import type { Call, ObjectState, StreamShape } from "./operation.js";
 import type { UpstreamStream } from "./ports.js";
@@ -88,7 +88,14 @@ class Relay implements StreamResult {
       }
       throw new GatewayError("bad_gateway", "The upstream stream ended before it was complete.", { reason: "upstream_stream_cut" });
     } catch (err) {
-      if (this.ctx.signal.aborted) throw new GatewayError("cancelled", "The client cancelled the request.", { cause: err });
+      if (this.ctx.signal.aborted) {
+        // A client that left needs no answer; a shutdown's end is an error the client is told of, and metered as such.
+        const aborted = abortError(this.ctx.signal, err);
+        if (aborted.code === "cancelled") throw aborted;
+        error = aborted;
+        outcome = "error";
+        throw aborted;
+      }
       outcome = "error";
       error =
         err instanceof GatewayError

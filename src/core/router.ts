@@ -53,6 +53,14 @@ export class Router {
     return this.byId.get(id) ?? (this.wildcard ? this.wildcardFor(id, this.wildcard) : undefined);
   }
 
+  /**
+   * A name fit for a metric label or a span attribute: a configured model or deployment id as it
+   * is, anything else (what a client typed, an env-only wildcard) as "other", so labels stay bounded.
+   */
+  label(name: string | undefined): string {
+    return name !== undefined && this.byName.has(name) ? name : "other";
+  }
+
   /** Azure said 429: prefer the deployment's siblings until its retry-after passes. */
   markThrottled(d: Deployment, retryAfterMs: number, now = Date.now()): void {
     this.throttledUntil.set(d.id, now + retryAfterMs);

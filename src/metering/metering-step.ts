@@ -2,6 +2,7 @@
 import type { CallContext } from "../core/context.js";
 import { toGatewayError, type GatewayError } from "../core/errors.js";
 import { required, type Step } from "../core/pipeline.js";
+import { closedReason } from "../core/reasons.js";
 import type { Pricing } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
 import { finalUsage, isDeferred, NO_USAGE, type TokenCounter } from "../core/usage-estimate.js";
@@ -134,7 +135,7 @@ function outcomeOf(e: GatewayError, ctx: CallContext): string {
   if (e.limit !== undefined) return `rejected_by_limit:${e.limit}`;
   if (e.code === "cancelled" || (e.code === "deadline_exceeded" && ctx.signal.aborted)) return "client_cancelled";
   if (ctx.deployment && (e.code === "bad_gateway" || e.code === "upstream_timeout" || e.code === "rate_limited" || e.code === "invalid_argument" || e.code === "payload_too_large")) {
-    return `upstream_error:${e.reason ?? e.code}`;
+    return `upstream_error:${closedReason(e)}`;
   }
   return `error:${e.code}`;
 }

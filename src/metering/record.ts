@@ -17,7 +17,7 @@ export interface UsageRecord {
   readonly region: string | null;
   readonly protocol: Protocol;
   readonly streamed: boolean;
-  /** "ok" | "upstream_error:<code>" | "client_cancelled" | "rejected_by_limit:<dimension>" | "error:<code>" */
+  /** "ok" | "upstream_error:<reason>" | "client_cancelled" | "rejected_by_limit:<dimension>" | "error:<code>", from closed sets (src/core/reasons.ts). */
   readonly outcome: string;
   readonly promptTokens: number;
   readonly cachedTokens: number;

@@ -37,8 +37,9 @@ export function structField(v: { [key: string]: unknown } | undefined, param: st
   return j;
 }
 
-/** Sets `key` only when the value is present, so absent proto fields stay absent in JSON. */
+/** Sets `key` only when the value is present, so absent proto fields stay absent in JSON; NaN and infinities (a double can hold them, JSON cannot) are refused. */
 export function put(body: JsonObject, key: string, value: JsonValue | undefined): void {
+  if (typeof value === "number" && !Number.isFinite(value)) throw invalidArgument(key, `Invalid '${key}': expected a finite number.`);
   if (value !== undefined) body[key] = value;
 }
 

@@ -1,11 +1,13 @@
 // One span, a few metrics and a debug access-log line per call, with metadata only: ids, model, deployment, outcome, tokens, timings.
 import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import { toGatewayError } from "../core/errors.js";
+import { closedReason } from "../core/reasons.js";
 import type { Step } from "../core/pipeline.js";
 import type { Usage } from "../core/usage.js";
 import type { Logger } from "./logger.js";
 
-export function observeStep(logger: Logger): Step {
+/** `label` maps a model name to a bounded label: configured names as they are, anything a client typed as "other". */
+export function observeStep(logger: Logger, label: (name: string | undefined) => string): Step {
   const tracer = trace.getTracer("ai-k");
   // Instruments are made once telemetry has started (main registers the meter provider first).
   const meter = metrics.getMeter("ai-k");
@@ -20,13 +22,13 @@ export function observeStep(logger: Logger): Step {
     wrap: (next) => async (call, ctx) => {
       const span = tracer.startSpan(`aik.${call.op.name}`, {
         kind: SpanKind.SERVER,
-        attributes: { "aik.request_id": ctx.requestId, "aik.protocol": ctx.protocol, "gen_ai.request.model": call.model ?? "" },
+        attributes: { "aik.request_id": ctx.requestId, "aik.protocol": ctx.protocol, "gen_ai.request.model": label(call.model) },
       });
-      const finish = (outcome: string, usage: Usage | undefined, message?: string): void => {
+      const finish = (outcome: string, usage: Usage | undefined, reason?: string): void => {
         // The deployment that answered (or was tried last): after a failover, not the first target.
         const deployment = ctx.deployment;
         // Metric labels stay bounded: configured model names only, never what a client typed.
-        const labels: Attributes = { op: call.op.name, model: deployment?.model ?? "unknown", protocol: ctx.protocol, outcome };
+        const labels: Attributes = { op: call.op.name, model: label(deployment?.model), protocol: ctx.protocol, outcome };
         const attributes: Attributes = { "aik.outcome": outcome };
         if (deployment) attributes["aik.deployment"] = deployment.id;
         if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
@@ -36,7 +38,8 @@ export function observeStep(logger: Logger): Step {
           tokens.add(usage.completionTokens, { ...labels, kind: "completion" });
         }
         span.setAttributes(attributes);
-        span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: message ?? outcome });
+        // The status names the failure by its code, never by a message that could quote a client's input.
+        span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: reason ?? outcome });
         span.end();
         const ms = performance.now() - ctx.startedAt;
         requests.add(1, labels);
@@ -57,14 +60,14 @@ export function observeStep(logger: Logger): Step {
       };
       try {
         const result = await next(call, ctx);
-        void result.settled.then((s) => finish(s.error ? s.error.code : s.outcome, s.usage, s.error?.message));
+        void result.settled.then((s) => finish(s.error ? s.error.code : s.outcome, s.usage, s.error ? closedReason(s.error) : undefined));
         return result;
       } catch (err) {
-        // GatewayError messages are written to be safe to send, so they are safe to record.
         const e = toGatewayError(err);
-        finish(e.code, undefined, e.message);
+        finish(e.code, undefined, closedReason(e));
         throw err;
       }
     },
   };
 }
+

@@ -14,7 +14,8 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-export function startTelemetry(mode: TelemetryMode, serviceName = "ai-k"): Telemetry {
+/** `metricIntervalMs`: how often metrics are pushed (otlp, console); NodeSDK reads OTEL_METRIC_EXPORT_INTERVAL only for readers it makes itself. */
+export function startTelemetry(mode: TelemetryMode, metricIntervalMs?: number, serviceName = "ai-k"): Telemetry {
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   if (mode === "off") {
     const provider = new metrics.MeterProvider({ readers: [prometheus] });
@@ -26,8 +27,12 @@ export function startTelemetry(mode: TelemetryMode, serviceName = "ai-k"): Telem
   }
   const pushed =
     mode === "console"
-      ? new metrics.PeriodicExportingMetricReader({ exporter: new metrics.ConsoleMetricExporter(), exportIntervalMillis: 10_000 })
-      : new metrics.PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() });
+      ? new metrics.PeriodicExportingMetricReader({ exporter: new metrics.ConsoleMetricExporter(), exportIntervalMillis: metricIntervalMs ?? 10_000 })
+      : new metrics.PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter(),
+          exportIntervalMillis: metricIntervalMs ?? 60_000,
+          exportTimeoutMillis: Math.min(30_000, metricIntervalMs ?? 60_000),
+        });
   const sdk = new NodeSDK({
     serviceName,
     metricReaders: [prometheus, pushed],

@@ -84,17 +84,17 @@ export class AzureUpstream implements Upstream {
 
   private async send(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<Dispatcher.ResponseData> {
     const target = this.target(d);
-    const body = upstreamBody(d, req);
+    const payload = serialize(upstreamBody(d, req));
     try {
       const res = await target.pool.request({
         method: req.method,
         path: this.path(target, d, req),
         headers: {
-          ...(body ? { "content-type": "application/json" } : {}),
+          ...(payload !== null ? { "content-type": "application/json" } : {}),
           "api-key": d.apiKey,
           "x-ms-client-request-id": opts.requestId,
         },
-        body: body ? JSON.stringify(body) : null,
+        body: payload,
         signal: opts.signal,
       });
       if (res.statusCode < 400) return res;
@@ -158,4 +158,17 @@ function infoOf(d: Deployment, headers: Dispatcher.ResponseData["headers"]): Ups
     region: header(headers, "x-ms-region") ?? d.region,
     azureRequestId: header(headers, "apim-request-id"),
   };
+}
+
+/**
+ * The body as JSON text. JSON.parse takes nesting JSON.stringify cannot give back (it recurses):
+ * such a body is the client's to fix (400), never an upstream failure.
+ */
+function serialize(body: object | undefined): string | null {
+  if (!body) return null;
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    throw new GatewayError("invalid_argument", "The request body is nested too deeply to forward.", { param: "body", reason: "invalid_value", cause: err });
+  }
 }

@@ -1,6 +1,6 @@
 // Maps Azure's answers and connection failures to the gateway's error model, repeating only codes and verdicts.
 import type { Deployment } from "../core/deployments.js";
-import { GatewayError, safeCode } from "../core/errors.js";
+import { abortError, GatewayError, safeCode } from "../core/errors.js";
 import { isObject, type JsonObject } from "../core/json.js";
 import { filterVerdicts } from "./content-filter.js";
 import { retryAfterMs } from "./retry-after.js";
@@ -81,7 +81,7 @@ const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEO
 /** Connection-level failures; GatewayErrors pass through unchanged. */
 export function transportError(err: unknown, d: Deployment, signal: AbortSignal): GatewayError {
   if (err instanceof GatewayError) return err;
-  if (signal.aborted) return new GatewayError("cancelled", "The client cancelled the request.", { cause: err });
+  if (signal.aborted) return abortError(signal, err);
   const code = err instanceof Error && "code" in err ? err.code : undefined;
   if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
     return new GatewayError("upstream_timeout", `Azure OpenAI did not answer in time for deployment '${d.id}'.`, {

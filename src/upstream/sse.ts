@@ -10,23 +10,28 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerato
   let pending = "";
   let data: string[] = [];
   let event: string | undefined;
+  const lineOf = function* (line: string): Generator<SseEvent> {
+    if (line === "") {
+      if (data.length > 0) yield { event, data: data.join("\n") };
+      data = [];
+      event = undefined;
+    } else if (line.startsWith("data:")) {
+      data.push(field(line, 5));
+    } else if (line.startsWith("event:")) {
+      event = field(line, 6);
+    }
+  };
   for await (const chunk of body) {
     pending += decoder.decode(chunk, { stream: true });
     // A trailing "\r" may be the first half of "\r\n": wait for the next chunk to decide.
     const cut = pending.endsWith("\r") ? pending.length - 1 : pending.length;
     const lines = pending.slice(0, cut).split(/\r\n|\r|\n/);
     pending = lines.pop() + pending.slice(cut);
-    for (const line of lines) {
-      if (line === "") {
-        if (data.length > 0) yield { event, data: data.join("\n") };
-        data = [];
-        event = undefined;
-      } else if (line.startsWith("data:")) {
-        data.push(field(line, 5));
-      } else if (line.startsWith("event:")) {
-        event = field(line, 6);
-      }
-    }
+    for (const line of lines) yield* lineOf(line);
+  }
+  // At the end a held-back "\r" was a line end after all ("data: x\r\r" ends an event).
+  if (pending.endsWith("\r")) {
+    for (const line of pending.slice(0, -1).split(/\r\n|\r|\n/)) yield* lineOf(line);
   }
 }
 

@@ -103,6 +103,7 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
     metering: { retentionDays: 90, spoolDir: undefined, backgroundPollMs: 30_000 },
     logLevel: "debug",
     telemetry: "off",
+    metricExportIntervalMs: undefined,
     trustedProxies: 0,
     warnings: [],
     ...overrides,

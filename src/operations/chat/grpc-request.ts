@@ -87,6 +87,9 @@ export function chatBodyFromProto(r: ChatCompletionRequest, stream: boolean): Js
     }
     body.response_format = format;
   }
+  if (r.reasoningEffort !== ReasoningEffort.REASONING_EFFORT_UNSPECIFIED && EFFORT[r.reasoningEffort] === undefined) {
+    throw invalidArgument("reasoning_effort", "Invalid 'reasoning_effort': not a known effort.");
+  }
   put(body, "reasoning_effort", EFFORT[r.reasoningEffort]);
   put(body, "metadata", structField(r.metadata, "metadata"));
   put(body, "store", r.store);

@@ -1,6 +1,7 @@
 // What a chat prompt costs before Azure says: a quick guess for admission and the texts for a tokenizer count.
 import { isArray, isObject, type JsonValue } from "../../core/json.js";
 import type { Call, PromptText } from "../../core/operation.js";
+import { jsonText } from "../json-text.js";
 
 /*
  * Message overheads follow OpenAI's cookbook ("How to count tokens with tiktoken") for gpt-4o:
@@ -32,7 +33,7 @@ export function chatPromptText(call: Call): PromptText {
   }
   for (const key of ["tools", "functions"]) {
     const defs = body[key];
-    if (isArray(defs) && defs.length > 0) texts.push(JSON.stringify(defs));
+    if (isArray(defs) && defs.length > 0) texts.push(jsonText(defs, key));
   }
   return { texts, overheadTokens };
 }
@@ -48,7 +49,7 @@ export function roughChatPromptTokens(call: Call): number {
       if (isObject(m)) chars += contentLength(m.content);
     }
   }
-  if (isArray(body.tools)) chars += JSON.stringify(body.tools).length;
+  if (isArray(body.tools)) chars += jsonText(body.tools, "tools").length;
   return Math.ceil(chars / 4) + 4 * messages + 3;
 }
 

@@ -1,6 +1,7 @@
 // What a Responses prompt costs before Azure says: instructions, input items and tools.
 import { isArray, isObject, type JsonValue } from "../../core/json.js";
 import type { Call, PromptText } from "../../core/operation.js";
+import { jsonText } from "../json-text.js";
 
 // Framing per input item and for the reply, as for chat messages (OpenAI's cookbook rule).
 const TOKENS_PER_ITEM = 3;
@@ -21,7 +22,7 @@ export function responsesPromptText(call: Call): PromptText {
       overheadTokens += TOKENS_PER_ITEM + itemTexts(item, texts);
     }
   }
-  if (isArray(body.tools) && body.tools.length > 0) texts.push(JSON.stringify(body.tools));
+  if (isArray(body.tools) && body.tools.length > 0) texts.push(jsonText(body.tools, "tools"));
   return { texts, overheadTokens };
 }
 

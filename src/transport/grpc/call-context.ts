@@ -1,6 +1,7 @@
 // A gRPC call's CallContext: credential from metadata, cancellation and deadline as one abort signal.
 import { Metadata, type ServerUnaryCall } from "@grpc/grpc-js";
 import { createContext, newRequestId, type CallContext } from "../../core/context.js";
+import type { InFlight } from "../in-flight.js";
 import { rateLimitHeaders } from "../rate-limit-headers.js";
 
 export function credentialFromMetadata(metadata: Metadata): string | undefined {
@@ -20,9 +21,13 @@ export interface GrpcCallScope {
   end(): void;
 }
 
-/** Unary and server-streaming calls share this surface (a request, metadata, cancel events). */
-export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "request">): GrpcCallScope {
+/**
+ * Unary and server-streaming calls share this surface (a request, metadata, cancel events). With
+ * `inFlight`, the call is one a shutdown waits for, and ends as UNAVAILABLE at its deadline.
+ */
+export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "request">, inFlight?: InFlight): GrpcCallScope {
   const aborter = new AbortController();
+  const answered = inFlight?.track(aborter);
   const requestId = newRequestId();
   let finished = false;
   // grpc-js may report "cancelled" as a finished call's stream closes: only a live call is aborted.
@@ -55,6 +60,7 @@ export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "reques
     end: () => {
       finished = true;
       clearTimeout(timer);
+      answered?.();
     },
   };
 }

@@ -17,6 +17,7 @@ const CODE: Record<ErrorCode, status> = {
   rate_limited: status.RESOURCE_EXHAUSTED,
   quota_exceeded: status.RESOURCE_EXHAUSTED,
   cancelled: status.CANCELLED,
+  request_timeout: status.DEADLINE_EXCEEDED,
   deadline_exceeded: status.DEADLINE_EXCEEDED,
   internal: status.INTERNAL,
   bad_gateway: status.UNAVAILABLE,

@@ -6,6 +6,8 @@ import type { Gateway } from "../../core/gateway.js";
 import type { StreamResult } from "../../core/results.js";
 import type { ServedMethod } from "../../operations/index.js";
 import { contextFor, type GrpcCallScope } from "./call-context.js";
+import type { InFlight } from "../in-flight.js";
+import { isUndecodable, tolerantDecoding, undecodable } from "./decoding.js";
 import { drained } from "../drained.js";
 import { toStatus } from "./errors.js";
 
@@ -15,10 +17,13 @@ function failure(err: unknown, scope: GrpcCallScope): GatewayError {
   return toGatewayError(err);
 }
 
+/** What a gRPC handler reports of failures that are the gateway's own: class and code, never content. */
+export type InternalErrorLog = (err: GatewayError, requestId: string) => void;
+
 /** Wraps one core call as a grpc-js unary handler. */
-export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>, inFlight?: InFlight, log?: InternalErrorLog): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    const scope = contextFor(call);
+    const scope = contextFor(call, inFlight);
     fn(call.request, scope.ctx)
       .then(
         (res) => {
@@ -26,8 +31,10 @@ export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<
           callback(null, res);
         },
         (err: unknown) => {
+          const e = failure(err, scope);
+          if (e.code === "internal") log?.(e, scope.ctx.requestId);
           scope.sendHeaders();
-          callback(toStatus(failure(err, scope)));
+          callback(toStatus(e));
         },
       )
       .finally(scope.end);
@@ -40,7 +47,7 @@ export interface OperationService {
 }
 
 /** One grpc-js service per proto service among the served methods. */
-export function operationServices(gateway: Gateway, methods: readonly ServedMethod[]): Map<string, OperationService> {
+export function operationServices(gateway: Gateway, methods: readonly ServedMethod[], inFlight: InFlight, log: InternalErrorLog): Map<string, OperationService> {
   const services = new Map<string, { definition: Record<string, ServedMethod["definition"]>; implementation: UntypedServiceImplementation }>();
   for (const m of methods) {
     let s = services.get(m.service);
@@ -48,13 +55,17 @@ export function operationServices(gateway: Gateway, methods: readonly ServedMeth
       s = { definition: {}, implementation: {} };
       services.set(m.service, s);
     }
-    s.definition[m.key] = m.definition;
-    s.implementation[m.key] = m.definition.responseStream ? streaming(gateway, m) : unary((req: unknown, ctx) => answer(gateway, m, req, ctx));
+    s.definition[m.key] = tolerantDecoding(m.definition);
+    s.implementation[m.key] = m.definition.responseStream ? streaming(gateway, m, inFlight, log) : unary((req: unknown, ctx) => answer(gateway, m, req, ctx), inFlight, log);
   }
   return services;
 }
 
+/** The key is checked before the message is looked at: an unauthenticated caller gets UNAUTHENTICATED, never a validation error. */
 async function answer(gateway: Gateway, m: ServedMethod, request: unknown, ctx: CallContext): Promise<unknown> {
+  await gateway.authenticate(ctx);
+  // Bytes that did not decode are refused only once the caller is known.
+  if (isUndecodable(request)) throw undecodable();
   const result = await gateway.run(m.op.parse(m.input(request)), ctx);
   if (result.kind === "stream") {
     result.close();
@@ -63,11 +74,13 @@ async function answer(gateway: Gateway, m: ServedMethod, request: unknown, ctx: 
   return m.output(result.json);
 }
 
-function streaming(gateway: Gateway, m: ServedMethod): handleServerStreamingCall<unknown, unknown> {
+function streaming(gateway: Gateway, m: ServedMethod, inFlight: InFlight, log: InternalErrorLog): handleServerStreamingCall<unknown, unknown> {
   return async (call) => {
-    const scope = contextFor(call);
+    const scope = contextFor(call, inFlight);
     let stream: StreamResult | undefined;
     try {
+      await gateway.authenticate(scope.ctx);
+      if (isUndecodable(call.request)) throw undecodable();
       const result = await gateway.run(m.op.parse(m.input(call.request)), scope.ctx);
       if (result.kind !== "stream") throw new GatewayError("internal", "A streaming method produced a unary answer.");
       stream = result;
@@ -78,9 +91,11 @@ function streaming(gateway: Gateway, m: ServedMethod): handleServerStreamingCall
       }
       call.end();
     } catch (err) {
+      const e = failure(err, scope);
+      if (e.code === "internal") log(e, scope.ctx.requestId);
       if (!call.cancelled) {
         scope.sendHeaders();
-        call.emit("error", toStatus(failure(err, scope)));
+        call.emit("error", toStatus(e));
       }
     } finally {
       stream?.close();

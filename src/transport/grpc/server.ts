@@ -1,21 +1,26 @@
 // The gRPC front door: the data plane's services, the control plane's, health and reflection, so grpcurl and buf curl need no .proto files.
 import { readFileSync } from "node:fs";
-import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import type { UnaryService } from "../../api/unary-api.js";
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { InFlight } from "../in-flight.js";
+import { TLS_CIPHERS } from "../tls-ciphers.js";
+import { errorFields, type Logger } from "../../telemetry/logger.js";
+import { authenticatesFirst, type UnaryService } from "../../api/unary-api.js";
 import { HealthService } from "../../../gen/grpc/health/v1/health.js";
 import { ServerReflectionService as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection.js";
 import { ServerReflectionService as ReflectionV1Alpha } from "../../../gen/grpc/reflection/v1alpha/reflection.js";
+import type { CallContext } from "../../core/context.js";
 import type { Gateway } from "../../core/gateway.js";
 import type { Readiness } from "../../core/readiness.js";
 import type { ServedMethod } from "../../operations/index.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
-import { operationServices, unary } from "./operation-service.js";
+import { isUndecodable, tolerantDecoding, undecodable } from "./decoding.js";
+import { operationServices, unary, type InternalErrorLog } from "./operation-service.js";
 import { healthService } from "./health.js";
 import { reflectionHandler } from "./reflection.js";
 
 export interface GrpcOptions {
   readonly maxMessageBytes: number;
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly minVersion: "TLSv1.2" | "TLSv1.3" } | undefined;
 }
 
 export interface GrpcDeps {
@@ -26,24 +31,49 @@ export interface GrpcDeps {
   readonly methods: readonly ServedMethod[];
   /** Unary services (AdminService, AuthService) served from the same functions as their HTTP routes. */
   readonly services?: readonly UnaryService[];
+  readonly logger: Logger;
 }
 
-export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): Server {
+export interface GrpcFrontDoor {
+  readonly server: Server;
+  /** Stops taking calls (GOAWAY), lets the open ones finish, ends the rest as UNAVAILABLE at the deadline. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** At the deadline, calls ended as a shutdown get this long to send their status before the connections go. */
+const LAST_WORDS_MS = 250;
+
+export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): GrpcFrontDoor {
   const server = new Server({
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  for (const [name, s] of operationServices(deps.gateway, deps.methods)) {
+  const inFlight = new InFlight();
+  const log = (err: { cause?: unknown }, requestId: string): void => deps.logger.error("grpc.internal_error", { request_id: requestId, ...errorFields(err.cause) });
+  for (const [name, s] of operationServices(deps.gateway, deps.methods, inFlight, log)) {
     checkComplete(deps.schema, name, Object.keys(s.definition));
     server.addService(s.definition, s.implementation);
   }
-  for (const s of deps.services ?? []) server.addService(s.definition, unaryImplementation(s));
+  for (const s of deps.services ?? []) server.addService(tolerantService(s.definition), unaryImplementation(s, inFlight, log));
   const served = deps.schema.services;
   server.addService(HealthService, healthService(deps.readiness, served));
   const reflect = reflectionHandler(deps.schema, served);
   server.addService(ReflectionV1, { serverReflectionInfo: reflect });
   server.addService(ReflectionV1Alpha, { serverReflectionInfo: reflect });
-  return server;
+  return {
+    server,
+    close: (graceMs) =>
+      new Promise((resolve) => {
+        const force = setTimeout(() => {
+          inFlight.endAll();
+          setTimeout(() => server.forceShutdown(), LAST_WORDS_MS);
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
 }
 
 /** A data-plane service answers every method its proto declares, or the gateway does not start. */
@@ -58,9 +88,21 @@ function checkComplete(schema: ApiSchema, service: string, keys: readonly string
 
 export function grpcCredentials(options: GrpcOptions): ServerCredentials {
   if (!options.tls) return ServerCredentials.createInsecure();
-  const cert = readFileSync(options.tls.certFile);
-  const key = readFileSync(options.tls.keyFile);
-  return ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }], false);
+  return new TlsCredentials(readFileSync(options.tls.certFile), readFileSync(options.tls.keyFile), options.tls.minVersion);
+}
+
+/**
+ * TLS for the gRPC port with a minimum protocol version: createSsl has no such option, but grpc-js
+ * passes a credential's constructor options to http2.createSecureServer, which takes minVersion.
+ */
+class TlsCredentials extends ServerCredentials {
+  constructor(cert: Buffer, key: Buffer, minVersion: "TLSv1.2" | "TLSv1.3") {
+    super({ minVersion, ciphers: TLS_CIPHERS }, { cert, key });
+  }
+
+  _equals(other: ServerCredentials): boolean {
+    return other === this;
+  }
 }
 
 export function bindGrpc(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
@@ -69,11 +111,28 @@ export function bindGrpc(server: Server, address: string, credentials: ServerCre
   });
 }
 
-function unaryImplementation(service: UnaryService): UntypedServiceImplementation {
+/**
+ * The control plane's methods. The credential in the metadata is checked before the method sees
+ * the message, so an unauthenticated caller gets UNAUTHENTICATED, never a validation error (Login,
+ * whose credential is the message, is the exception the service declares).
+ */
+/** Every method of a generated service definition with a deserializer that never throws (see decoding.ts). */
+function tolerantService(definition: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(Object.entries(definition).map(([key, method]) => [key, tolerantDecoding(method)]));
+}
+
+function unaryImplementation(service: UnaryService, inFlight?: InFlight, log?: InternalErrorLog): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const [name, fn] of Object.entries(service.api)) {
-    // grpc-js decodes each request with this method's generated deserializer, so it has the method's input type.
-    implementation[name] = unary((request: unknown, ctx) => fn(request as never, ctx));
+    const first = authenticatesFirst(service, name);
+    const method = async (request: unknown, ctx: CallContext): Promise<unknown> => {
+      if (first) await service.authenticate(ctx);
+      // Bytes that did not decode (with a tolerant definition) are refused only once the caller is known.
+      if (isUndecodable(request)) throw undecodable();
+      // grpc-js decodes each request with this method's generated deserializer, so it has the method's input type.
+      return fn(request as never, ctx);
+    };
+    implementation[name] = unary(method, inFlight, log);
   }
   return implementation;
 }

@@ -1,54 +1,112 @@
-// Reads a JSON request body: media type first, size bounded while reading, UTF-8 and JSON checked.
+// Reads a JSON request body: media type first, size bounded while reading, a deadline, UTF-8 and JSON checked.
 import type { IncomingMessage } from "node:http";
 import { isUtf8 } from "node:buffer";
-import { GatewayError } from "../../core/errors.js";
+import { GatewayError, invalidArgument } from "../../core/errors.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+// The configured request timeout normally decides (server.request_timeout_ms); this is its default.
+const DEFAULT_BODY_MS = 60_000;
 
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/**
+ * `deadline` is a performance.now() time by which the whole body must have arrived (408 after).
+ * On a failure the request is left paused, unread: the server decides whether to drain or drop the rest.
+ */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadline = performance.now() + DEFAULT_BODY_MS): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_TYPE.test(type)) {
     throw new GatewayError("unsupported_media_type", "Send the request body as JSON with 'Content-Type: application/json'.", {
       reason: "unsupported_media_type",
     });
   }
+  // A compressed body is refused, never inflated: its real size is unknown until it is too late.
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.toLowerCase() !== "identity") {
+    throw new GatewayError("unsupported_media_type", "Compressed request bodies are not accepted: send the JSON uncompressed.", {
+      reason: "unsupported_content_encoding",
+    });
+  }
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      if (!Buffer.isBuffer(chunk)) continue;
-      size += chunk.length;
-      if (size > maxBytes) throw tooLarge(maxBytes);
-      parts.push(chunk);
-    }
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    // The connection broke mid-body: the client's doing, not an internal failure.
-    throw new GatewayError("cancelled", "The client went away while sending the request.", { reason: "client_closed", cause: err });
-  }
-  if (size === 0) {
+  const bytes = await collect(req, maxBytes, deadline);
+  if (bytes.length === 0) {
     throw new GatewayError("invalid_argument", "The request body is empty: send a JSON object.", { reason: "empty_body" });
   }
-  const bytes = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, size);
   if (!isUtf8(bytes)) {
     throw new GatewayError("invalid_argument", "The request body is not valid UTF-8.", { reason: "invalid_encoding" });
   }
+  const text = bytes.toString("utf8");
+  let value: unknown;
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    value = JSON.parse(text);
   } catch {
-    throw new GatewayError(
-      "invalid_argument",
-      "We could not parse the JSON body of your request: it is not valid JSON.",
-      { reason: "invalid_json" },
-    );
+    throw new GatewayError("invalid_argument", "We could not parse the JSON body of your request: it is not valid JSON.", { reason: "invalid_json" });
   }
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would forward as null: refused instead.
+  // Only a number with a 3-digit exponent or 309+ digits can overflow, so most bodies skip the walk.
+  if (HUGE_NUMBER.test(text)) {
+    const at = nonFinitePath(value, "");
+    if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': a number too large to represent.`);
+  }
+  return value;
+}
+
+const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;
+
+/** The path of the first number that is not finite, or undefined; iterative, so no nesting depth can overflow it. */
+function nonFinitePath(root: unknown, rootPath: string): string | undefined {
+  const stack: Array<[unknown, string]> = [[root, rootPath]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop() ?? [undefined, ""];
+    if (typeof v === "number" && !Number.isFinite(v)) return at;
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
+    else if (typeof v === "object" && v !== null) for (const [k, item] of Object.entries(v)) stack.push([item, at ? `${at}.${k}` : k]);
+  }
+  return undefined;
+}
+
+/** Listeners, not `for await`: leaving an async iterator destroys the socket, and a client still sending would never read its 413. */
+function collect(req: IncomingMessage, maxBytes: number, deadline: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => fail(timedOut()), Math.max(0, deadline - performance.now()));
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onGone);
+      req.off("close", onClose);
+    };
+    const fail = (err: GatewayError): void => {
+      cleanup();
+      req.pause();
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) return fail(tooLarge(maxBytes));
+      parts.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts, size));
+    };
+    // The connection broke mid-body: the client's doing, not an internal failure.
+    const onGone = (): void => fail(new GatewayError("cancelled", "The client went away while sending the request.", { reason: "client_closed" }));
+    const onClose = (): void => {
+      if (!req.complete) onGone();
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onGone);
+    req.on("close", onClose);
+  });
 }
 
 function tooLarge(maxBytes: number): GatewayError {
-  return new GatewayError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`, {
-    reason: "request_too_large",
-  });
+  return new GatewayError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`, { reason: "request_too_large" });
+}
+
+function timedOut(): GatewayError {
+  return new GatewayError("request_timeout", "The request body did not arrive in time.", { reason: "request_timeout" });
 }

@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   quota_exceeded: 429,
   cancelled: 499,
+  request_timeout: 408,
   internal: 500,
   bad_gateway: 502,
   unavailable: 503,

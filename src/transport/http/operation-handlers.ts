@@ -18,6 +18,8 @@ export interface HttpCall {
   readonly route: Route;
   readonly params: Record<string, string>;
   readonly query: URLSearchParams;
+  /** performance.now() by which the whole request must have arrived (server.request_timeout_ms). */
+  readonly deadline: number;
 }
 
 export type MethodHandler = (call: HttpCall) => Promise<void>;
@@ -27,7 +29,9 @@ export function operationHandlers(gateway: Gateway, methods: readonly ServedMeth
   const handlers: Record<string, MethodHandler> = {};
   for (const m of methods) {
     handlers[m.name] = async (call) => {
-      const body = call.route.hasBody ? await readJsonBody(call.req, maxBodyBytes) : undefined;
+      // The credential first, from the headers: no body byte is read or parsed for a caller without a valid key.
+      await gateway.authenticate(call.ctx);
+      const body = call.route.hasBody ? await readJsonBody(call.req, maxBodyBytes, call.deadline) : undefined;
       const parsed = m.op.parse({
         body: isObject(body) ? body : undefined,
         params: decodeParams(call.params),

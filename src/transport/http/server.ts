@@ -2,27 +2,38 @@
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
 import { readFileSync } from "node:fs";
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { createContext, newRequestId, type CallContext } from "../../core/context.js";
 import { GatewayError, toGatewayError } from "../../core/errors.js";
 import type { Gateway } from "../../core/gateway.js";
+import type { ServedMethod } from "../../operations/index.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { errorFields, type Logger } from "../../telemetry/logger.js";
-import { operationHandlers, setRateLimitHeaders, type MethodHandler } from "./operation-handlers.js";
-import type { ServedMethod } from "../../operations/index.js";
 import { OperatorToken } from "../../auth/operator-token.js";
-import { credentialOf } from "./credentials.js";
-import { errorEnvelope, sendError } from "./errors.js";
+import { InFlight } from "../in-flight.js";
+import { TLS_CIPHERS } from "../tls-ciphers.js";
+import { refuseTunnel, rejectMalformed } from "./bare-answers.js";
+import { Connections } from "./connections.js";
+import { Cors } from "./cors.js";
+import { credentialOf, refuseKeyInQuery } from "./credentials.js";
+import { lingeringClose, SMALL_REST_BYTES, unreadBytes } from "./linger.js";
+import { operationHandlers, setRateLimitHeaders, type MethodHandler } from "./operation-handlers.js";
+import { sendError } from "./errors.js";
 import { RouteTable } from "./routes.js";
-import { securityHeaders, setSecurityHeaders } from "./security-headers.js";
+import { setSecurityHeaders } from "./security-headers.js";
 
 export interface HttpOptions {
   readonly maxBodyBytes: number;
-  /** Production mode or TLS here: send Strict-Transport-Security. */
+  /** Production mode or TLS here: send Strict-Transport-Security; /metrics never without the operator token. */
   readonly production: boolean;
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly minVersion: "TLSv1.2" | "TLSv1.3" } | undefined;
   /** Proxies in front that append to X-Forwarded-For (0: the socket's address is the client's). */
   readonly trustedProxies: number;
+  readonly headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (408). */
+  readonly requestTimeoutMs: number;
+  /** Browser origins allowed (CORS); empty: CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 export interface HttpDeps {
@@ -41,7 +52,13 @@ export interface HttpDeps {
   readonly metricsToken?: string;
 }
 
-export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
+export interface HttpFrontDoor {
+  readonly server: Server;
+  /** Stops accepting, answers every accepted request (ending the rest at the deadline), closes every connection. */
+  close(graceMs: number): Promise<void>;
+}
+
+export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFrontDoor {
   const routes = new RouteTable(deps.schema.httpRules);
   const handlers: Record<string, MethodHandler> = { ...operationHandlers(deps.gateway, deps.methods, options.maxBodyBytes), ...deps.handlers };
   for (const method of routes.methods()) {
@@ -49,26 +66,32 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
   }
   const strictTransport = options.production || options.tls !== undefined;
   const metricsToken = new OperatorToken(deps.metricsToken);
+  const cors = new Cors(options.corsOrigins);
+  const inFlight = new InFlight();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const deadline = performance.now() + options.requestTimeoutMs;
     const requestId = newRequestId();
     res.setHeader("x-request-id", requestId);
     // Draining: serve what arrives, but end keep-alive so clients reconnect to another replica.
     if (!deps.ready()) res.setHeader("connection", "close");
     setSecurityHeaders(res, strictTransport);
     const aborter = new AbortController();
+    const answered = inFlight.track(aborter);
     res.on("close", () => {
+      answered();
       if (!res.writableFinished) aborter.abort();
     });
     let ctx: CallContext | undefined;
     try {
       const { path, query } = splitUrl(req.url ?? "/");
+      if (cors.handle(req, res, () => routes.allowedVerbs(path))) return;
+      if (req.headers.host === undefined && req.httpVersion === "1.1") {
+        throw new GatewayError("invalid_argument", "HTTP/1.1 requests need a Host header.", { reason: "malformed_request" });
+      }
       if (operational(req, res, path, deps.ready)) return;
       if (req.method === "GET" && path === "/metrics" && deps.metrics) {
-        if (metricsToken.configured && !metricsToken.matches(credentialOf(req) ?? "")) {
-          throw new GatewayError("unauthenticated", "GET /metrics needs the operator token.", { reason: "invalid_api_key" });
-        }
-        deps.metrics(req, res);
+        serveMetrics(req, res, deps.metrics, metricsToken, options.production);
         return;
       }
       refuseKeyInQuery(query);
@@ -86,27 +109,70 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): Server {
         peer: peerOf(req, options.trustedProxies),
       });
       const method = found.route.methods[0] ?? "";
-      await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query });
+      await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query, deadline });
     } catch (err) {
       const gwErr = toGatewayError(err);
       if (gwErr.code === "internal") deps.logger.error("http.internal_error", { request_id: requestId, ...errorFields(gwErr.cause) });
-      if (gwErr.code === "payload_too_large") res.setHeader("connection", "close");
       if (ctx && !res.headersSent) setRateLimitHeaders({ res, ctx });
-      if (!aborter.signal.aborted) sendError(res, gwErr);
+      if (aborter.signal.aborted) return;
+      leaveBody(req, res, gwErr);
+      sendError(res, gwErr);
     }
   };
 
+  // Node checks the header and request timeouts this often (30 s by default, far too coarse for a 10 s headers timeout).
+  const timing = { connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(options.headersTimeoutMs / 2))) };
   const server = options.tls
-    ? createHttps({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) })
-    : createHttp();
+    ? createHttps({
+        ...timing,
+        cert: readFileSync(options.tls.certFile),
+        key: readFileSync(options.tls.keyFile),
+        minVersion: options.tls.minVersion,
+        ciphers: TLS_CIPHERS,
+      })
+    : createHttp(timing);
+  server.headersTimeout = options.headersTimeoutMs;
+  // The body deadline answers 408 itself; Node's own limit is only a backstop for what never reaches a handler.
+  server.requestTimeout = options.requestTimeoutMs + 5_000;
+  // Node answers a request without Host with a bare 400: the handler answers it in the envelope instead.
+  Reflect.set(server, "requireHostHeader", false);
   server.on("request", (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
-  server.on("clientError", (err: Error & { code?: string }, socket: Socket) => rejectMalformed(err, socket, strictTransport));
-  return server;
+  server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(err, socket, strictTransport));
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => refuseTunnel(socket, strictTransport));
+  server.on("upgrade", (_req: IncomingMessage, socket: Duplex) => refuseTunnel(socket, strictTransport));
+  const connections = new Connections(server);
+  return {
+    server,
+    close: (graceMs) => connections.close(graceMs, inFlight),
+  };
 }
 
 const notFound: MethodHandler = async () => {
   throw new GatewayError("not_found", "No such method.", { reason: "not_found" });
 };
+
+/**
+ * What is left of a body the answer comes before: a 413's is read and dropped (bounded) so the
+ * client gets its answer, not a reset; a small rest is just read; a large one is not waited for.
+ */
+function leaveBody(req: IncomingMessage, res: ServerResponse, err: GatewayError): void {
+  const unread = unreadBytes(req);
+  if (unread === 0) return;
+  res.setHeader("connection", "close");
+  if (err.code === "payload_too_large") lingeringClose(req);
+  else if (unread <= SMALL_REST_BYTES) req.resume();
+}
+
+/** /metrics needs the operator token when one is set; in production mode it is never served without one. */
+function serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: NonNullable<HttpDeps["metrics"]>, token: OperatorToken, production: boolean): void {
+  if (!token.configured && production) {
+    throw new GatewayError("not_found", "GET /metrics is not served in production mode without an operator token (AIK_ADMIN_TOKEN).", { reason: "not_found" });
+  }
+  if (token.configured && !token.matches(credentialOf(req) ?? "")) {
+    throw new GatewayError("unauthenticated", "GET /metrics needs the operator token.", { reason: "invalid_api_key" });
+  }
+  metrics(req, res);
+}
 
 /** Liveness and readiness probes: outside the proto, no credentials, no body. */
 function operational(req: IncomingMessage, res: ServerResponse, path: string, ready: () => boolean): boolean {
@@ -116,17 +182,6 @@ function operational(req: IncomingMessage, res: ServerResponse, path: string, re
   res.writeHead(ok ? 200 : 503, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
   return true;
-}
-
-// A key in a URL ends up in proxy logs and browser history: refused however it is named.
-const KEY_PARAMS = ["api-key", "api_key", "apikey", "key", "access_token", "token", "session_token"];
-
-function refuseKeyInQuery(query: URLSearchParams): void {
-  if (KEY_PARAMS.some((name) => query.has(name))) {
-    throw new GatewayError("unauthenticated", "Credentials in the URL are refused: send 'Authorization: Bearer <key>' instead.", {
-      reason: "invalid_api_key",
-    });
-  }
 }
 
 /** No URL parsing here: WHATWG URL would resolve '..' and hide it from name validation. */
@@ -139,29 +194,6 @@ function splitUrl(url: string): { path: string; query: URLSearchParams } {
 
 function safePath(path: string): string {
   return /^[\x21-\x7e]{1,200}$/.test(path) ? path : "(unprintable path)";
-}
-
-/** Requests node's parser refuses (bad request line, 1 MB header) still get our headers and envelope. */
-function rejectMalformed(err: Error & { code?: string }, socket: Socket, strictTransport: boolean): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const status = tooLarge ? 431 : 400;
-  const gwErr = new GatewayError("invalid_argument", tooLarge ? "The request headers are too large." : "The request is malformed HTTP.", {
-    reason: tooLarge ? "headers_too_large" : "malformed_request",
-  });
-  const body = JSON.stringify(errorEnvelope(gwErr));
-  const headers = [
-    `HTTP/1.1 ${status} ${tooLarge ? "Request Header Fields Too Large" : "Bad Request"}`,
-    "content-type: application/json",
-    `content-length: ${Buffer.byteLength(body)}`,
-    `x-request-id: ${newRequestId()}`,
-    ...securityHeaders(strictTransport).map(([name, value]) => `${name}: ${value}`),
-    "connection: close",
-  ];
-  socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
 }
 
 /**
