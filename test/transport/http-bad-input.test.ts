@@ -1,4 +1,4 @@
-// Hostile and malformed HTTP input: each gets a specific OpenAI-shaped error, the security headers, and no upstream call.
+// Malformed HTTP input: each gets a specific OpenAI-shaped error, the security headers, and no upstream call (hostile-*.test.ts go further).
 import { connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { request } from "undici";
@@ -42,6 +42,11 @@ describe("bad input over HTTP", () => {
     ["malformed JSON", `{"model": "gpt-4o", "messages": [${SECRET}`, 400, "invalid_json"],
     ["empty body", "", 400, "empty_body"],
     ["a JSON array", "[]", 400, "invalid_value"],
+    ["JSON null", "null", 400, "invalid_value"],
+    ["a JSON string", JSON.stringify(SECRET), 400, "invalid_value"],
+    ["two JSON objects back to back", `${JSON.stringify(ok)}{}`, 400, "invalid_json"],
+    ["a JSON object cut short", JSON.stringify(ok).slice(0, -3), 400, "invalid_json"],
+    ["a JSON comment", `{"model": "gpt-4o", /* ${SECRET} */ "messages": []}`, 400, "invalid_json"],
     ["invalid UTF-8", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), 400, "invalid_encoding"],
     ["missing model", JSON.stringify({ messages: ok.messages }), 400, "missing_required_parameter"],
     ["missing messages", JSON.stringify({ model: "gpt-4o" }), 400, "missing_required_parameter"],
