@@ -13,6 +13,7 @@ import { bearer, call, isServiceError } from "../support/grpc-client.js";
 import { provisionUser, type Provisioned } from "../support/identity.js";
 import { REDIS_URL } from "../support/redis.js";
 import { storedRecords, until } from "../support/usage-db.js";
+import { http as callGateway, sleep, type Reply } from "./metering-harness.js";
 
 // Letters and digits only, so it can also be a JSON property name and a (rejected) request parameter name.
 const CANARY = `cnry${randomBytes(10).toString("hex")}`;
@@ -47,42 +48,11 @@ const TOOL = {
 };
 const CREATE = { model: "gpt-4o-mini", instructions: `Always mention ${CANARY}.`, input: `What is ${CANARY}?`, tools: [TOOL] };
 
-interface Reply {
-  status: number;
-  text: string;
-  json: any;
+/** One call as member u to the test gateway (the metering suites' helper, bound here). */
+function http(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, abortAfterEvents?: number): Promise<Reply> {
+  return callGateway(t.httpUrl, u.apiKey, method, path, body, abortAfterEvents);
 }
 
-async function http(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, abortAfterEvents?: number): Promise<Reply> {
-  const ac = new AbortController();
-  const res = await request(`${t.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${u.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: ac.signal,
-  });
-  let text = "";
-  try {
-    for await (const chunk of res.body) {
-      text += String(chunk);
-      if (abortAfterEvents !== undefined && text.split("\n\n").length - 1 >= abortAfterEvents) {
-        ac.abort();
-        break;
-      }
-    }
-  } catch {
-    // the abandonment
-  }
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, text, json };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the response has finished. */
 async function pollDone(get: () => Promise<{ status: string }>): Promise<void> {
