@@ -18,10 +18,16 @@ export type Fault =
   | { kind: "content-filter" }
   | { kind: "unauthorized" };
 
-/** Applies to the next `times` requests to the deployment; without `times`, until cleared. */
+/**
+ * Applies to requests to the deployment from the moment it is set. With `every: n` only the n-th, 2n-th, ...
+ * request since then is faulted (deterministic: `every: 2` fails every second request, starting with the second).
+ */
 export interface FaultRule {
   fault: Fault;
+  /** How many requests it faults, then it expires (with `every`, faulted ones only); absent: until cleared. */
   times?: number;
+  /** Fault one request in `every` (an integer >= 1); absent or 1: every request. */
+  every?: number;
 }
 
 export interface EmulatorOptions {

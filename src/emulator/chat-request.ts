@@ -3,7 +3,7 @@ import { knowsNewFields } from "./api-versions.js";
 import { isObject, type JsonObject } from "./json-body.js";
 import { isReasoningModel } from "./models.js";
 import { checkAll, present, readStreamOptions, type Range } from "./param-checks.js";
-import { promptTokensFor } from "./tokens.js";
+import { chatPrompt, promptSize, type PromptPiece } from "./tokens.js";
 import { invalidType, invalidValue, missingParam, openAiError, unknownParam, WireError } from "./wire-errors.js";
 
 export interface ChatPlan {
@@ -14,6 +14,8 @@ export interface ChatPlan {
   /** The tool the emulated model calls, if any. */
   tool: { name: string; parameters: unknown } | undefined;
   jsonMode: boolean;
+  /** What the model reads, in order, for the prompt cache; `promptTokens` is its size. */
+  prompt: PromptPiece[];
   promptTokens: number;
 }
 
@@ -66,6 +68,7 @@ export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | 
   if (tool instanceof WireError) return tool;
 
   const limit = body.max_completion_tokens ?? body.max_tokens;
+  const prompt = chatPrompt(body);
   return {
     stream,
     includeUsage,
@@ -73,7 +76,8 @@ export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | 
     maxTokens: typeof limit === "number" ? limit : undefined,
     tool,
     jsonMode,
-    promptTokens: promptTokensFor(body),
+    prompt,
+    promptTokens: promptSize(prompt),
   };
 }
 

@@ -2,7 +2,7 @@
 import { knowsNewFields } from "./api-versions.js";
 import { isObject, type JsonObject } from "./json-body.js";
 import { checkAll, present, readBoolean, readStreamOptions, readString, type Range } from "./param-checks.js";
-import { completionPromptTokens } from "./tokens.js";
+import { completionsPrompt, promptSize, type PromptPiece } from "./tokens.js";
 import { invalidType, missingParam, openAiError, unknownParam, WireError } from "./wire-errors.js";
 
 export interface CompletionsPlan {
@@ -13,6 +13,8 @@ export interface CompletionsPlan {
   n: number;
   maxTokens: number;
   echo: boolean;
+  /** The prompts in order, for the prompt cache; `promptTokens` is their size. */
+  prompt: PromptPiece[];
   promptTokens: number;
 }
 
@@ -58,6 +60,7 @@ export function readCompletionsRequest(body: JsonObject, classicVersion: string 
   if (stopError) return stopError;
   if (present(body.logit_bias) && !isObject(body.logit_bias)) return invalidType("logit_bias", "an object", body.logit_bias);
 
+  const prompt = completionsPrompt(prompts);
   return {
     prompts,
     stream: stream === true,
@@ -65,7 +68,8 @@ export function readCompletionsRequest(body: JsonObject, classicVersion: string 
     n,
     maxTokens: typeof body.max_tokens === "number" ? body.max_tokens : DEFAULT_MAX_TOKENS,
     echo: echo === true,
-    promptTokens: completionPromptTokens(prompts),
+    prompt,
+    promptTokens: promptSize(prompt),
   };
 }
 

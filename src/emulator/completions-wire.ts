@@ -16,7 +16,8 @@ export interface TextCompletion {
   prompts: number;
   /** Prompt-major: the choices of prompt p are at p*n .. p*n+n-1, as their `index`. */
   choices: readonly TextChoice[];
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  /** Details only on a prompt-cache hit, so short prompts keep the shape instruct deployments send. */
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details?: { cached_tokens: number } };
 }
 
 export function unaryCompletionBody(c: TextCompletion): string {

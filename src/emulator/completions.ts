@@ -31,8 +31,10 @@ export async function serveCompletions(
     }
   });
   const completionTokens = wordCount * choices.length;
-  const usage = { prompt_tokens: plan.promptTokens, completion_tokens: completionTokens, total_tokens: plan.promptTokens + completionTokens };
-  if (ex.record) ex.record.usage = { ...usage };
+  const billed = { prompt_tokens: plan.promptTokens, completion_tokens: completionTokens, total_tokens: plan.promptTokens + completionTokens };
+  if (ex.record) ex.record.usage = { ...billed };
+  const cached = state.promptCache.cachedTokens(deployment.name, plan.promptTokens, plan.prompt);
+  const usage: TextCompletion["usage"] = cached > 0 ? { ...billed, prompt_tokens_details: { cached_tokens: cached } } : billed;
   const completion: TextCompletion = {
     id: `cmpl-${randomId(29)}`,
     created: Math.floor(Date.now() / 1000),

@@ -4,9 +4,10 @@ import { KeyCheck } from "./credentials.js";
 import { EmbeddingMaker } from "./embeddings.js";
 import { FaultBook } from "./faults.js";
 import { fingerprintFor, snapshotFor } from "./models.js";
+import { PromptCache } from "./prompt-cache.js";
 import { RequestLog } from "./request-log.js";
 import { ResponseStore } from "./responses-store.js";
-import { NATURAL_COMPLETION_WORDS, PromptCache } from "./tokens.js";
+import { NATURAL_COMPLETION_WORDS } from "./tokens.js";
 import { RateMeter, type Origin } from "./wire-headers.js";
 
 export interface DeploymentInfo {

@@ -97,10 +97,7 @@ async function serveChat(
 ): Promise<void> {
   const plan = readChatRequest(body, { model: deployment.model, classicVersion });
   if (plan instanceof WireError) return ex.error(plan);
-  const cached = state.promptCache.cachedTokens(
-    plan.promptTokens,
-    () => `${deployment.name}\n${JSON.stringify(body.messages)}\n${JSON.stringify(body.tools ?? null)}`,
-  );
+  const cached = state.promptCache.cachedTokens(deployment.name, plan.promptTokens, plan.prompt);
   const choices = answerChoices(plan, state.timing.answerWords);
   const usage = usageFor(plan, choices, isReasoningModel(deployment.model), cached);
   // What Azure bills, even if the client never asked for (or never reads) the usage chunk.

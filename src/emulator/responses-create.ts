@@ -2,7 +2,7 @@
 import type { EmulatorState } from "./emulator-state.js";
 import type { Exchange } from "./exchange.js";
 import { takeFault } from "./fault-outcome.js";
-import { parseJsonObject, readBody, type JsonObject } from "./json-body.js";
+import { parseJsonObject, readBody } from "./json-body.js";
 import { deploymentOf, servesOperation } from "./model-calls.js";
 import { isReasoningModel } from "./models.js";
 import { SSE_CONTENT_TYPE } from "./paced-answer.js";
@@ -39,7 +39,7 @@ export async function createResponse(ex: Exchange, state: EmulatorState, route: 
     previousTokens: (id) => state.responses.get(id)?.billedTokens(),
   });
   if (plan instanceof WireError) return ex.error(plan);
-  const cached = state.promptCache.cachedTokens(plan.inputTokens, () => cacheIdentity(deployment.name, body));
+  const cached = state.promptCache.cachedTokens(deployment.name, plan.inputTokens, plan.prompt);
   const answer = answerResponse(plan, reasoning, state.timing.answerWords, cached);
   const now = Date.now();
   const meta = { id: itemId("resp"), createdAt: Math.floor(now / 1000), background: plan.background, model: deployment.snapshot, echo: plan.echo };
@@ -70,9 +70,4 @@ async function answerUnary(ex: Exchange, run: ResponseRun, plan: ResponsesPlan, 
   // A unary answer arrives when the stream would have finished: same generation time either way.
   await ex.pacer.sleep(run.finishAt - Date.now());
   return ex.json(200, responseBody(run, run.finalView), remaining);
-}
-
-/** The same input on the same deployment, after the same previous response, hits the prompt cache. */
-function cacheIdentity(deployment: string, body: JsonObject): string {
-  return [deployment, body.previous_response_id, body.instructions, body.input, body.tools].map((part) => JSON.stringify(part ?? null)).join("\n");
 }

@@ -2,7 +2,7 @@
 import { isObject, type JsonObject } from "./json-body.js";
 import { checkAll, present, readBoolean, readString, type Range } from "./param-checks.js";
 import { readInput, type ResponseInput } from "./responses-input.js";
-import { responseInputTokensFor } from "./tokens.js";
+import { promptSize, responsesPrompt, type PromptPiece } from "./tokens.js";
 import {
   invalidType,
   invalidValue,
@@ -55,6 +55,8 @@ export interface ResponsesPlan {
   background: boolean;
   store: boolean;
   input: ResponseInput;
+  /** What the model reads, in order, for the prompt cache; `inputTokens` is its size. */
+  prompt: PromptPiece[];
   inputTokens: number;
   maxOutputTokens: number | undefined;
   /** The function the emulated model calls, if any. */
@@ -105,12 +107,14 @@ export function readResponsesRequest(body: JsonObject, ctx: ResponsesContext): R
     previousTokens = tokens;
   }
   const reasoning = isObject(body.reasoning) ? body.reasoning : {};
+  const prompt = responsesPrompt(body, previousTokens);
   return {
     stream: flags.stream === true,
     background,
     store,
     input,
-    inputTokens: responseInputTokensFor(body, previousTokens),
+    prompt,
+    inputTokens: promptSize(prompt),
     maxOutputTokens: typeof body.max_output_tokens === "number" ? body.max_output_tokens : undefined,
     tool,
     jsonMode,

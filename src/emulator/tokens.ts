@@ -1,39 +1,61 @@
 // Deterministic token accounting: the same request always costs the same, streamed or not.
-import { createHash } from "node:crypto";
 import { isObject } from "./json-body.js";
 
 /** A fixed cost per non-text part (image, audio, file): Azure's low-detail image price. */
 const NON_TEXT_PART_TOKENS = 85;
+/** Every chat or Responses prompt opens with these, whatever it says. */
+const PRIMING_TOKENS = 3;
+const MESSAGE_TOKENS = 4;
 
 const utf8Tokens = (text: string): number => Math.ceil(Buffer.byteLength(text, "utf8") / 4);
 
 /**
- * prompt_tokens = 3 + Σ over messages (4 + ceil(utf8 bytes of the message's text / 4))
- *                   + 85 per non-text content part
- *                   + ceil(utf8 bytes of JSON.stringify(tools) / 4) when `tools` is present.
- * A message's text is its string content (or the `text` of its text parts), its `name`, and
- * the name and arguments of each tool call it carries. Anything else counts nothing.
+ * A run of prompt tokens, in the order the model reads them: text costs ceil(utf8 bytes / 4), token k being
+ * bytes 4k..4k+3; a fixed cost (message header, image, earlier turns) is told apart by `what` (JSON).
  */
-export function promptTokensFor(body: unknown): number {
-  if (!isObject(body)) return 3;
-  let tokens = 3;
-  if (Array.isArray(body.messages)) {
-    for (const message of body.messages) tokens += 4 + messageTokens(message);
-  }
-  if (Array.isArray(body.tools)) tokens += utf8Tokens(JSON.stringify(body.tools));
+export type PromptPiece = { text: string } | { fixed: number; what: unknown };
+
+const pieceTokens = (piece: PromptPiece): number => ("text" in piece ? utf8Tokens(piece.text) : piece.fixed);
+
+export function promptSize(prompt: readonly PromptPiece[]): number {
+  let tokens = 0;
+  for (const piece of prompt) tokens += pieceTokens(piece);
   return tokens;
 }
 
-function messageTokens(message: unknown): number {
-  if (!isObject(message)) return 0;
+/**
+ * prompt_tokens = 3 + ceil(utf8 bytes of JSON.stringify(tools) / 4) when `tools` is present
+ *                   + Σ over messages (4 + ceil(utf8 bytes of the message's text / 4) + 85 per non-text content part).
+ * A message's text is its string content (or the `text` of its text parts), its `name`, and
+ * the name and arguments of each tool call it carries. Anything else counts nothing.
+ * The pieces come in that order: Azure renders the tools ahead of the messages.
+ */
+export function chatPrompt(body: unknown): PromptPiece[] {
+  const prompt: PromptPiece[] = [{ fixed: PRIMING_TOKENS, what: "prime" }];
+  if (!isObject(body)) return prompt;
+  if (Array.isArray(body.tools)) prompt.push({ text: JSON.stringify(body.tools) });
+  if (Array.isArray(body.messages)) {
+    for (const message of body.messages) {
+      prompt.push({ fixed: MESSAGE_TOKENS, what: ["message", isObject(message) ? message.role : null] });
+      messagePieces(prompt, message);
+    }
+  }
+  return prompt;
+}
+
+export const promptTokensFor = (body: unknown): number => promptSize(chatPrompt(body));
+
+/** The message's text as one piece, then one piece per non-text part. */
+function messagePieces(prompt: PromptPiece[], message: unknown): void {
+  if (!isObject(message)) return;
   let text = typeof message.name === "string" ? message.name : "";
-  let extra = 0;
+  const others: PromptPiece[] = [];
   const content = message.content;
   if (typeof content === "string") text += content;
   else if (Array.isArray(content)) {
     for (const part of content) {
       if (isObject(part) && typeof part.text === "string") text += part.text;
-      else extra += NON_TEXT_PART_TOKENS;
+      else others.push({ fixed: NON_TEXT_PART_TOKENS, what: part });
     }
   }
   if (Array.isArray(message.tool_calls)) {
@@ -44,49 +66,61 @@ function messageTokens(message: unknown): number {
       if (typeof fn.arguments === "string") text += fn.arguments;
     }
   }
-  return utf8Tokens(text) + extra;
+  if (text !== "") prompt.push({ text });
+  prompt.push(...others);
 }
 
 /**
  * Responses API input_tokens = 3 + ceil(utf8 bytes of `instructions` / 4)
- *   + Σ over input items (4 + ceil(utf8 bytes of the item's text / 4) + 85 per non-text content part)
  *   + ceil(utf8 bytes of JSON.stringify(tools) / 4) when `tools` is present
- *   + `previousTokens`: the previous response's input_tokens + output_tokens, when chained.
+ *   + `previousTokens`: the previous response's input_tokens + output_tokens, when chained
+ *   + Σ over input items (4 + ceil(utf8 bytes of the item's text / 4) + 85 per non-text content part).
  * A string `input` is one item of that text. An item's text is a message's string content (or the `text`
  * of its parts), a function_call_output's `output` (read the same way), or a function_call's name and
  * arguments; any other item (item_reference, reasoning, ...) costs its 4 alone.
+ * The pieces come in that order; the earlier turns are one piece, known by `previous_response_id`.
  */
-export function responseInputTokensFor(body: unknown, previousTokens = 0): number {
-  if (!isObject(body)) return 3 + previousTokens;
-  let tokens = 3 + previousTokens;
-  if (typeof body.instructions === "string") tokens += utf8Tokens(body.instructions);
-  if (typeof body.input === "string") tokens += 4 + utf8Tokens(body.input);
-  else if (Array.isArray(body.input)) {
-    for (const item of body.input) tokens += 4 + itemTokens(item);
+export function responsesPrompt(request: unknown, previousTokens = 0): PromptPiece[] {
+  const prompt: PromptPiece[] = [{ fixed: PRIMING_TOKENS, what: "prime" }];
+  const body = isObject(request) ? request : {};
+  if (typeof body.instructions === "string" && body.instructions !== "") prompt.push({ text: body.instructions });
+  if (Array.isArray(body.tools)) prompt.push({ text: JSON.stringify(body.tools) });
+  if (previousTokens > 0) prompt.push({ fixed: previousTokens, what: ["previous", body.previous_response_id] });
+  if (typeof body.input === "string") {
+    prompt.push({ fixed: MESSAGE_TOKENS, what: ["message", "user"] });
+    if (body.input !== "") prompt.push({ text: body.input });
+  } else if (Array.isArray(body.input)) {
+    for (const item of body.input) itemPieces(prompt, item);
   }
-  if (Array.isArray(body.tools)) tokens += utf8Tokens(JSON.stringify(body.tools));
-  return tokens;
+  return prompt;
 }
 
-function itemTokens(item: unknown): number {
-  if (!isObject(item)) return 0;
-  switch (item.type ?? "message") {
+export const responseInputTokensFor = (body: unknown, previousTokens = 0): number => promptSize(responsesPrompt(body, previousTokens));
+
+function itemPieces(prompt: PromptPiece[], item: unknown): void {
+  const type = isObject(item) ? (item.type ?? "message") : undefined;
+  if (!isObject(item) || typeof type !== "string") {
+    prompt.push({ fixed: MESSAGE_TOKENS, what: item });
+    return;
+  }
+  switch (type) {
     case "message":
-      return messageTokens({ content: item.content });
+      prompt.push({ fixed: MESSAGE_TOKENS, what: [type, item.role] });
+      return messagePieces(prompt, { content: item.content });
     case "function_call_output":
-      return messageTokens({ content: item.output });
+      prompt.push({ fixed: MESSAGE_TOKENS, what: [type, item.call_id] });
+      return messagePieces(prompt, { content: item.output });
     case "function_call":
-      return messageTokens({ tool_calls: [{ function: { name: item.name, arguments: item.arguments } }] });
+      prompt.push({ fixed: MESSAGE_TOKENS, what: [type, item.call_id] });
+      return messagePieces(prompt, { tool_calls: [{ function: { name: item.name, arguments: item.arguments } }] });
     default:
-      return 0;
+      prompt.push({ fixed: MESSAGE_TOKENS, what: item });
   }
 }
 
-/** Legacy completions: prompt_tokens = Σ over prompts max(1, ceil(utf8 bytes / 4)). */
-export function completionPromptTokens(prompts: readonly string[]): number {
-  let tokens = 0;
-  for (const prompt of prompts) tokens += Math.max(1, utf8Tokens(prompt));
-  return tokens;
+/** Legacy completions: prompt_tokens = Σ over prompts max(1, ceil(utf8 bytes / 4)), the prompts in order. */
+export function completionsPrompt(prompts: readonly string[]): PromptPiece[] {
+  return prompts.map((prompt) => (prompt === "" ? { fixed: 1, what: "empty" } : { text: prompt }));
 }
 
 /** An embeddings input: a string costs ceil(utf8 bytes / 4) (at least 1), a token array its length. */
@@ -113,30 +147,4 @@ export function completionWords(promptTokens: number, choice: number, count: num
   const start = promptTokens + choice * 7;
   for (let i = 0; i < count; i++) out.push(WORDS[(start + i) % WORDS.length] ?? "alpha");
   return out;
-}
-
-/** Azure caches only the first 1,024 identical prompt tokens and grows hits in 128-token steps. */
-const CACHE_MIN_TOKENS = 1024;
-const CACHE_STEP = 128;
-
-/** Remembers which long prompts were seen, to report `cached_tokens` on repeats; bounded, oldest evicted first. */
-export class PromptCache {
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly capacity = 10_000) {}
-
-  /** `identity` is computed only for prompts long enough to be cached, to keep short requests cheap. */
-  cachedTokens(promptTokens: number, identity: () => string): number {
-    if (promptTokens < CACHE_MIN_TOKENS) return 0;
-    const key = createHash("sha256").update(identity()).digest("base64");
-    if (this.seen.has(key)) {
-      return Math.floor((promptTokens - CACHE_MIN_TOKENS) / CACHE_STEP) * CACHE_STEP + CACHE_MIN_TOKENS;
-    }
-    this.seen.add(key);
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.values().next();
-      if (!oldest.done) this.seen.delete(oldest.value);
-    }
-    return 0;
-  }
 }

@@ -30,6 +30,23 @@ describe("control HTTP surface", () => {
     expect((await call(emu, classicChat(), { body: hello() })).status).toBe(200);
   });
 
+  it("takes `every` over HTTP: one request in `every` fails, `times` of them", async () => {
+    const put = await call(emu, "/_emulator/faults/gpt-4o", {
+      method: "PUT",
+      body: { fault: { kind: "server-error" }, every: 2, times: 1 },
+      auth: "none",
+    });
+    expect(put.status).toBe(204);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(emu, classicChat(), { body: hello() })).status);
+    expect(statuses).toEqual([200, 500, 200, 200]);
+
+    const bad = await call(emu, "/_emulator/faults/gpt-4o", { method: "PUT", body: { fault: { kind: "server-error" }, every: 0 }, auth: "none" });
+    expect(bad.status).toBe(400);
+    expect(parseAs<{ error: { message: string } }>(bad.text).error.message).toMatch(/'every' must be a positive integer/);
+    expect((await call(emu, classicChat(), { body: hello() })).status).toBe(200);
+  });
+
   it("rejects malformed fault rules and unknown deployments", async () => {
     const bad = await call(emu, "/_emulator/faults/gpt-4o", { method: "PUT", body: { fault: { kind: "meteor" } }, auth: "none" });
     expect(bad.status).toBe(400);

@@ -1,4 +1,4 @@
-// Fault injection: each kind on the wire, `times` expiry, per-deployment scope, and real socket resets.
+// Fault injection: each kind on the wire, `times` expiry, one-in-`every` faults, per-deployment scope, and real socket resets.
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/index.js";
@@ -144,6 +144,35 @@ describe("fault scope", () => {
     expect(statuses).toEqual([500, 500, 200]);
   });
 
+  it("`every: 2` faults every second request, starting with the second", async () => {
+    emu.setFault("gpt-4o", { fault: { kind: "server-error" }, every: 2 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await call(emu, classicChat(), { body: hello() })).status);
+    expect(statuses).toEqual([200, 500, 200, 500, 200, 500, 200, 500, 200, 500]);
+  });
+
+  it("`times` with `every` counts the faulted requests: two hits, then the rule is gone", async () => {
+    emu.setFault("gpt-4o", { fault: { kind: "server-error" }, every: 2, times: 2 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await call(emu, classicChat(), { body: hello() })).status);
+    expect(statuses).toEqual([200, 500, 200, 500, 200, 200, 200, 200, 200, 200]);
+  });
+
+  it("`every` counts this deployment's requests since the rule was set, and `every: 1` is every request", async () => {
+    expect((await call(emu, classicChat(), { body: hello() })).status).toBe(200);
+    emu.setFault("gpt-4o", { fault: { kind: "unavailable" }, every: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await call(emu, classicChat(), { body: hello() })).status);
+      expect((await call(emu, classicChat("mini"), { body: hello() })).status).toBe(200);
+    }
+    expect(statuses).toEqual([200, 200, 503, 200, 200, 503]);
+    emu.setFault("gpt-4o", { fault: { kind: "unavailable" }, every: 1, times: 2 });
+    statuses.length = 0;
+    for (let i = 0; i < 3; i++) statuses.push((await call(emu, classicChat(), { body: hello() })).status);
+    expect(statuses).toEqual([503, 503, 200]);
+  });
+
   it("applies until cleared without `times`, and only to its deployment", async () => {
     emu.setFault("gpt-4o", { fault: { kind: "unavailable" } });
     for (let i = 0; i < 3; i++) expect((await call(emu, classicChat(), { body: hello() })).status).toBe(503);
@@ -163,5 +192,9 @@ describe("fault scope", () => {
     expect(() => emu.setFault("nope", { fault: { kind: "server-error" } })).toThrow(/nope/);
     expect(() => emu.setFault("gpt-4o", { fault: { kind: "rate-limit", retryAfterMs: -1 } })).toThrow(/retryAfterMs/);
     expect(() => emu.setFault("gpt-4o", { fault: { kind: "server-error" }, times: 0 })).toThrow(/times/);
+    for (const every of [0, -2, 1.5, Number.POSITIVE_INFINITY]) {
+      expect(() => emu.setFault("gpt-4o", { fault: { kind: "server-error" }, every })).toThrow(/'every' must be a positive integer/);
+    }
+    expect(() => emu.setFault("gpt-4o", JSON.parse('{"fault":{"kind":"server-error"},"every":"2"}'))).toThrow(/every/);
   });
 });
