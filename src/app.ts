@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "./config/config.js";
 import { createGateway, type Gateway } from "./core/gateway.js";
 import { Readiness } from "./core/readiness.js";
+import type { Router } from "./core/router.js";
 import type { Emulator } from "./emulator/index.js";
 import { connectRedis, redisReady } from "./redis/connection.js";
 import { loadApiSchema } from "./schema/api-schema.js";
@@ -13,12 +14,14 @@ import { migrate } from "./store/migrate.js";
 import { migrations } from "./store/migrations/index.js";
 import { errorFields, type Logger } from "./telemetry/logger.js";
 import { observeStep } from "./telemetry/observe-step.js";
+import { upstreamObserver } from "./telemetry/upstream-observer.js";
 import type { Telemetry } from "./telemetry/otel.js";
 import { bindGrpc, createGrpcServer, grpcCredentials } from "./transport/grpc/server.js";
 import { createHttpServer } from "./transport/http/server.js";
 import { transcodedHandlers } from "./transport/http/transcode.js";
 import { servedMethods } from "./operations/index.js";
 import { startObjects } from "./wiring/objects.js";
+import { reloader } from "./wiring/reload.js";
 import { AzureUpstream } from "./upstream/azure-client.js";
 import type { Bootstrap } from "./wiring/bootstrap.js";
 import { startIdentity } from "./wiring/identity.js";
@@ -32,18 +35,27 @@ export interface RunningGateway {
   readonly httpUrl: string;
   readonly grpcAddress: string;
   readonly gateway: Gateway;
+  /** The deployment pools and what this replica knows of their members' health. */
+  readonly router: Router;
   /** The in-process emulator, in zero-config mode. */
   readonly emulator: Emulator | undefined;
   readonly readiness: Readiness;
   readonly database: Database;
   /** Set on the first start against an empty store: an admin and a key, to show once. */
   readonly bootstrap: Bootstrap | undefined;
+  /** Re-reads the deployments, aliases, routing, prices and default limits (SIGHUP); an invalid config is refused and changes nothing. */
+  reload(): Promise<void>;
   /** Drains: stops taking requests, lets in-flight ones finish (up to the grace period), closes. */
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** Reads the config again for a reload (main: the same file and environment); without it a reload re-applies the start config. */
+  readonly readConfig?: () => Config;
+}
+
 /** `telemetry` is process-wide (main starts it once); without it /metrics answers 404. */
-export async function startGateway(config: Config, logger: Logger, telemetry?: Telemetry): Promise<RunningGateway> {
+export async function startGateway(config: Config, logger: Logger, telemetry?: Telemetry, options: GatewayOptions = {}): Promise<RunningGateway> {
   const schema = loadApiSchema();
   const readiness = new Readiness();
   const database = await openDatabase({ url: config.database.url, dataDir: join(config.dataDir, "pgdata"), maxConnections: config.database.maxConnections });
@@ -55,11 +67,19 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     redis?.disconnect();
     throw err;
   }
-  const { router, emulator } = await startRouting(config);
+  const { router, emulator, emulatorDeployments } = await startRouting(config);
   const upstream = new AzureUpstream(config.upstream);
   const objects = startObjects(database, router, upstream, logger);
   const metering = await startMetering(config, database, router, objects.probe, logger);
-  const identity = await startIdentity(config, database, redis, logger, metering.report);
+  const routingControl = reloader({
+    initial: config,
+    read: options.readConfig ?? (() => config),
+    router,
+    emulatorDeployments,
+    setDefaultLimits: (limits) => identity.setDefaultLimits(limits),
+    logger,
+  });
+  const identity = await startIdentity(config, database, redis, logger, metering.report, routingControl);
   const limiter = buildLimiter(config, redis, logger);
   const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs);
   void budgets.sync();
@@ -72,6 +92,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     objects: [objects.step],
     // Metering wraps limits, so a refused request is still recorded (as rejected_by_limit).
     policies: [identity.modelAccess, metering.metering.step, buildLimitsStep(config, limiter, pricing, counter, logger)],
+    observer: upstreamObserver(logger, router),
   });
 
   const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
@@ -98,10 +119,14 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     httpUrl: `${scheme}://${hostForUrl(config.host)}:${httpPort}`,
     grpcAddress: `${hostForUrl(config.host)}:${grpcPort}`,
     gateway,
+    router,
     emulator,
     readiness,
     database,
     bootstrap: identity.bootstrap,
+    reload: async () => {
+      await routingControl.reload();
+    },
     close: async () => {
       // Readiness turns false at once (/readyz 503, gRPC health NOT_SERVING); the listeners keep
       // accepting through the delay, so a load balancer has time to notice; then they stop.

@@ -45,9 +45,11 @@ const stop = (signal: string): void => {
     );
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
+// SIGHUP re-reads the deployments, routing and default limits; a refusal is logged by the reload itself.
+process.on("SIGHUP", () => void running?.reload().catch(() => undefined));
 process.on("SIGINT", () => stop("SIGINT"));
 
-running = await startGateway(config, logger, telemetry).catch((err: unknown) => {
+running = await startGateway(config, logger, telemetry, { readConfig: () => loadConfig(process.env) }).catch((err: unknown) => {
   // Start-up errors are the gateway's own (ports, database, files): their messages carry no request content.
   process.stderr.write(`aik: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   logger.error("startup.failed", errorFields(err));

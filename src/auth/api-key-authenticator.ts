@@ -29,8 +29,8 @@ export class ApiKeyAuthenticator {
     private readonly keys: ApiKeyStore,
     private readonly lastUsed: LastUsedRecorder,
     options: KeyCacheOptions,
-    /** The configured default limits, under the user's overrides. */
-    private readonly defaultLimits: Limits,
+    /** The configured default limits, under the user's overrides (a reload may change them). */
+    private defaultLimits: Limits,
   ) {
     this.valid = new TtlCache(options.maxEntries, options.ttlMs);
     this.invalid = new TtlCache(options.maxEntries, options.negativeTtlMs);
@@ -60,6 +60,12 @@ export class ApiKeyAuthenticator {
       allowedModels: key.allowedModels,
       limits: { user: resolveUserLimits(key.ownerLimits, this.defaultLimits), key: key.limits },
     };
+  }
+
+  /** New default limits (a config reload): every cached key is resolved afresh with them. */
+  setDefaultLimits(limits: Limits): void {
+    this.defaultLimits = limits;
+    this.forgetAll();
   }
 
   /** Revocation and expiry edits: this replica forgets the key at once (notifications reach the others). */

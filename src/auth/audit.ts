@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   "login.account_locked",
   "login.source_throttled",
   "logout",
+  "config.reloaded",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,6 +1,7 @@
 // The one typed, frozen configuration every module receives; nothing else reads process.env.
 import type { Deployment } from "../core/deployments.js";
 import type { WildcardTemplate } from "../core/router.js";
+import type { RoutingOptions } from "../core/routing/options.js";
 import type { UpstreamOptions } from "../upstream/azure-client.js";
 import type { LockoutPolicy } from "../auth/login-guard.js";
 import type { KeyCacheOptions } from "../auth/api-key-authenticator.js";
@@ -31,6 +32,10 @@ export interface Config {
   readonly production: boolean;
   readonly tls: TlsFiles | undefined;
   readonly mode: UpstreamMode;
+  /** How a model's pool picks a member and when it stops trusting one. */
+  readonly routing: RoutingOptions;
+  /** Client-facing names for a model's pool: { alias: model }. */
+  readonly aliases: Readonly<Record<string, string>>;
   readonly upstream: UpstreamOptions;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly shutdownGraceMs: number;

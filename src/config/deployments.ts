@@ -1,5 +1,5 @@
 // The `deployments` list of the config file, and env-only mode (AZURE_OPENAI_ENDPOINT + key).
-import type { ApiStyle, ApiVersionPolicy, Deployment, Price, ResponsesStorePolicy } from "../core/deployments.js";
+import type { ApiStyle, ApiVersionPolicy, Deployment, DeploymentKind, Price, ResponsesStorePolicy } from "../core/deployments.js";
 import { isValidName } from "../core/names.js";
 import { parseMicroUsd } from "../core/money.js";
 import type { WildcardTemplate } from "../core/router.js";
@@ -25,11 +25,14 @@ export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings
     const apiVersion = readVersion(r, apiStyle);
     const apiVersionPolicy = oneOf<ApiVersionPolicy>(r, "api_version_policy", ["client", "pin"], "client");
     const responsesStore = oneOf<ResponsesStorePolicy>(r, "responses_store", ["client", "never"], "client");
-    const priority = r.integer("priority", 0, 1000) ?? 0;
+    const kind = oneOf<DeploymentKind>(r, "kind", ["provisioned", "standard"], "standard");
+    // Provisioned capacity is paid for whether used or not: by default it is tried first, standard spills over.
+    const priority = r.integer("priority", 0, 1000) ?? (kind === "provisioned" ? 0 : 1);
+    const weight = r.integer("weight", 1, 1000) ?? 1;
     const region = r.string("region");
     const price = readPrice(r);
     r.done();
-    return { id, endpoint, deployment, model, apiKey, apiStyle, apiVersion, apiVersionPolicy, responsesStore, priority, region, price };
+    return { id, endpoint, deployment, model, apiKey, apiStyle, apiVersion, apiVersionPolicy, responsesStore, kind, priority, weight, region, price };
   });
 }
 
@@ -50,7 +53,9 @@ export function readWildcard(env: NodeJS.ProcessEnv, warnings: string[]): Wildca
     apiVersion: version,
     apiVersionPolicy: envOneOf<ApiVersionPolicy>(env, "AZURE_OPENAI_API_VERSION_POLICY", ["client", "pin"], "client"),
     responsesStore: envOneOf<ResponsesStorePolicy>(env, "AZURE_OPENAI_RESPONSES_STORE", ["client", "never"], "client"),
+    kind: "standard",
     priority: 0,
+    weight: 1,
     region: undefined,
     price: undefined,
   };

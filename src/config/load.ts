@@ -8,6 +8,7 @@ import type { LogLevel } from "../telemetry/logger.js";
 import type { TelemetryMode } from "../telemetry/otel.js";
 import type { Config, TlsFiles, UpstreamMode } from "./config.js";
 import { readDeployments, readWildcard } from "./deployments.js";
+import { readAliases, readRouting } from "./routing.js";
 import { ConfigError, Reader, envInteger } from "./reader.js";
 
 const MIB = 1024 * 1024;
@@ -35,6 +36,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     production,
     tls: readTls(server, env),
     mode: chooseMode(deployments, env, warnings),
+    routing: readRouting(root.child("routing")),
+    aliases: readAliases(root, deployments),
     upstream: {
       connections: upstream.integer("connections", 1, 4096) ?? 128,
       connectTimeoutMs: upstream.integer("connect_timeout_ms", 100, 120_000) ?? 10_000,

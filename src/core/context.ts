@@ -52,6 +52,10 @@ export interface CallContext {
   targets: readonly Deployment[];
   /** Set by the upstream call: the deployment that answered, or the last one tried. */
   deployment: Deployment | undefined;
+  /** Upstream attempts made (the first and each failover). */
+  attempts: number;
+  /** performance.now() by which the caller wants its answer (a gRPC deadline, an HTTP client's timeout header); failovers stop short of it. */
+  readonly deadline: number | undefined;
   /** Set by the limits step. */
   rateLimit: RateLimitReport | undefined;
 }
@@ -70,11 +74,14 @@ export interface ContextInit {
   readonly signal: AbortSignal;
   readonly credential: string | undefined;
   readonly peer: string | undefined;
+  readonly deadline?: number | undefined;
 }
 
 export function createContext(init: ContextInit): CallContext {
   return {
+    deadline: undefined,
     ...init,
+    attempts: 0,
     startedAt: performance.now(),
     caller: undefined,
     objects: undefined,

@@ -5,6 +5,9 @@ export type ApiStyle = "classic" | "v1";
 /** client: a classic route's api-version is forwarded; pin: the deployment's own is always used. */
 export type ApiVersionPolicy = "client" | "pin";
 
+/** provisioned: reserved capacity (PTU), paid for whether used or not, so used first; standard: pay per token. */
+export type DeploymentKind = "provisioned" | "standard";
+
 /** client: Azure stores responses as the client asks (OpenAI's default: yes); never: AI-K sends store: false. */
 export type ResponsesStorePolicy = "client" | "never";
 
@@ -30,8 +33,11 @@ export interface Deployment {
   readonly apiVersion: string | undefined;
   readonly apiVersionPolicy: ApiVersionPolicy;
   readonly responsesStore: ResponsesStorePolicy;
-  /** Lower is tried first when several deployments serve one model. */
+  readonly kind: DeploymentKind;
+  /** Lower is tried first when several deployments serve one model (provisioned ones default lower). */
   readonly priority: number;
+  /** Share of the requests among members of one priority level (weighted strategy). */
+  readonly weight: number;
   readonly region: string | undefined;
   /** A per-deployment price that overrides the built-in table (e.g. provisioned). */
   readonly price: Price | undefined;

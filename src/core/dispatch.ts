@@ -1,4 +1,4 @@
-// The terminal handler: answers catalog calls itself, sends the rest to their deployments in order, failing over on throttling or outage.
+// The terminal handler: answers catalog calls itself, sends the rest to their deployments in order, failing over while nothing has reached the client.
 import type { CallContext } from "./context.js";
 import type { Deployment } from "./deployments.js";
 import { GatewayError, toGatewayError } from "./errors.js";
@@ -8,9 +8,20 @@ import type { Upstream } from "./ports.js";
 import { relayStream } from "./relay.js";
 import { settledNow, type Result } from "./results.js";
 import type { Router } from "./router.js";
+import type { AttemptOutcome } from "./routing/member-health.js";
 import { mayUse } from "./model-access.js";
+import { closedReason } from "./reasons.js";
 
-export function dispatch(upstream: Upstream, router: Router): Terminal {
+/** What telemetry hears of each upstream attempt: metadata only (members, outcomes, reasons, timings). */
+export interface AttemptObserver {
+  attempt(ctx: CallContext, d: Deployment, outcome: AttemptOutcome["kind"], latencyMs: number): void;
+  failover(ctx: CallContext, from: Deployment, to: Deployment, reason: string): void;
+}
+
+// A failover needs at least this much of the caller's deadline left to be worth starting.
+const MIN_BUDGET_MS = 50;
+
+export function dispatch(upstream: Upstream, router: Router, observer?: AttemptObserver): Terminal {
   const once = async (call: Call, ctx: CallContext, d: Deployment): Promise<Result> => {
     const opts = { signal: ctx.signal, requestId: ctx.requestId };
     const req = call.op.upstream(call, d);
@@ -21,6 +32,36 @@ export function dispatch(upstream: Upstream, router: Router): Terminal {
     return { kind: "unary", raw: reply.raw, json: reply.json, upstream: reply.info, settled };
   };
 
+  /** One attempt on `d`, its outcome reported to the member's health (and a stream's, when it ends). */
+  const attempt = async (call: Call, ctx: CallContext, d: Deployment): Promise<Result> => {
+    ctx.deployment = d;
+    ctx.attempts += 1;
+    const end = router.begin(d);
+    const started = performance.now();
+    let result: Result;
+    try {
+      result = await once(call, ctx, d);
+    } catch (err) {
+      end();
+      const e = toGatewayError(err);
+      const outcome = verdict(e, ctx);
+      if (outcome) {
+        router.report(d, outcome);
+        observer?.attempt(ctx, d, outcome.kind, performance.now() - started);
+      }
+      throw e;
+    }
+    const latencyMs = performance.now() - started;
+    router.report(d, { kind: "ok", latencyMs });
+    observer?.attempt(ctx, d, "ok", latencyMs);
+    // A stream counts in flight until it ends; one the upstream cuts counts against the member.
+    void result.settled.then((s) => {
+      end();
+      if (s.error && (s.error.code === "bad_gateway" || s.error.code === "upstream_timeout")) router.report(d, { kind: "failed" });
+    });
+    return result;
+  };
+
   const handle = async (call: Call, ctx: CallContext): Promise<Result> => {
     const catalog = call.op.catalog;
     if (catalog) {
@@ -29,19 +70,52 @@ export function dispatch(upstream: Upstream, router: Router): Terminal {
     }
     if (ctx.targets.length === 0) throw new GatewayError("internal", "No deployment was chosen for the call.");
     let last: GatewayError | undefined;
+    let previous: Deployment | undefined;
     for (const d of ctx.targets) {
-      ctx.deployment = d;
+      if (previous) {
+        if (ctx.attempts >= router.routing.maxAttempts || ctx.signal.aborted) break;
+        if (ctx.deadline !== undefined && ctx.deadline - performance.now() < MIN_BUDGET_MS) break;
+        // The plan is a moment old: another call may have opened this member's breaker since.
+        if (!router.available(d)) continue;
+        observer?.failover(ctx, previous, d, last ? closedReason(last) : "failed");
+      }
       try {
-        return await once(call, ctx, d);
+        return await attempt(call, ctx, d);
       } catch (err) {
         last = toGatewayError(err);
         // An object lives on one resource: Azure's 404 there means it is gone, answered like an id never seen.
-        if (call.op.kind === "object" && last.code === "bad_gateway" && last.reason === "upstream_deployment_not_found") throw notFoundOf(call);
+        if (call.op.kind === "object" && last.reason === "upstream_deployment_not_found") throw notFoundOf(call);
         if (!last.retryable || ctx.signal.aborted) throw last;
-        if (last.retryAfterMs !== undefined) router.markThrottled(d, last.retryAfterMs);
+        previous = d;
       }
     }
-    throw last ?? new GatewayError("internal", "No deployment answered.");
+    throw exhausted(last, ctx, router);
   };
   return { needs: ["targets"], handle };
+}
+
+/** What an attempt's failure says of the member: throttled, failing, or nothing (the client's own error, a cancel). */
+function verdict(e: GatewayError, ctx: CallContext): AttemptOutcome | undefined {
+  if (ctx.signal.aborted || e.code === "cancelled") return undefined;
+  if (e.code === "rate_limited" && e.retryable) return { kind: "throttled", retryAfterMs: e.retryAfterMs };
+  if (e.retryable) return { kind: "failed" };
+  return { kind: "neutral" };
+}
+
+/**
+ * Every member tried (or out of attempts or time). A 429 stays a 429 (Azure's throttling, with its
+ * retry hint). When failures have left no member free (every one cooling or its breaker open) the
+ * pool is down: 503 with the soonest member's return as retry-after. Otherwise the last failure as it was.
+ */
+function exhausted(last: GatewayError | undefined, ctx: CallContext, router: Router): GatewayError {
+  if (!last) return new GatewayError("internal", "No deployment answered.");
+  if (last.code !== "bad_gateway" && last.code !== "upstream_timeout") return last;
+  const now = Date.now();
+  if (ctx.targets.some((d) => router.available(d, now))) return last;
+  const returns = router.states(now).filter((s) => ctx.targets.some((d) => d.id === s.id) && s.until !== undefined).map((s) => (s.until ?? now) - now);
+  return new GatewayError("unavailable", "No deployment could serve the request right now; retry later.", {
+    reason: "no_deployment_available",
+    retryAfterMs: Math.max(1, returns.length > 0 ? Math.min(...returns) : 1_000),
+    cause: last,
+  });
 }

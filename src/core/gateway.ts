@@ -3,7 +3,7 @@ import type { Caller, CallContext } from "./context.js";
 import { GatewayError } from "./errors.js";
 import type { Call } from "./operation.js";
 import { compose, type Step } from "./pipeline.js";
-import { dispatch } from "./dispatch.js";
+import { dispatch, type AttemptObserver } from "./dispatch.js";
 import type { Upstream } from "./ports.js";
 import type { Result } from "./results.js";
 import { routeStep, type Router } from "./router.js";
@@ -29,6 +29,8 @@ export interface GatewayParts {
   readonly objects?: readonly Step[];
   /** Run after routing, in order (model access, metering, limits), around the upstream call. */
   readonly policies?: readonly Step[];
+  /** Hears of every upstream attempt and failover (telemetry). */
+  readonly observer?: AttemptObserver;
 }
 
 /**
@@ -54,7 +56,7 @@ export function createGateway(parts: GatewayParts): Gateway {
     ctx.caller ??= await parts.authenticate(ctx.credential);
   };
   const steps = [...(parts.front ?? []), callerStep(authenticate), ...(parts.objects ?? []), routeStep(parts.router), ...(parts.policies ?? [])];
-  const handle = compose(steps, dispatch(parts.upstream, parts.router));
+  const handle = compose(steps, dispatch(parts.upstream, parts.router, parts.observer));
   return {
     authenticate,
     run: async (call, ctx) => {

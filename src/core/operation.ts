@@ -135,6 +135,12 @@ export interface Operation {
   object(answer: JsonObject): ObjectState | undefined;
   /** The request field that caps output (max_tokens, max_output_tokens, ...): a refusal for size names it. */
   outputCapParam(call: Call): string;
+  /**
+   * What keeps requests with the same leading prompt on one pool member (Azure's prompt cache is
+   * per deployment): the client's `prompt_cache_key`, else a hash of the prompt's start. Memory
+   * only: never stored, logged or exported.
+   */
+  affinityKey?(call: Call): string | undefined;
   /** A fast guess of prompt tokens for admission (no tokenizer: it runs on every request). */
   roughPromptTokens(call: Call): number;
   /** The prompt's texts and fixed overheads, for a tokenizer count when Azure sends no usage. */

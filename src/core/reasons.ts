@@ -7,7 +7,7 @@ const KNOWN = new Set([
   "404", "already_exists", "client_closed", "content_filter", "empty_body", "headers_too_large", "insufficient_quota",
   "invalid_api_key", "invalid_credentials", "invalid_encoding", "invalid_json", "invalid_message", "invalid_session",
   "invalid_value", "malformed_request", "method_not_allowed", "missing_required_parameter", "model_not_allowed",
-  "model_not_found", "not_found", "permission_denied", "rate_limit_exceeded", "request_timeout", "request_too_large",
+  "model_not_found", "no_deployment_available", "not_found", "permission_denied", "rate_limit_exceeded", "request_timeout", "request_too_large",
   "service_unavailable", "shutting_down", "stored_responses_disabled", "unsupported_content_encoding",
   "unsupported_media_type", "upstream_auth_failed", "upstream_bad_event", "upstream_bad_response",
   "upstream_deployment_not_found", "upstream_error", "upstream_response_too_large", "upstream_stream_cut",

@@ -1,85 +1,195 @@
-// Chooses the Azure deployments for a call: by model name or id, by priority, skipping throttled ones; objects go where they live.
+// Pools of deployments per model name: which members may take a call now and in what order; objects go where they live.
 import type { CallContext } from "./context.js";
-import type { Deployment } from "./deployments.js";
+import type { Deployment, DeploymentKind } from "./deployments.js";
 import { GatewayError } from "./errors.js";
 import { notFoundOf, type Call } from "./operation.js";
 import type { Step } from "./pipeline.js";
 import type { ModelInfo } from "./results.js";
+import { plan, type Member } from "./routing/choice.js";
+import { MemberHealth, type AttemptOutcome, type MemberState } from "./routing/member-health.js";
+import { DEFAULT_ROUTING, type RoutingOptions } from "./routing/options.js";
 
 /** In env-only mode every well-formed model name is a deployment of the same name. */
 export type WildcardTemplate = Omit<Deployment, "id" | "deployment" | "model">;
 
+/** What AdminService.ListDeployments shows of a member: its settings and its live state on this replica. */
+export interface DeploymentState {
+  readonly id: string;
+  readonly model: string;
+  readonly kind: DeploymentKind;
+  readonly priority: number;
+  readonly weight: number;
+  readonly state: MemberState;
+  /** Epoch ms it may take requests again (cooling, open), else undefined. */
+  readonly until: number | undefined;
+  readonly inFlight: number;
+  readonly latencyMs: number | undefined;
+  readonly errorRate: number;
+}
+
+export interface PoolSettings {
+  readonly deployments: readonly Deployment[];
+  readonly routing: RoutingOptions;
+  /** Client-facing names for a model's pool. */
+  readonly aliases: Readonly<Record<string, string>>;
+}
+
 const MAX_WILDCARD_ENTRIES = 1024;
 
 export class Router {
-  private readonly byName = new Map<string, Deployment[]>();
-  private readonly byId = new Map<string, Deployment>();
-  private readonly throttledUntil = new Map<string, number>();
-  private readonly wildcardCache = new Map<string, Deployment>();
+  private byName = new Map<string, Member[]>();
+  private byId = new Map<string, Deployment>();
+  private settings!: PoolSettings;
+  /** Health by deployment id: a reload keeps what this replica learnt about members it still has. */
+  private readonly health = new Map<string, MemberHealth>();
+  private readonly wildcardCache = new Map<string, Member>();
   private readonly created = Math.floor(Date.now() / 1000);
 
+  /** A bare list gets the default routing settings and no aliases. */
   constructor(
-    private readonly deployments: readonly Deployment[],
+    settings: PoolSettings | readonly Deployment[],
     private readonly wildcard?: WildcardTemplate,
   ) {
-    for (const d of deployments) {
-      this.byId.set(d.id, d);
-      for (const name of new Set([d.id, d.model])) {
-        const list = this.byName.get(name) ?? [];
-        list.push(d);
-        this.byName.set(name, list);
-      }
-    }
-    for (const list of this.byName.values()) list.sort((a, b) => a.priority - b.priority);
+    this.update(isSettings(settings) ? settings : { deployments: settings, routing: DEFAULT_ROUTING, aliases: {} });
   }
 
-  /** Deployments to try for `name`, best first; throttled ones go last rather than vanish. */
-  targets(name: string, now = Date.now()): Deployment[] {
-    const found = this.byName.get(name);
-    const list = found ?? (this.wildcard ? [this.wildcardFor(name, this.wildcard)] : undefined);
-    if (!list) {
-      throw new GatewayError("not_found", `The model '${name}' does not exist or is not served by this gateway.`, {
-        param: "model",
-        reason: "model_not_found",
-      });
+  /** Swaps in a new deployment list (SIGHUP, ReloadConfig); calls in flight keep the deployments they were given. */
+  update(settings: PoolSettings): void {
+    const byName = new Map<string, Member[]>();
+    const byId = new Map<string, Deployment>();
+    const live = new Set<string>();
+    for (const d of settings.deployments) {
+      byId.set(d.id, d);
+      live.add(d.id);
+      let health = this.health.get(d.id);
+      if (!health) {
+        health = new MemberHealth(() => this.settings.routing);
+        this.health.set(d.id, health);
+      }
+      const member: Member = { deployment: d, health };
+      for (const name of new Set([d.id, d.model])) byName.set(name, [...(byName.get(name) ?? []), member]);
     }
-    if (list.length < 2) return list;
-    const ready = list.filter((d) => (this.throttledUntil.get(d.id) ?? 0) <= now);
-    return ready.length === list.length ? list : [...ready, ...list.filter((d) => !ready.includes(d))];
+    for (const [alias, model] of Object.entries(settings.aliases)) {
+      const pool = byName.get(model);
+      if (pool) byName.set(alias, pool);
+    }
+    for (const id of this.health.keys()) if (!live.has(id)) this.health.delete(id);
+    this.settings = settings;
+    this.byName = byName;
+    this.byId = byId;
+  }
+
+  get routing(): RoutingOptions {
+    return this.settings.routing;
+  }
+
+  /** Every member serving `name` (a model, an alias or a deployment id), healthy or not. */
+  pool(name: string): Deployment[] {
+    return this.members(name).map((m) => m.deployment);
+  }
+
+  /**
+   * The members to try for `name`, best first (see routing/choice.ts), among those `eligible`
+   * allows. None free right now (all cooling or failing): 503 with the soonest return as retry-after.
+   */
+  targets(name: string, opts: { eligible?: (d: Deployment) => boolean; affinityKey?: string } = {}, now = Date.now()): Deployment[] {
+    const members = this.members(name).filter((m) => opts.eligible?.(m.deployment) ?? true);
+    const chosen = plan(members, this.settings.routing, opts.affinityKey, now);
+    if (chosen.length > 0 || members.length === 0) return chosen;
+    const soonest = Math.min(...members.map((m) => m.health.until(now)).filter((t) => t > 0));
+    throw new GatewayError("unavailable", `Every deployment of '${name}' is cooling down or failing right now; retry later.`, {
+      reason: "no_deployment_available",
+      retryAfterMs: Number.isFinite(soonest) ? Math.max(1, soonest - now) : 1_000,
+    });
+  }
+
+  /** Still free to try (the plan was made a moment ago; another call may have opened its breaker since). */
+  available(d: Deployment, now = Date.now()): boolean {
+    return this.healthOf(d).available(now);
+  }
+
+  /** An attempt on `d` starts: counted in flight (and a half-open member's probe taken). Returns its end. */
+  begin(d: Deployment, now = Date.now()): () => void {
+    return this.healthOf(d).begin(now);
+  }
+
+  report(d: Deployment, outcome: AttemptOutcome, now = Date.now()): void {
+    this.healthOf(d).report(outcome, now);
+  }
+
+  /** Forgets what this replica learnt of its members' health (every member healthy again, as after a restart). */
+  resetHealth(): void {
+    this.health.clear();
+    this.wildcardCache.clear();
+    this.update(this.settings);
+  }
+
+  states(now = Date.now()): DeploymentState[] {
+    return this.settings.deployments.map((d) => {
+      const h = this.healthOf(d);
+      const until = h.until(now);
+      return {
+        id: d.id,
+        model: d.model,
+        kind: d.kind,
+        priority: d.priority,
+        weight: d.weight,
+        state: h.state(now),
+        until: until > 0 ? until : undefined,
+        inFlight: h.inFlight,
+        latencyMs: h.latencyMs(),
+        errorRate: h.errorRate(),
+      };
+    });
   }
 
   /** The deployment with this gateway id (where an upstream object was created), if it is still configured. */
   deployment(id: string): Deployment | undefined {
-    return this.byId.get(id) ?? (this.wildcard ? this.wildcardFor(id, this.wildcard) : undefined);
+    return this.byId.get(id) ?? (this.wildcard ? this.wildcardFor(id, this.wildcard).deployment : undefined);
   }
 
   /**
-   * A name fit for a metric label or a span attribute: a configured model or deployment id as it
-   * is, anything else (what a client typed, an env-only wildcard) as "other", so labels stay bounded.
+   * A name fit for a metric label or a span attribute: a configured model, alias or deployment id
+   * as it is, anything else (what a client typed, an env-only wildcard) as "other".
    */
   label(name: string | undefined): string {
     return name !== undefined && this.byName.has(name) ? name : "other";
   }
 
-  /** Azure said 429: prefer the deployment's siblings until its retry-after passes. */
-  markThrottled(d: Deployment, retryAfterMs: number, now = Date.now()): void {
-    this.throttledUntil.set(d.id, now + retryAfterMs);
-  }
-
+  /** Model names and aliases clients may ask for. */
   models(): ModelInfo[] {
-    const names = new Set(this.deployments.map((d) => d.model));
+    const names = new Set([...this.settings.deployments.map((d) => d.model), ...Object.keys(this.settings.aliases)]);
     return [...names].sort().map((id) => ({ id, created: this.created }));
   }
 
-  private wildcardFor(name: string, template: WildcardTemplate): Deployment {
-    let d = this.wildcardCache.get(name);
-    if (!d) {
-      if (this.wildcardCache.size >= MAX_WILDCARD_ENTRIES) this.wildcardCache.clear();
-      d = { ...template, id: name, deployment: name, model: name };
-      this.wildcardCache.set(name, d);
-    }
-    return d;
+  private members(name: string): Member[] {
+    const found = this.byName.get(name);
+    if (found) return found;
+    if (this.wildcard) return [this.wildcardFor(name, this.wildcard)];
+    throw new GatewayError("not_found", `The model '${name}' does not exist or is not served by this gateway.`, {
+      param: "model",
+      reason: "model_not_found",
+    });
   }
+
+  /** A deployment a reload removed while a call still used it reports into a throwaway. */
+  private healthOf(d: Deployment): MemberHealth {
+    return this.health.get(d.id) ?? this.wildcardCache.get(d.id)?.health ?? new MemberHealth(() => this.settings.routing);
+  }
+
+  private wildcardFor(name: string, template: WildcardTemplate): Member {
+    let m = this.wildcardCache.get(name);
+    if (!m) {
+      if (this.wildcardCache.size >= MAX_WILDCARD_ENTRIES) this.wildcardCache.clear();
+      m = { deployment: { ...template, id: name, deployment: name, model: name }, health: new MemberHealth(() => this.settings.routing) };
+      this.wildcardCache.set(name, m);
+    }
+    return m;
+  }
+}
+
+function isSettings(s: PoolSettings | readonly Deployment[]): s is PoolSettings {
+  return "deployments" in s;
 }
 
 /**
@@ -107,11 +217,11 @@ export function routeStep(router: Router): Step {
 
 function modelTargets(router: Router, call: Call, ctx: CallContext): Deployment[] {
   const model = call.model ?? "";
-  let targets = router.targets(model);
+  let pool = router.pool(model);
   const resource = ctx.objects?.resource;
   if (resource !== undefined) {
-    targets = targets.filter((d) => d.endpoint === resource);
-    if (targets.length === 0) {
+    pool = pool.filter((d) => d.endpoint === resource);
+    if (pool.length === 0) {
       throw new GatewayError("invalid_argument", `No deployment of '${model}' is on the Azure resource that holds the objects this request references.`, {
         param: "previous_response_id",
         reason: "invalid_value",
@@ -119,15 +229,15 @@ function modelTargets(router: Router, call: Call, ctx: CallContext): Deployment[
     }
   }
   if (call.needsStoredState) {
-    const storing = targets.filter((d) => d.responsesStore === "client");
-    if (storing.length === 0) {
+    pool = pool.filter((d) => d.responsesStore === "client");
+    if (pool.length === 0) {
       throw new GatewayError(
         "invalid_argument",
         `The deployments of '${model}' never let Azure store responses (responses_store: never), so 'previous_response_id' and 'background' cannot be used.`,
         { param: call.background ? "background" : "previous_response_id", reason: "stored_responses_disabled" },
       );
     }
-    targets = storing;
   }
-  return targets;
+  const eligible = new Set(pool);
+  return router.targets(model, { eligible: (d) => eligible.has(d), affinityKey: call.op.affinityKey?.(call) });
 }

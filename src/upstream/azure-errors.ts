@@ -84,9 +84,10 @@ export function transportError(err: unknown, d: Deployment, signal: AbortSignal)
   if (signal.aborted) return abortError(signal, err);
   const code = err instanceof Error && "code" in err ? err.code : undefined;
   if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
+    // Nothing has reached the client yet: another member may answer in time.
     return new GatewayError("upstream_timeout", `Azure OpenAI did not answer in time for deployment '${d.id}'.`, {
       reason: "upstream_timeout",
-      retryable: code === "UND_ERR_CONNECT_TIMEOUT",
+      retryable: true,
       cause: err,
     });
   }

@@ -17,6 +17,8 @@ import { RedisLoginGuard } from "../auth/redis-login-guard.js";
 import { SessionService } from "../auth/sessions.js";
 import type { Config } from "../config/config.js";
 import type { CallContext, Caller } from "../core/context.js";
+import type { Limits } from "../core/limits.js";
+import { deploymentsApi, type RoutingControl } from "../api/deployments-api.js";
 import type { Step } from "../core/pipeline.js";
 import { ApiKeyStore } from "../store/api-keys.js";
 import { AuditStore } from "../store/audit-events.js";
@@ -38,6 +40,8 @@ export interface Identity {
   readonly keys: ApiKeyStore;
   /** What the first start created (an admin and a key), to print once. */
   readonly bootstrap: Bootstrap | undefined;
+  /** New configured default limits (a config reload). */
+  setDefaultLimits(limits: Limits): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function startIdentity(
   redis: Redis | undefined,
   logger: Logger,
   usage: (q: UsageQuery) => Promise<UsageReport>,
+  routing: RoutingControl,
 ): Promise<Identity> {
   const users = new UserStore(db.sql);
   await fillCanonicalEmails(users, logger);
@@ -77,7 +82,7 @@ export async function startIdentity(
       {
         name: "aik.v1.AdminService",
         definition: AdminServiceService,
-        api: adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }),
+        api: { ...adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }), ...deploymentsApi(callers, routing, audit) },
         authenticate,
         open: [],
         csv: { getUsage: usageCsv },
@@ -93,6 +98,7 @@ export async function startIdentity(
     users,
     keys,
     bootstrap,
+    setDefaultLimits: (limits) => keyAuth.setDefaultLimits(limits),
     close: async () => {
       await events.close();
       await lastUsed.close();

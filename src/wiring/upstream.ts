@@ -9,11 +9,14 @@ export interface Routing {
   readonly router: Router;
   /** The in-process emulator, in zero-config mode. */
   readonly emulator: Emulator | undefined;
+  /** The emulator's deployments in zero-config mode (no file names them, so a reload keeps them). */
+  readonly emulatorDeployments: readonly Deployment[];
 }
 
 export async function startRouting(config: Config): Promise<Routing> {
-  if (config.mode.kind === "env") return { router: new Router([], config.mode.wildcard), emulator: undefined };
-  if (config.mode.kind === "deployments") return { router: new Router(config.mode.deployments), emulator: undefined };
+  const pools = (deployments: readonly Deployment[]) => ({ deployments, routing: config.routing, aliases: config.aliases });
+  if (config.mode.kind === "env") return { router: new Router(pools([]), config.mode.wildcard), emulator: undefined, emulatorDeployments: [] };
+  if (config.mode.kind === "deployments") return { router: new Router(pools(config.mode.deployments)), emulator: undefined, emulatorDeployments: [] };
   const apiKey = randomBytes(24).toString("base64url");
   const emulator = await startEmulator({
     apiKey,
@@ -24,7 +27,17 @@ export async function startRouting(config: Config): Promise<Routing> {
       { name: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct" },
     ],
   });
-  const base = { endpoint: emulator.url, apiKey, priority: 0, region: "Emulator", price: undefined, apiVersionPolicy: "client", responsesStore: "client" } as const;
+  const base = {
+    endpoint: emulator.url,
+    apiKey,
+    kind: "standard",
+    priority: 0,
+    weight: 1,
+    region: "Emulator",
+    price: undefined,
+    apiVersionPolicy: "client",
+    responsesStore: "client",
+  } as const;
   // One deployment of each URL style, plus embeddings and a legacy completions model. The classic
   // one runs a preview api-version, the first kind that serves the Responses API.
   const deployments: Deployment[] = [
@@ -40,5 +53,5 @@ export async function startRouting(config: Config): Promise<Routing> {
     },
     { ...base, id: "gpt-35-turbo-instruct", deployment: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct", apiStyle: "classic", apiVersion: "2024-10-21" },
   ];
-  return { router: new Router(deployments), emulator };
+  return { router: new Router(pools(deployments)), emulator, emulatorDeployments: deployments };
 }

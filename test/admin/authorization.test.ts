@@ -47,6 +47,8 @@ const everyMethod: HttpCase[] = [
   ["RevokeApiKey", "POST", () => `/v1/admin/api-keys/${b.keyId}:revoke`],
   ["UpdateApiKey", "PATCH", () => `/v1/admin/api-keys/${b.keyId}`, () => ({ limits: { requests_per_minute: 5 } })],
   ["ListAuditEvents", "GET", () => "/v1/admin/audit-events"],
+  ["ListDeployments", "GET", () => "/v1/admin/deployments"],
+  ["ReloadConfig", "POST", () => "/v1/admin/config:reload"],
 ];
 
 describe("AdminService over HTTP", () => {
@@ -84,10 +86,14 @@ describe("AdminService over HTTP", () => {
     expect((await adminCall(t.httpUrl, session.a, "GET", `/v1/admin/users/${a.userId}`)).status).toBe(200);
   });
 
-  it("an admin session may do everything", async () => {
-    for (const [, verb, path, body] of everyMethod.filter(([n]) => n !== "RevokeApiKey" && n !== "UpdateUser")) {
+  it("an admin session may do everything but reload the config, which is the operator's", async () => {
+    for (const [, verb, path, body] of everyMethod.filter(([n]) => n !== "RevokeApiKey" && n !== "UpdateUser" && n !== "ReloadConfig")) {
       expect((await adminCall(t.httpUrl, session.admin, verb, path(), body?.())).status).toBe(200);
     }
+    const reload = await adminCall(t.httpUrl, session.admin, "POST", "/v1/admin/config:reload");
+    expect(reload.status).toBe(403);
+    expect(reload.json.error.message).toMatch(/operator token/);
+    expect((await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/config:reload")).status).toBe(200);
   });
 });
 
@@ -103,6 +109,8 @@ describe("AdminService over gRPC", () => {
     ["RevokeApiKey", (m) => call(client, client.revokeApiKey, { id: b.keyId }, m)],
     ["UpdateApiKey", (m) => call(client, client.updateApiKey, { id: b.keyId, limits: { requestsPerMinute: 5 } }, m)],
     ["ListAuditEvents", (m) => call(client, client.listAuditEvents, { actor: "", action: "", targetId: "", startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "" }, m)],
+    ["ListDeployments", (m) => call(client, client.listDeployments, {}, m)],
+    ["ReloadConfig", (m) => call(client, client.reloadConfig, {}, m)],
   ];
 
   it.each(grpcCases)("%s without credentials -> UNAUTHENTICATED", async (_n, fn) => {

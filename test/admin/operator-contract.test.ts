@@ -50,4 +50,15 @@ describe("operator contract over buf curl", () => {
     expect(JSON.stringify(listed)).not.toContain(t.apiKey);
     expect(listed.api_keys[0]).not.toHaveProperty("secret");
   });
+
+  it("ListDeployments -> deployments[] with id, model, kind, priority, weight, state, in_flight, error_rate; ReloadConfig -> deployments, needs_restart", async () => {
+    const listed = await rpc("aik.v1.AdminService/ListDeployments", t.adminToken, {});
+    const gpt4o = listed.deployments.find((d: { id: string }) => d.id === "gpt-4o");
+    // buf curl leaves out proto3 zero values (priority 0, in_flight 0, error_rate 0): present, they use these names.
+    expect(gpt4o).toMatchObject({ id: "gpt-4o", model: "gpt-4o", kind: "standard", weight: 1, state: "healthy" });
+    expect(Object.keys(gpt4o).every((k) => ["id", "model", "kind", "priority", "weight", "state", "until", "in_flight", "latency_ms", "error_rate"].includes(k))).toBe(true);
+    // The in-process test gateway re-applies the config it started with.
+    const reloaded = await rpc("aik.v1.AdminService/ReloadConfig", t.adminToken, {});
+    expect(reloaded.deployments).toBe(listed.deployments.length);
+  });
 });

@@ -76,6 +76,21 @@ describe("loadConfig", () => {
     expect(c.warnings.join(" ")).toMatch(/plain http/);
   });
 
+  it("pools: kind, priority (provisioned first by default), weight; routing settings and aliases", () => {
+    const pool = good
+      .replace("    region: East US\n", "    region: East US\n    kind: provisioned\n")
+      .replace("    api_style: v1\n", "    api_style: v1\n    weight: 3\n");
+    const c = withFile(`${pool}routing:\n  strategy: least_latency\n  cache_affinity: false\n  breaker: { failures: 2, open_ms: 500 }\naliases:\n  house: gpt-4o\n`, { EAST_KEY: "a", WEST_KEY: "b" });
+    if (c.mode.kind !== "deployments") throw new Error("deployments mode expected");
+    expect(c.mode.deployments.map((d) => [d.id, d.kind, d.priority, d.weight])).toEqual([
+      ["gpt4o-east", "provisioned", 0, 1],
+      ["mini", "standard", 1, 3],
+    ]);
+    expect(c.routing).toMatchObject({ strategy: "least_latency", cacheAffinity: false, breaker: { failures: 2, openMs: 500 }, maxAttempts: 3 });
+    expect(c.aliases).toEqual({ house: "gpt-4o" });
+    expect(withFile(good, { EAST_KEY: "a", WEST_KEY: "b" }).routing).toMatchObject({ strategy: "weighted", cacheAffinity: true, breaker: { failures: 5, openMs: 10_000 } });
+  });
+
   const bad: Array<[string, string, Record<string, string>, RegExp]> = [
     ["unknown field", "server:\n  http_prot: 1\n", {}, /server\.http_prot is not a known setting/],
     ["port out of range", "server:\n  http_port: 70000\n", {}, /server\.http_port must be a whole number from 0 to 65535/],
@@ -87,6 +102,13 @@ describe("loadConfig", () => {
     ["duplicate id", good.replace("id: mini", "id: gpt4o-east"), { EAST_KEY: "a", WEST_KEY: "b" }, /is used twice/],
     ["bad price", good.replace('input_per_1m: "2.50"', 'input_per_1m: "cheap"'), { EAST_KEY: "a", WEST_KEY: "b" }, /price\.input_per_1m must be USD/],
     ["not YAML", "server: [unclosed", {}, /not valid YAML or JSON/],
+    ["bad kind", good.replace("    api_style: v1\n", "    api_style: v1\n    kind: spot\n"), { EAST_KEY: "a", WEST_KEY: "b" }, /deployments\[1\]\.kind must be/],
+    ["zero weight", good.replace("    api_style: v1\n", "    api_style: v1\n    weight: 0\n"), { EAST_KEY: "a", WEST_KEY: "b" }, /deployments\[1\]\.weight must be a whole number from 1/],
+    ["bad strategy", `${good}routing: { strategy: fastest }\n`, { EAST_KEY: "a", WEST_KEY: "b" }, /routing\.strategy must be one of weighted, least_busy, least_latency/],
+    ["unknown routing field", `${good}routing: { breakers: {} }\n`, { EAST_KEY: "a", WEST_KEY: "b" }, /routing\.breakers is not a known setting/],
+    ["breaker open_ms too short", `${good}routing: { breaker: { open_ms: 5 } }\n`, { EAST_KEY: "a", WEST_KEY: "b" }, /routing\.breaker\.open_ms must be a whole number from 100/],
+    ["alias of an unknown model", `${good}aliases: { house: gpt-5 }\n`, { EAST_KEY: "a", WEST_KEY: "b" }, /aliases\.house must name a configured model/],
+    ["alias shadowing a model", `${good}aliases: { gpt-4o-mini: gpt-4o }\n`, { EAST_KEY: "a", WEST_KEY: "b" }, /aliases\.gpt-4o-mini is already a model or deployment id/],
     ["bad env port", "", { AIK_HTTP_PORT: "80a" }, /AIK_HTTP_PORT must be a whole number/],
   ];
   it.each(bad)("%s -> names the field", (_label, text, env, message) => {

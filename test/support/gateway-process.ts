@@ -9,31 +9,34 @@ export interface GatewayProcess {
   readonly httpUrl: string;
   readonly grpcAddress: string;
   readonly child: ChildProcess;
+  /** The config file it reads (AIK_CONFIG), for a test that changes it and sends SIGHUP; empty when AIK_CONFIG was overridden. */
+  readonly configFile: string;
   /** Everything it wrote to stdout (JSON log lines). */
   readonly stdout: () => string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Writes a config file whose deployments point at the test gateway's emulator. */
-function replicaConfig(t: TestGateway, extra: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "aik-replica-"));
-  const file = join(dir, "aik.yaml");
-  writeFileSync(
-    file,
-    `deployments:
+/** A config file whose deployments point at the test gateway's emulator, plus `extra` YAML. */
+export function replicaConfigText(t: TestGateway, extra = ""): string {
+  return `deployments:
   - { id: gpt-4o, endpoint: "${t.emulator.url}", deployment: gpt-4o, model: gpt-4o, api_key_env: AIK_TEST_EMULATOR_KEY, api_style: classic, api_version: "2024-10-21" }
   - { id: gpt-4o-mini, endpoint: "${t.emulator.url}", deployment: gpt-4o-mini, model: gpt-4o-mini, api_key_env: AIK_TEST_EMULATOR_KEY, api_style: v1 }
-${extra}`,
-  );
+${extra}`;
+}
+
+function replicaConfig(t: TestGateway, extra: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "aik-replica-")), "aik.yaml");
+  writeFileSync(file, replicaConfigText(t, extra));
   return file;
 }
 
 export async function startReplica(t: TestGateway, env: Record<string, string> = {}, extraConfig = ""): Promise<GatewayProcess> {
+  const configFile = replicaConfig(t, extraConfig);
   const child = spawn(process.execPath, ["--import", "tsx", resolve("src/main.ts")], {
     env: {
       ...process.env,
-      AIK_CONFIG: replicaConfig(t, extraConfig),
+      AIK_CONFIG: configFile,
       AIK_TEST_EMULATOR_KEY: EMULATOR_KEY,
       AIK_HTTP_PORT: "0",
       AIK_GRPC_PORT: "0",
@@ -66,6 +69,7 @@ export async function startReplica(t: TestGateway, env: Record<string, string> =
     httpUrl: started.http,
     grpcAddress: started.grpc,
     child,
+    configFile: env.AIK_CONFIG === undefined ? configFile : env.AIK_CONFIG,
     stdout: () => out,
     stop: (signal = "SIGTERM") =>
       new Promise((done) => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { startGateway, type RunningGateway } from "../../src/app.js";
 import type { Config } from "../../src/config/config.js";
 import type { Deployment } from "../../src/core/deployments.js";
+import { DEFAULT_ROUTING } from "../../src/core/routing/options.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { DEFAULT_LOCKOUT } from "../../src/auth/login-guard.js";
 import { createLogger } from "../../src/telemetry/logger.js";
@@ -30,6 +31,8 @@ export interface TestGateway {
   readonly apiKey: string;
   readonly databaseUrl: string;
   readonly redisPrefix: string;
+  /** Faults cleared and every member healthy again: what one test's injected failures taught the router must not leak into the next. */
+  resetUpstream(): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export function testDeployments(emulatorUrl: string): Deployment[] {
     price: undefined,
     apiVersionPolicy: "client",
     responsesStore: "client",
+    kind: "standard",
+    weight: 1,
   } as const;
   return [
     { ...base, id: "gpt-4o", deployment: "gpt-4o", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
@@ -77,6 +82,8 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
     production: false,
     tls: undefined,
     mode: { kind: "deployments", deployments },
+    routing: DEFAULT_ROUTING,
+    aliases: {},
     upstream: {
       connections: 16,
       connectTimeoutMs: 2000,
@@ -110,6 +117,23 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
   };
 }
 
+const EMULATOR_DEPLOYMENTS = [
+  { name: "gpt-4o", model: "gpt-4o" },
+  { name: "gpt-4o-mini", model: "gpt-4o-mini" },
+  { name: "o4-mini", model: "o4-mini" },
+  { name: "gpt-4o-old", model: "gpt-4o" },
+  { name: "text-embedding-3-small", model: "text-embedding-3-small" },
+  { name: "gpt-4.1-ptu", model: "gpt-4.1" },
+  { name: "gpt-4.1-paygo", model: "gpt-4.1" },
+  // Two more of the same model, for pools test/routing builds.
+  { name: "gpt-4.1-east", model: "gpt-4.1" },
+  { name: "gpt-4.1-west", model: "gpt-4.1" },
+  { name: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct" },
+  { name: "gpt-4o-pinned", model: "gpt-4o" },
+  { name: "gpt-4o-nostore", model: "gpt-4o" },
+];
+const emulatorDeploymentNames = EMULATOR_DEPLOYMENTS.map((d) => d.name);
+
 /** Each call gets its own fresh database and Redis key prefix; the same stores may be shared by several gateways. */
 export async function testStores(): Promise<TestStores & { drop(): Promise<void> }> {
   const db = await freshDatabase();
@@ -123,21 +147,7 @@ export async function testStores(): Promise<TestStores & { drop(): Promise<void>
 
 /** `tweak` edits the finished config (for nested settings such as the lockout policy). */
 export async function startTestGateway(overrides: Partial<Config> = {}, tweak: (c: Config) => Config = (c) => c): Promise<TestGateway> {
-  const emulator = await startEmulator({
-    apiKey: EMULATOR_KEY,
-    deployments: [
-      { name: "gpt-4o", model: "gpt-4o" },
-      { name: "gpt-4o-mini", model: "gpt-4o-mini" },
-      { name: "o4-mini", model: "o4-mini" },
-      { name: "gpt-4o-old", model: "gpt-4o" },
-      { name: "text-embedding-3-small", model: "text-embedding-3-small" },
-      { name: "gpt-4.1-ptu", model: "gpt-4.1" },
-      { name: "gpt-4.1-paygo", model: "gpt-4.1" },
-      { name: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct" },
-      { name: "gpt-4o-pinned", model: "gpt-4o" },
-      { name: "gpt-4o-nostore", model: "gpt-4o" },
-    ],
-  });
+  const emulator = await startEmulator({ apiKey: EMULATOR_KEY, deployments: EMULATOR_DEPLOYMENTS });
   const logs: string[] = [];
   const logger = createLogger("debug", (line) => logs.push(line));
   const stores = await testStores();
@@ -154,6 +164,10 @@ export async function startTestGateway(overrides: Partial<Config> = {}, tweak: (
     apiKey: member.apiKey,
     databaseUrl: stores.databaseUrl,
     redisPrefix: stores.redisPrefix,
+    resetUpstream: () => {
+      for (const d of emulatorDeploymentNames) emulator.setFault(d, undefined);
+      gw.router.resetHealth();
+    },
     close: async () => {
       await gw.close();
       await emulator.close();

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   t.emulator.clearRequests();
-  for (const d of ["gpt-4o", "gpt-4o-mini", "gpt-4.1-ptu", "gpt-4.1-paygo"]) t.emulator.setFault(d, undefined);
+  t.resetUpstream();
 });
 
 const hello: ChatCase = { model: "gpt-4o", messages: [{ role: "user", content: "Say hello in five words." }] };

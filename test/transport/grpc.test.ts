@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 beforeEach(() => {
   t.emulator.clearRequests();
-  t.emulator.setFault("gpt-4o", undefined);
+  t.resetUpstream();
   t.emulator.setTiming({ timeToFirstTokenMs: 0, chunkDelayMs: 0 });
 });
 

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 beforeEach(() => {
   t.emulator.clearRequests();
-  t.emulator.setFault("gpt-4o", undefined);
+  t.resetUpstream();
 });
 
 const messages = [{ role: "user" as const, content: "Hello there" }];
@@ -92,6 +92,8 @@ describe("OpenAI client", () => {
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
     expect(limited).toMatchObject({ code: "rate_limit_exceeded" });
     expect((limited as InstanceType<typeof OpenAI.RateLimitError>).headers.get("retry-after")).toBe("2");
+    // The 429 cooled the only member: the next call would be refused before reaching Azure.
+    t.resetUpstream();
     t.emulator.setFault("gpt-4o", { fault: { kind: "server-error" } });
     await expect(client().chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 502 });
     t.emulator.setFault("gpt-4o", { fault: { kind: "content-filter" } });

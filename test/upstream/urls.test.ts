@@ -15,7 +15,9 @@ const classic: Deployment = {
   apiVersion: "2024-10-21",
   apiVersionPolicy: "client",
   responsesStore: "client",
+  kind: "standard",
   priority: 0,
+  weight: 1,
   region: undefined,
   price: undefined,
 };

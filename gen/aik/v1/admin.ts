@@ -504,6 +504,56 @@ export interface FieldChange {
   secret: boolean;
 }
 
+/** No filters: every deployment of this replica. */
+export interface ListDeploymentsRequest {
+}
+
+/** The deployments of the replica that answered. */
+export interface ListDeploymentsResponse {
+  /** In configuration order. */
+  deployments: DeploymentStatus[];
+}
+
+/** One deployment's settings and its live state, as this replica has seen it (health is per replica). */
+export interface DeploymentStatus {
+  /** The gateway's id for it. */
+  id: string;
+  /** The model it serves. */
+  model: string;
+  /** "provisioned" or "standard". */
+  kind: string;
+  /** Lower is tried first. */
+  priority: number;
+  /** Its share within its priority level. */
+  weight: number;
+  /** "healthy", "cooling" (after a 429), "open" (breaker) or "half_open" (one probe allowed). */
+  state: string;
+  /** When a cooling or open member may take requests again. */
+  until:
+    | Date
+    | undefined;
+  /** Requests on it right now. */
+  inFlight: number;
+  /** Moving average of time to first byte, once measured. */
+  latencyMs?:
+    | number
+    | undefined;
+  /** Share of failures among its last attempts, 0 to 1. */
+  errorRate: number;
+}
+
+/** No fields: the config is read from where the gateway started from. */
+export interface ReloadConfigRequest {
+}
+
+/** What the reload changed. */
+export interface ReloadConfigResponse {
+  /** Deployments now configured. */
+  deployments: number;
+  /** Settings that changed in the file but take a restart (ports, stores, TLS, ...). */
+  needsRestart: string[];
+}
+
 function createBaseLimits(): Limits {
   return {
     requestsPerMinute: undefined,
@@ -3773,6 +3823,492 @@ export const FieldChange: MessageFns<FieldChange> = {
   },
 };
 
+function createBaseListDeploymentsRequest(): ListDeploymentsRequest {
+  return {};
+}
+
+export const ListDeploymentsRequest: MessageFns<ListDeploymentsRequest> = {
+  encode(_: ListDeploymentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeploymentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeploymentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListDeploymentsRequest {
+    return {};
+  },
+
+  toJSON(_: ListDeploymentsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDeploymentsRequest>, I>>(base?: I): ListDeploymentsRequest {
+    return ListDeploymentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeploymentsRequest>, I>>(_: I): ListDeploymentsRequest {
+    const message = createBaseListDeploymentsRequest();
+    return message;
+  },
+};
+
+function createBaseListDeploymentsResponse(): ListDeploymentsResponse {
+  return { deployments: [] };
+}
+
+export const ListDeploymentsResponse: MessageFns<ListDeploymentsResponse> = {
+  encode(message: ListDeploymentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deployments) {
+      DeploymentStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeploymentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeploymentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployments.push(DeploymentStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeploymentsResponse {
+    return {
+      deployments: globalThis.Array.isArray(object?.deployments)
+        ? object.deployments.map((e: any) => DeploymentStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListDeploymentsResponse): unknown {
+    const obj: any = {};
+    if (message.deployments?.length) {
+      obj.deployments = message.deployments.map((e) => DeploymentStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDeploymentsResponse>, I>>(base?: I): ListDeploymentsResponse {
+    return ListDeploymentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeploymentsResponse>, I>>(object: I): ListDeploymentsResponse {
+    const message = createBaseListDeploymentsResponse();
+    message.deployments = object.deployments?.map((e) => DeploymentStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeploymentStatus(): DeploymentStatus {
+  return {
+    id: "",
+    model: "",
+    kind: "",
+    priority: 0,
+    weight: 0,
+    state: "",
+    until: undefined,
+    inFlight: 0,
+    latencyMs: undefined,
+    errorRate: 0,
+  };
+}
+
+export const DeploymentStatus: MessageFns<DeploymentStatus> = {
+  encode(message: DeploymentStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.priority !== 0) {
+      writer.uint32(32).int32(message.priority);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(40).int32(message.weight);
+    }
+    if (message.state !== "") {
+      writer.uint32(50).string(message.state);
+    }
+    if (message.until !== undefined) {
+      Timestamp.encode(toTimestamp(message.until), writer.uint32(58).fork()).join();
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(64).int32(message.inFlight);
+    }
+    if (message.latencyMs !== undefined) {
+      writer.uint32(73).double(message.latencyMs);
+    }
+    if (message.errorRate !== 0) {
+      writer.uint32(81).double(message.errorRate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploymentStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploymentStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.priority = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.weight = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.until = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.inFlight = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.latencyMs = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.errorRate = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploymentStatus {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      until: isSet(object.until) ? fromJsonTimestamp(object.until) : undefined,
+      inFlight: isSet(object.in_flight) ? globalThis.Number(object.in_flight) : 0,
+      latencyMs: isSet(object.latency_ms) ? globalThis.Number(object.latency_ms) : undefined,
+      errorRate: isSet(object.error_rate) ? globalThis.Number(object.error_rate) : 0,
+    };
+  },
+
+  toJSON(message: DeploymentStatus): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.priority !== 0) {
+      obj.priority = Math.round(message.priority);
+    }
+    if (message.weight !== 0) {
+      obj.weight = Math.round(message.weight);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.until !== undefined) {
+      obj.until = message.until.toISOString();
+    }
+    if (message.inFlight !== 0) {
+      obj.in_flight = Math.round(message.inFlight);
+    }
+    if (message.latencyMs !== undefined) {
+      obj.latency_ms = floatToJson(message.latencyMs);
+    }
+    if (message.errorRate !== 0) {
+      obj.error_rate = floatToJson(message.errorRate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeploymentStatus>, I>>(base?: I): DeploymentStatus {
+    return DeploymentStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeploymentStatus>, I>>(object: I): DeploymentStatus {
+    const message = createBaseDeploymentStatus();
+    message.id = object.id ?? "";
+    message.model = object.model ?? "";
+    message.kind = object.kind ?? "";
+    message.priority = object.priority ?? 0;
+    message.weight = object.weight ?? 0;
+    message.state = object.state ?? "";
+    message.until = object.until ?? undefined;
+    message.inFlight = object.inFlight ?? 0;
+    message.latencyMs = object.latencyMs ?? undefined;
+    message.errorRate = object.errorRate ?? 0;
+    return message;
+  },
+};
+
+function createBaseReloadConfigRequest(): ReloadConfigRequest {
+  return {};
+}
+
+export const ReloadConfigRequest: MessageFns<ReloadConfigRequest> = {
+  encode(_: ReloadConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReloadConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReloadConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReloadConfigRequest {
+    return {};
+  },
+
+  toJSON(_: ReloadConfigRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadConfigRequest>, I>>(base?: I): ReloadConfigRequest {
+    return ReloadConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadConfigRequest>, I>>(_: I): ReloadConfigRequest {
+    const message = createBaseReloadConfigRequest();
+    return message;
+  },
+};
+
+function createBaseReloadConfigResponse(): ReloadConfigResponse {
+  return { deployments: 0, needsRestart: [] };
+}
+
+export const ReloadConfigResponse: MessageFns<ReloadConfigResponse> = {
+  encode(message: ReloadConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deployments !== 0) {
+      writer.uint32(8).int32(message.deployments);
+    }
+    for (const v of message.needsRestart) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReloadConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReloadConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deployments = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.needsRestart.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReloadConfigResponse {
+    return {
+      deployments: isSet(object.deployments) ? globalThis.Number(object.deployments) : 0,
+      needsRestart: globalThis.Array.isArray(object?.needs_restart)
+        ? object.needs_restart.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReloadConfigResponse): unknown {
+    const obj: any = {};
+    if (message.deployments !== 0) {
+      obj.deployments = Math.round(message.deployments);
+    }
+    if (message.needsRestart?.length) {
+      obj.needs_restart = message.needsRestart;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReloadConfigResponse>, I>>(base?: I): ReloadConfigResponse {
+    return ReloadConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReloadConfigResponse>, I>>(object: I): ReloadConfigResponse {
+    const message = createBaseReloadConfigResponse();
+    message.deployments = object.deployments ?? 0;
+    message.needsRestart = object.needsRestart?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * AdminService manages users and API keys. The operator token or an admin's session may
  * act on anyone; a member's session may list, create and revoke only their own keys.
@@ -3900,6 +4436,35 @@ export const AdminServiceService = {
       Buffer.from(ListAuditEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditEventsResponse => ListAuditEventsResponse.decode(value),
   },
+  /**
+   * The deployments and their live state on the replica that answers: healthy, cooling,
+   * breaker open or half-open; in-flight requests, latency, error rate. Admins and the operator.
+   */
+  listDeployments: {
+    path: "/aik.v1.AdminService/ListDeployments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeploymentsRequest): Buffer =>
+      Buffer.from(ListDeploymentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeploymentsRequest => ListDeploymentsRequest.decode(value),
+    responseSerialize: (value: ListDeploymentsResponse): Buffer =>
+      Buffer.from(ListDeploymentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeploymentsResponse => ListDeploymentsResponse.decode(value),
+  },
+  /**
+   * Re-reads the deployment list, aliases, routing, prices and default limits from the config
+   * on the replica that answers, without dropping a request (SIGHUP does the same). The operator only.
+   */
+  reloadConfig: {
+    path: "/aik.v1.AdminService/ReloadConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReloadConfigRequest): Buffer => Buffer.from(ReloadConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReloadConfigRequest => ReloadConfigRequest.decode(value),
+    responseSerialize: (value: ReloadConfigResponse): Buffer =>
+      Buffer.from(ReloadConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReloadConfigResponse => ReloadConfigResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -3931,6 +4496,16 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * operator only. Rows are never changed or deleted by the gateway.
    */
   listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
+  /**
+   * The deployments and their live state on the replica that answers: healthy, cooling,
+   * breaker open or half-open; in-flight requests, latency, error rate. Admins and the operator.
+   */
+  listDeployments: handleUnaryCall<ListDeploymentsRequest, ListDeploymentsResponse>;
+  /**
+   * Re-reads the deployment list, aliases, routing, prices and default limits from the config
+   * on the replica that answers, without dropping a request (SIGHUP does the same). The operator only.
+   */
+  reloadConfig: handleUnaryCall<ReloadConfigRequest, ReloadConfigResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -4116,6 +4691,44 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The deployments and their live state on the replica that answers: healthy, cooling,
+   * breaker open or half-open; in-flight requests, latency, error rate. Admins and the operator.
+   */
+  listDeployments(
+    request: ListDeploymentsRequest,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  listDeployments(
+    request: ListDeploymentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Re-reads the deployment list, aliases, routing, prices and default limits from the config
+   * on the replica that answers, without dropping a request (SIGHUP does the same). The operator only.
+   */
+  reloadConfig(
+    request: ReloadConfigRequest,
+    callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
+  ): ClientUnaryCall;
+  reloadConfig(
+    request: ReloadConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
+  ): ClientUnaryCall;
+  reloadConfig(
+    request: ReloadConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminServiceClient = makeGenericClientConstructor(
@@ -4126,6 +4739,10 @@ export const AdminServiceClient = makeGenericClientConstructor(
   service: typeof AdminServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -3,8 +3,10 @@ import { invalidArgument } from "../../core/errors.js";
 import { isArray, isObject, stringAt, type JsonObject } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
 import { callOf } from "../call.js";
+import { jsonText } from "../json-text.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
+import { affinityKey, contentText } from "../affinity.js";
 import { openAiStream } from "../openai-stream.js";
 import { apiVersionOf, bodyOf, missing, modelOf, streamFields } from "../request-fields.js";
 import { chatPromptText, roughChatPromptTokens } from "./prompt.js";
@@ -71,6 +73,12 @@ export const chatCompletions: Operation = {
   }),
   usage: usageOf,
   object: () => undefined,
+  // Azure renders tools before messages: both lead the cached prefix.
+  affinityKey: (call) =>
+    affinityKey(call.body, function* (body) {
+      if (isArray(body.tools)) yield jsonText(body.tools, "tools");
+      if (isArray(body.messages)) for (const m of body.messages) if (isObject(m)) yield* contentText(m.content);
+    }),
   outputCapParam: (call) => (call.body?.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens"),
   roughPromptTokens: roughChatPromptTokens,
   promptText: chatPromptText,

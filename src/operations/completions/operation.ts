@@ -4,6 +4,7 @@ import type { Call, Operation, OperationInput } from "../../core/operation.js";
 import { callOf } from "../call.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
+import { affinityKey } from "../affinity.js";
 import { openAiStream } from "../openai-stream.js";
 import { apiVersionOf, bodyOf, missing, modelOf, streamFields } from "../request-fields.js";
 
@@ -52,6 +53,7 @@ export const completions: Operation = {
   }),
   usage: usageOf,
   object: () => undefined,
+  affinityKey: (call) => affinityKey(call.body, (body) => promptTexts(body.prompt)),
   outputCapParam: () => "max_tokens",
   roughPromptTokens: (call) => Math.ceil(promptTexts(call.body?.prompt).reduce((n, t) => n + t.length, 0) / 4) + 1,
   promptText: (call) => ({ texts: promptTexts(call.body?.prompt), overheadTokens: 0 }),

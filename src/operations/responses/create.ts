@@ -2,7 +2,9 @@
 import { invalidArgument } from "../../core/errors.js";
 import { isArray, isObject, type JsonObject } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
+import { affinityKey, contentText } from "../affinity.js";
 import { callOf } from "../call.js";
+import { jsonText } from "../json-text.js";
 import { ABSURD_TOKENS, optionalBoolean, optionalInteger } from "../../core/param-checks.js";
 import { GatewayError } from "../../core/errors.js";
 import { apiVersionOf, bodyOf, modelOf } from "../request-fields.js";
@@ -91,6 +93,13 @@ export const createResponse: Operation = {
   }),
   usage: responseUsage,
   object: responseState,
+  affinityKey: (call) =>
+    affinityKey(call.body, function* (body) {
+      if (typeof body.instructions === "string") yield body.instructions;
+      if (isArray(body.tools)) yield jsonText(body.tools, "tools");
+      if (typeof body.input === "string") yield body.input;
+      else if (isArray(body.input)) for (const item of body.input) if (isObject(item)) yield* contentText(item.content);
+    }),
   outputCapParam: () => "max_output_tokens",
   roughPromptTokens: roughResponsesPromptTokens,
   promptText: responsesPromptText,

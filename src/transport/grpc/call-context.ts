@@ -45,6 +45,7 @@ export function contextFor(call: Omit<ServerUnaryCall<unknown, unknown>, "reques
     signal: aborter.signal,
     credential: credentialFromMetadata(call.metadata),
     peer: peerAddress(call.getPeer()),
+    deadline: Number.isFinite(at) ? performance.now() + (at - Date.now()) : undefined,
   });
   return {
     ctx,

@@ -107,6 +107,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
         signal: aborter.signal,
         credential: credentialOf(req),
         peer: peerOf(req, options.trustedProxies),
+        deadline: clientDeadline(req),
       });
       const method = found.route.methods[0] ?? "";
       await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query, deadline });
@@ -207,4 +208,10 @@ function peerOf(req: IncomingMessage, hops: number): string | undefined {
   const entries = (typeof forwarded === "string" ? forwarded : "").split(",").map((e) => e.trim()).filter((e) => e !== "");
   // With hops proxies, the socket is the nearest one and X-Forwarded-For holds the other hops - 1 after the client.
   return entries[entries.length - hops] ?? socket;
+}
+
+/** The openai SDKs say how long they will wait (`X-Stainless-Timeout`, seconds): failovers stop short of it. */
+function clientDeadline(req: IncomingMessage): number | undefined {
+  const seconds = Number(req.headers["x-stainless-timeout"]);
+  return Number.isFinite(seconds) && seconds > 0 ? performance.now() + seconds * 1000 : undefined;
 }

@@ -1,0 +1,26 @@
+// Prompt-cache affinity keys: the client's prompt_cache_key, else a hash of the prompt's first ~1,024 tokens, in memory only.
+import { isArray, isObject, type JsonObject, type JsonValue } from "../core/json.js";
+import { fnv1a } from "../core/routing/choice.js";
+
+/** Azure caches a prompt's first 1,024 tokens (and on in 128-token steps): about this many characters. */
+const LEADING_CHARS = 4_096;
+
+/** The client's own key when it sends one (OpenAI's `prompt_cache_key`), else a hash of the leading text. */
+export function affinityKey(body: JsonObject | undefined, leading: (body: JsonObject) => Iterable<string>): string | undefined {
+  if (!body) return undefined;
+  if (typeof body.prompt_cache_key === "string" && body.prompt_cache_key !== "") return `k:${body.prompt_cache_key}`;
+  let text = "";
+  for (const part of leading(body)) {
+    text += part;
+    if (text.length >= LEADING_CHARS) break;
+  }
+  // Too short to be cached at all: no affinity, the strategy alone decides.
+  if (text.length < LEADING_CHARS) return undefined;
+  return `h:${fnv1a(text.slice(0, LEADING_CHARS)).toString(36)}`;
+}
+
+/** The text of a message's or item's content, in order (strings and text parts). */
+export function* contentText(content: JsonValue | undefined): Generator<string> {
+  if (typeof content === "string") yield content;
+  else if (isArray(content)) for (const part of content) if (isObject(part) && typeof part.text === "string") yield part.text;
+}
