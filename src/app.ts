@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Redis } from "ioredis";
 import type { Config } from "./config/config.js";
 import { createGateway, type Gateway } from "./core/gateway.js";
+import { OPERATOR_ACTOR } from "./auth/audit.js";
 import { Readiness } from "./core/readiness.js";
 import type { Router } from "./core/router.js";
 import type { Emulator } from "./emulator/index.js";
@@ -43,7 +44,7 @@ export interface RunningGateway {
   readonly database: Database;
   /** Set on the first start against an empty store: an admin and a key, to show once. */
   readonly bootstrap: Bootstrap | undefined;
-  /** Re-reads the deployments, aliases, routing, prices and default limits (SIGHUP); an invalid config is refused and changes nothing. */
+  /** SIGHUP: re-reads the deployments, aliases, routing, prices and default limits, and audits it; an invalid config is refused and changes nothing. */
   reload(): Promise<void>;
   /** Drains: stops taking requests, lets in-flight ones finish (up to the grace period), closes. */
   close(): Promise<void>;
@@ -125,7 +126,11 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     database,
     bootstrap: identity.bootstrap,
     reload: async () => {
-      await routingControl.reload();
+      // SIGHUP: whoever may signal the process is the operator; there is no network source.
+      const result = await routingControl.reload();
+      await identity.audit
+        .append({ actor: OPERATOR_ACTOR, source: undefined, action: "config.reloaded", targetId: undefined, changes: result.changes })
+        .catch((err: unknown) => logger.error("audit.write_failed", { action: "config.reloaded", ...errorFields(err) }));
     },
     close: async () => {
       // Readiness turns false at once (/readyz 503, gRPC health NOT_SERVING); the listeners keep

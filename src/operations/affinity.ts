@@ -11,12 +11,13 @@ export function affinityKey(body: JsonObject | undefined, leading: (body: JsonOb
   if (typeof body.prompt_cache_key === "string" && body.prompt_cache_key !== "") return `k:${body.prompt_cache_key}`;
   let text = "";
   for (const part of leading(body)) {
-    text += part;
+    // Only the part that counts is copied: a megabyte message costs no more than a short one.
+    text += part.length > LEADING_CHARS - text.length ? part.slice(0, LEADING_CHARS - text.length) : part;
     if (text.length >= LEADING_CHARS) break;
   }
   // Too short to be cached at all: no affinity, the strategy alone decides.
   if (text.length < LEADING_CHARS) return undefined;
-  return `h:${fnv1a(text.slice(0, LEADING_CHARS)).toString(36)}`;
+  return `h:${fnv1a(text).toString(36)}`;
 }
 
 /** The text of a message's or item's content, in order (strings and text parts). */

@@ -22,6 +22,7 @@ import { deploymentsApi, type RoutingControl } from "../api/deployments-api.js";
 import type { Step } from "../core/pipeline.js";
 import { ApiKeyStore } from "../store/api-keys.js";
 import { AuditStore } from "../store/audit-events.js";
+import type { AuditSink } from "../auth/audit.js";
 import { identityTransactions } from "../store/identity-tx.js";
 import type { Database } from "../store/database.js";
 import { SessionStore } from "../store/sessions.js";
@@ -38,6 +39,8 @@ export interface Identity {
   readonly services: readonly UnaryService[];
   readonly users: UserStore;
   readonly keys: ApiKeyStore;
+  /** The audit trail (a SIGHUP reload is recorded here too). */
+  readonly audit: AuditSink;
   /** What the first start created (an admin and a key), to print once. */
   readonly bootstrap: Bootstrap | undefined;
   /** New configured default limits (a config reload). */
@@ -97,6 +100,7 @@ export async function startIdentity(
     ],
     users,
     keys,
+    audit,
     bootstrap,
     setDefaultLimits: (limits) => keyAuth.setDefaultLimits(limits),
     close: async () => {

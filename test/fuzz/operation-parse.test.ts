@@ -74,6 +74,9 @@ describe.each(operations.map((op) => [op.name, op] as const))("%s: parse", (_nam
           const prompt = op.promptText(call);
           expect(prompt.texts.every((t) => typeof t === "string")).toBe(true);
           expect(typeof op.outputCapParam(call)).toBe("string");
+          // The affinity key is a fixed-form hash or the client's own cache key, never the prompt's text.
+          const key = op.affinityKey?.(call);
+          if (key !== undefined) expect(key).toMatch(/^(h:[0-9a-z]{1,7}|k:[\s\S]+)$/);
           for (const id of call.references) expect(stringsIn(inp.body)).toContain(id);
         } catch (err) {
           if (!(err instanceof GatewayError)) throw err;

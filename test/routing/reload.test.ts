@@ -122,9 +122,14 @@ describe("reloading the configuration", () => {
     expect((await chat("gpt-4o")).status).toBe(200);
 
     const audit = await adminCall(replica.httpUrl, t.adminToken, "GET", "/v1/admin/audit-events?action=config.reloaded");
-    expect(audit.json.events).toHaveLength(1);
-    const row = audit.json.events[0];
+    // Newest first: this call, then the SIGHUP of the first test (operator too, with no network source).
+    expect(audit.json.events).toHaveLength(2);
+    const [row, signalled] = audit.json.events;
     expect(row.actor).toBe("operator");
+    expect(row.source).toBeTruthy();
+    expect(signalled).toMatchObject({ actor: "operator" });
+    expect(signalled.source ?? "").toBe("");
+    expect(signalled.changes.map((c: { field: string }) => c.field)).toEqual(expect.arrayContaining(["deployments", "aliases", "routing", "limits.defaults"]));
     const fields = Object.fromEntries(row.changes.map((c: { field: string; old_value?: string; new_value?: string }) => [c.field, c]));
     expect(fields.deployments).toMatchObject({ old_value: "gpt-4o-mini,next-paygo,next-ptu", new_value: "gpt-4o,gpt-4o-mini" });
     expect(Object.keys(fields)).toEqual(expect.arrayContaining(["deployments", "aliases", "routing", "limits.defaults"]));
