@@ -3,8 +3,9 @@ import type { Redis } from "ioredis";
 import { GatewayError } from "../core/errors.js";
 import { type Admission, type LockoutPolicy, type LoginGuard } from "./login-guard.js";
 
-// KEYS: fail, lock, level, srcFail, srcLock. ARGV: window, maxFailures, maxSource, lockMs, maxLockMs, levelMemory
+// KEYS: fail, lock, level, srcFail, srcLock. ARGV: window, maxFailures, maxSource, lockMs, maxLockMs, levelMemory, now
 // Returns {allowed, attempts[, engaged]}: engaged 1 when this attempt locked the account, 2 when it throttled the source.
+// A lock's value is its end (epoch ms): every read of it gives the same time, which its TTL would not.
 const BEGIN = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -15,7 +16,7 @@ if n > tonumber(ARGV[2]) then
   local level = redis.call('INCR', KEYS[3])
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
   local ms = math.min(tonumber(ARGV[4]) * 2 ^ (level - 1), tonumber(ARGV[5]))
-  redis.call('SET', KEYS[2], 1, 'PX', ms)
+  redis.call('SET', KEYS[2], tonumber(ARGV[7]) + ms, 'PX', ms)
   redis.call('PEXPIRE', KEYS[1], ms)
   return {0, n, 1}
 end
@@ -26,14 +27,14 @@ end
 return {1, n}
 `;
 
-// KEYS: fail, lock, level. ARGV: maxFailures, lockMs, maxLockMs, levelMemory. Returns 1 when this failure locked the account.
+// KEYS: fail, lock, level. ARGV: maxFailures, lockMs, maxLockMs, levelMemory, now. Returns 1 when this failure locked the account.
 const FAILED = `
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n >= tonumber(ARGV[1]) and redis.call('EXISTS', KEYS[2]) == 0 then
   local level = redis.call('INCR', KEYS[3])
   redis.call('PEXPIRE', KEYS[3], ARGV[4])
   local ms = math.min(tonumber(ARGV[2]) * 2 ^ (level - 1), tonumber(ARGV[3]))
-  redis.call('SET', KEYS[2], 1, 'PX', ms)
+  redis.call('SET', KEYS[2], tonumber(ARGV[5]) + ms, 'PX', ms)
   redis.call('PEXPIRE', KEYS[1], ms)
   return 1
 end
@@ -95,6 +96,7 @@ export class RedisLoginGuard implements LoginGuard {
         p.lockMs,
         p.maxLockMs,
         p.levelMemoryMs,
+        Date.now(),
       ),
     );
     if (engaged === 1) return { allowed: false, attempts, engaged: "account_lock" };
@@ -105,7 +107,7 @@ export class RedisLoginGuard implements LoginGuard {
   async failed(account: string): Promise<boolean> {
     const p = this.policy;
     const locked = await this.run(() =>
-      this.redis.aikLoginFailed(this.key("fail", account), this.key("lock", account), this.key("level", account), p.maxFailures, p.lockMs, p.maxLockMs, p.levelMemoryMs),
+      this.redis.aikLoginFailed(this.key("fail", account), this.key("lock", account), this.key("level", account), p.maxFailures, p.lockMs, p.maxLockMs, p.levelMemoryMs, Date.now()),
     );
     return locked === 1;
   }
@@ -115,8 +117,12 @@ export class RedisLoginGuard implements LoginGuard {
   }
 
   async lockedUntil(account: string): Promise<number | undefined> {
-    const ttl = await this.run(() => this.redis.pttl(this.key("lock", account)));
-    return ttl > 0 ? Date.now() + ttl : undefined;
+    const lock = this.key("lock", account);
+    const [until, ttl] = await this.run(() => Promise.all([this.redis.get(lock), this.redis.pttl(lock)]));
+    if (ttl <= 0) return undefined;
+    // A lock an older replica set holds "1": its end is only known from its TTL.
+    const end = Number(until);
+    return end > 1 ? end : Date.now() + ttl;
   }
 
   async attempts(account: string): Promise<number> {
