@@ -7,19 +7,29 @@ import { retryAfterMs } from "./retry-after.js";
 
 type Headers = Record<string, string | string[] | undefined>;
 
-/** Azure's error body has three shapes; all we read is the code, param and filter verdicts. */
-function errorObject(raw: string): JsonObject {
+/** Azure's error body, parsed once for everything read from it below; undefined when it is not JSON. */
+function parseBody(raw: string): unknown {
   try {
-    const body: unknown = JSON.parse(raw);
-    if (isObject(body)) return isObject(body.error) ? body.error : body;
+    return JSON.parse(raw);
   } catch {
-    // not JSON: only the status speaks
+    return undefined; // not JSON: only the status speaks
   }
-  return {};
+}
+
+/** Azure's error body has three shapes; all we read is the code, param and filter verdicts. */
+function errorObject(body: unknown): JsonObject {
+  if (!isObject(body)) return {};
+  return isObject(body.error) ? body.error : body;
+}
+
+/** Azure's error body when it is a JSON object (what HTTP clients expect back), else nothing. */
+function jsonBody(raw: string, body: unknown): Buffer | undefined {
+  return isObject(body) ? Buffer.from(raw, "utf8") : undefined;
 }
 
 export function azureError(d: Deployment, status: number, headers: Headers, raw: string): GatewayError {
-  const err = errorObject(raw);
+  const body = parseBody(raw);
+  const err = errorObject(body);
   const code = safeCode(err.code) ?? safeCode(err.statusCode);
   const at = `deployment '${d.id}'`;
   if (status === 400 && code === "content_filter") {
@@ -28,7 +38,7 @@ export function azureError(d: Deployment, status: number, headers: Headers, raw:
       reason: "content_filter",
       param: "prompt",
       contentFilterResult: filterVerdicts(inner.content_filter_result) ?? {},
-      upstreamBody: jsonBody(raw),
+      upstreamBody: jsonBody(raw, body),
     });
   }
   if (status === 400 || status === 422) {
@@ -38,7 +48,7 @@ export function azureError(d: Deployment, status: number, headers: Headers, raw:
       "invalid_argument",
       `Azure OpenAI rejected the request (code: ${code ?? "invalid_request_error"}).`,
       // Azure judges what the gateway does not model: its own answer goes back to the client that sent the request.
-      { reason: code ?? "invalid_request_error", ...(param ? { param } : {}), upstreamBody: jsonBody(raw) },
+      { reason: code ?? "invalid_request_error", ...(param ? { param } : {}), upstreamBody: jsonBody(raw, body) },
     );
   }
   if (status === 401 || status === 403) {
@@ -96,13 +106,4 @@ export function transportError(err: unknown, d: Deployment, signal: AbortSignal)
     retryable: true,
     cause: err,
   });
-}
-
-/** Azure's error body when it is a JSON object (what HTTP clients expect back), else nothing. */
-function jsonBody(raw: string): Buffer | undefined {
-  try {
-    return isObject(JSON.parse(raw)) ? Buffer.from(raw, "utf8") : undefined;
-  } catch {
-    return undefined;
-  }
 }

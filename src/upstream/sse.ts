@@ -10,16 +10,17 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerato
   let pending = "";
   let data: string[] = [];
   let event: string | undefined;
-  const lineOf = function* (line: string): Generator<SseEvent> {
+  // A plain function, not a generator: a generator per line would cost two or three objects per event.
+  const lineOf = (line: string): SseEvent | undefined => {
     if (line === "") {
-      if (data.length > 0) yield { event, data: data.join("\n") };
+      const done = data.length > 0 ? { event, data: data.join("\n") } : undefined;
       data = [];
       event = undefined;
-    } else if (line.startsWith("data:")) {
-      data.push(field(line, 5));
-    } else if (line.startsWith("event:")) {
-      event = field(line, 6);
+      return done;
     }
+    if (line.startsWith("data:")) data.push(field(line, 5));
+    else if (line.startsWith("event:")) event = field(line, 6);
+    return undefined;
   };
   for await (const chunk of body) {
     pending += decoder.decode(chunk, { stream: true });
@@ -27,11 +28,17 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerato
     const cut = pending.endsWith("\r") ? pending.length - 1 : pending.length;
     const lines = pending.slice(0, cut).split(/\r\n|\r|\n/);
     pending = lines.pop() + pending.slice(cut);
-    for (const line of lines) yield* lineOf(line);
+    for (const line of lines) {
+      const e = lineOf(line);
+      if (e) yield e;
+    }
   }
   // At the end a held-back "\r" was a line end after all ("data: x\r\r" ends an event).
   if (pending.endsWith("\r")) {
-    for (const line of pending.slice(0, -1).split(/\r\n|\r|\n/)) yield* lineOf(line);
+    for (const line of pending.slice(0, -1).split(/\r\n|\r|\n/)) {
+      const e = lineOf(line);
+      if (e) yield e;
+    }
   }
 }
 

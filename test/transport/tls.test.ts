@@ -1,19 +1,8 @@
 // Strict-Transport-Security: sent over TLS and in production mode, on answers and on errors alike; not over plain HTTP.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Agent, getGlobalDispatcher, request, setGlobalDispatcher } from "undici";
+import { selfSigned } from "../support/tls.js";
 import { startTestGateway } from "../support/gateway.js";
-
-function selfSigned(): { certFile: string; keyFile: string; minVersion: "TLSv1.2" } {
-  const dir = mkdtempSync(join(tmpdir(), "aik-tls-"));
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
-  return { certFile, keyFile, minVersion: "TLSv1.2" };
-}
 
 async function headersOf(url: string, dispatcher?: Agent): Promise<Record<string, string | string[] | undefined>> {
   const res = await request(url, dispatcher ? { dispatcher } : {});
@@ -27,7 +16,7 @@ describe("Strict-Transport-Security", () => {
     const insecure = new Agent({ connect: { rejectUnauthorized: false } });
     const previous = getGlobalDispatcher();
     setGlobalDispatcher(insecure);
-    const t = await startTestGateway({ tls: selfSigned() }).finally(() => setGlobalDispatcher(previous));
+    const t = await startTestGateway({ tls: { ...selfSigned(), minVersion: "TLSv1.2" } }).finally(() => setGlobalDispatcher(previous));
     try {
       expect(t.httpUrl.startsWith("https://")).toBe(true);
       for (const path of ["/healthz", "/no/such/route"]) {

@@ -1,21 +1,10 @@
 // Transport security: the TLS floor on both ports, /metrics never public in production, CORS off unless origins are listed.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReplica } from "../support/gateway-process.js";
+import { selfSigned } from "../support/tls.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-
-function selfSigned(): { certFile: string; keyFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), "aik-tls-"));
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
-  return { certFile, keyFile };
-}
 
 /** The protocol a client limited to `version` at most (and to `ciphers`, if given) gets, or the handshake error. */
 function handshake(host: string, port: number, version: "TLSv1.2" | "TLSv1.3", alpn?: string[], ciphers?: string): Promise<string> {

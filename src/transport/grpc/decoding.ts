@@ -1,6 +1,7 @@
-// Request bytes that do not decode (invalid protobuf, a Struct nested past the decoder's stack) answered INVALID_ARGUMENT, not INTERNAL.
+// Request bytes that do not decode (invalid protobuf, a Struct nested past the decoder's stack) answered INVALID_ARGUMENT, not INTERNAL, once the caller is known.
 import type { MethodDefinition } from "@grpc/grpc-js";
 import { configureTextEncoding, getTextEncoding } from "@bufbuild/protobuf/wire";
+import type { CallContext } from "../../core/context.js";
 import { GatewayError } from "../../core/errors.js";
 
 /*
@@ -19,11 +20,11 @@ interface Undecodable {
   readonly [UNDECODABLE]: true;
 }
 
-export function isUndecodable(request: unknown): request is Undecodable {
+function isUndecodable(request: unknown): request is Undecodable {
   return typeof request === "object" && request !== null && UNDECODABLE in request;
 }
 
-export function undecodable(): GatewayError {
+function undecodable(): GatewayError {
   return new GatewayError("invalid_argument", "The request message is not valid protobuf for this method (or is nested too deeply).", {
     param: "message",
     reason: "invalid_message",
@@ -41,5 +42,21 @@ export function tolerantDecoding(definition: MethodDefinition<unknown, unknown>)
         return { [UNDECODABLE]: true };
       }
     },
+  };
+}
+
+/**
+ * `fn` behind the order every gRPC method keeps: the credential in the metadata first (when
+ * `authenticate` is given), so an unauthenticated caller gets UNAUTHENTICATED, never a validation
+ * error; then bytes that did not decode are refused; only then does `fn` see the message.
+ */
+export function guarded<Res>(
+  authenticate: ((ctx: CallContext) => Promise<void>) | undefined,
+  fn: (request: unknown, ctx: CallContext) => Promise<Res>,
+): (request: unknown, ctx: CallContext) => Promise<Res> {
+  return async (request, ctx) => {
+    if (authenticate) await authenticate(ctx);
+    if (isUndecodable(request)) throw undecodable();
+    return fn(request, ctx);
   };
 }

@@ -3,11 +3,11 @@ import type { handleServerStreamingCall, handleUnaryCall, sendUnaryData, ServerU
 import type { CallContext } from "../../core/context.js";
 import { GatewayError, toGatewayError } from "../../core/errors.js";
 import type { Gateway } from "../../core/gateway.js";
-import type { StreamResult } from "../../core/results.js";
+import type { Result, StreamResult } from "../../core/results.js";
 import type { ServedMethod } from "../../operations/index.js";
 import { contextFor, type GrpcCallScope } from "./call-context.js";
 import type { InFlight } from "../in-flight.js";
-import { isUndecodable, tolerantDecoding, undecodable } from "./decoding.js";
+import { guarded, tolerantDecoding } from "./decoding.js";
 import { drained } from "../drained.js";
 import { toStatus } from "./errors.js";
 
@@ -56,17 +56,17 @@ export function operationServices(gateway: Gateway, methods: readonly ServedMeth
       services.set(m.service, s);
     }
     s.definition[m.key] = tolerantDecoding(m.definition);
-    s.implementation[m.key] = m.definition.responseStream ? streaming(gateway, m, inFlight, log) : unary((req: unknown, ctx) => answer(gateway, m, req, ctx), inFlight, log);
+    const run = guarded((ctx) => gateway.authenticate(ctx), (request, ctx) => gateway.run(m.op.parse(m.input(request)), ctx));
+    s.implementation[m.key] = m.definition.responseStream ? streaming(run, m, inFlight, log) : unary((req: unknown, ctx) => answer(run, m, req, ctx), inFlight, log);
   }
   return services;
 }
 
-/** The key is checked before the message is looked at: an unauthenticated caller gets UNAUTHENTICATED, never a validation error. */
-async function answer(gateway: Gateway, m: ServedMethod, request: unknown, ctx: CallContext): Promise<unknown> {
-  await gateway.authenticate(ctx);
-  // Bytes that did not decode are refused only once the caller is known.
-  if (isUndecodable(request)) throw undecodable();
-  const result = await gateway.run(m.op.parse(m.input(request)), ctx);
+/** One core call, authenticated and decoded first (see guarded). */
+type Run = (request: unknown, ctx: CallContext) => Promise<Result>;
+
+async function answer(run: Run, m: ServedMethod, request: unknown, ctx: CallContext): Promise<unknown> {
+  const result = await run(request, ctx);
   if (result.kind === "stream") {
     result.close();
     throw new GatewayError("internal", "A unary method produced a stream.");
@@ -74,14 +74,12 @@ async function answer(gateway: Gateway, m: ServedMethod, request: unknown, ctx: 
   return m.output(result.json);
 }
 
-function streaming(gateway: Gateway, m: ServedMethod, inFlight: InFlight, log: InternalErrorLog): handleServerStreamingCall<unknown, unknown> {
+function streaming(run: Run, m: ServedMethod, inFlight: InFlight, log: InternalErrorLog): handleServerStreamingCall<unknown, unknown> {
   return async (call) => {
     const scope = contextFor(call, inFlight);
     let stream: StreamResult | undefined;
     try {
-      await gateway.authenticate(scope.ctx);
-      if (isUndecodable(call.request)) throw undecodable();
-      const result = await gateway.run(m.op.parse(m.input(call.request)), scope.ctx);
+      const result = await run(call.request, scope.ctx);
       if (result.kind !== "stream") throw new GatewayError("internal", "A streaming method produced a unary answer.");
       stream = result;
       scope.sendHeaders();

@@ -1,5 +1,6 @@
 // The gRPC front door: the data plane's services, the control plane's, health and reflection, so grpcurl and buf curl need no .proto files.
 import { readFileSync } from "node:fs";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { InFlight } from "../in-flight.js";
 import { TLS_CIPHERS } from "../tls-ciphers.js";
@@ -13,7 +14,7 @@ import type { Gateway } from "../../core/gateway.js";
 import type { Readiness } from "../../core/readiness.js";
 import type { ServedMethod } from "../../operations/index.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
-import { isUndecodable, tolerantDecoding, undecodable } from "./decoding.js";
+import { guarded, tolerantDecoding } from "./decoding.js";
 import { operationServices, unary, type InternalErrorLog } from "./operation-service.js";
 import { healthService } from "./health.js";
 import { reflectionHandler } from "./reflection.js";
@@ -78,12 +79,19 @@ export function createGrpcServer(deps: GrpcDeps, options: GrpcOptions): GrpcFron
 
 /** A data-plane service answers every method its proto declares, or the gateway does not start. */
 function checkComplete(schema: ApiSchema, service: string, keys: readonly string[]): void {
-  const desc = schema.registry.getService(service);
-  if (!desc) throw new Error(`${service} is not in gen/aik.binpb: run npm run generate.`);
-  for (const method of desc.methods) {
-    const key = method.name.charAt(0).toLowerCase() + method.name.slice(1);
+  for (const { method, key } of protoMethods(schema, service)) {
     if (!keys.includes(key)) throw new Error(`${service}/${method.name} has no operation: add it to src/operations.`);
   }
+}
+
+/**
+ * The methods the proto declares for `service`, each with its key in the generated grpc-js
+ * definition ("CreateUser" -> "createUser"); a service missing from the descriptors stops the start.
+ */
+export function protoMethods(schema: ApiSchema, service: string): Array<{ readonly method: DescMethod; readonly key: string }> {
+  const desc = schema.registry.getService(service);
+  if (!desc) throw new Error(`${service} is not in gen/aik.binpb: run npm run generate.`);
+  return desc.methods.map((method) => ({ method, key: method.name.charAt(0).toLowerCase() + method.name.slice(1) }));
 }
 
 export function grpcCredentials(options: GrpcOptions): ServerCredentials {
@@ -111,28 +119,22 @@ export function bindGrpc(server: Server, address: string, credentials: ServerCre
   });
 }
 
-/**
- * The control plane's methods. The credential in the metadata is checked before the method sees
- * the message, so an unauthenticated caller gets UNAUTHENTICATED, never a validation error (Login,
- * whose credential is the message, is the exception the service declares).
- */
 /** Every method of a generated service definition with a deserializer that never throws (see decoding.ts). */
 function tolerantService(definition: ServiceDefinition): ServiceDefinition {
   return Object.fromEntries(Object.entries(definition).map(([key, method]) => [key, tolerantDecoding(method)]));
 }
 
+/**
+ * The control plane's methods. The credential in the metadata is checked before the method sees
+ * the message, so an unauthenticated caller gets UNAUTHENTICATED, never a validation error (Login,
+ * whose credential is the message, is the exception the service declares).
+ */
 function unaryImplementation(service: UnaryService, inFlight?: InFlight, log?: InternalErrorLog): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const [name, fn] of Object.entries(service.api)) {
-    const first = authenticatesFirst(service, name);
-    const method = async (request: unknown, ctx: CallContext): Promise<unknown> => {
-      if (first) await service.authenticate(ctx);
-      // Bytes that did not decode (with a tolerant definition) are refused only once the caller is known.
-      if (isUndecodable(request)) throw undecodable();
-      // grpc-js decodes each request with this method's generated deserializer, so it has the method's input type.
-      return fn(request as never, ctx);
-    };
-    implementation[name] = unary(method, inFlight, log);
+    const authenticate = authenticatesFirst(service, name) ? (ctx: CallContext) => service.authenticate(ctx) : undefined;
+    // grpc-js decodes each request with this method's generated deserializer, so it has the method's input type.
+    implementation[name] = unary(guarded(authenticate, (request, ctx) => fn(request as never, ctx)), inFlight, log);
   }
   return implementation;
 }

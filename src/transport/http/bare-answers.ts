@@ -1,11 +1,10 @@
 // Answers written straight to a socket for what Node's parser refuses or never hands over (bad request lines, CONNECT, upgrades, timeouts), in the OpenAI envelope with the security headers.
+import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { newRequestId } from "../../core/context.js";
 import { GatewayError } from "../../core/errors.js";
 import { errorEnvelope } from "./errors.js";
 import { securityHeaders } from "./security-headers.js";
-
-const REASON: Record<number, string> = { 400: "Bad Request", 405: "Method Not Allowed", 408: "Request Timeout", 431: "Request Header Fields Too Large" };
 
 export function writeBare(socket: Duplex, status: number, err: GatewayError, strictTransport: boolean): void {
   if (!socket.writable) {
@@ -14,7 +13,7 @@ export function writeBare(socket: Duplex, status: number, err: GatewayError, str
   }
   const body = JSON.stringify(errorEnvelope(err));
   const headers = [
-    `HTTP/1.1 ${status} ${REASON[status] ?? "Error"}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
     "content-type: application/json",
     `content-length: ${Buffer.byteLength(body)}`,
     `x-request-id: ${newRequestId()}`,

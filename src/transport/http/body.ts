@@ -4,14 +4,12 @@ import { isUtf8 } from "node:buffer";
 import { GatewayError, invalidArgument } from "../../core/errors.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-// The configured request timeout normally decides (server.request_timeout_ms); this is its default.
-const DEFAULT_BODY_MS = 60_000;
 
 /**
  * `deadline` is a performance.now() time by which the whole body must have arrived (408 after).
  * On a failure the request is left paused, unread: the server decides whether to drain or drop the rest.
  */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadline = performance.now() + DEFAULT_BODY_MS): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadline: number): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_TYPE.test(type)) {
     throw new GatewayError("unsupported_media_type", "Send the request body as JSON with 'Content-Type: application/json'.", {
@@ -44,7 +42,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadl
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify would forward as null: refused instead.
   // Only a number with a 3-digit exponent or 309+ digits can overflow, so most bodies skip the walk.
   if (HUGE_NUMBER.test(text)) {
-    const at = nonFinitePath(value, "");
+    const at = nonFinitePath(value);
     if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': a number too large to represent.`);
   }
   return value;
@@ -52,16 +50,32 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadl
 
 const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;
 
+/** A value met in the walk, with the way back to the root: its path is spelled out only for the one found. */
+interface Node {
+  readonly value: unknown;
+  readonly parent: Node | undefined;
+  readonly key: string | number;
+}
+
 /** The path of the first number that is not finite, or undefined; iterative, so no nesting depth can overflow it. */
-function nonFinitePath(root: unknown, rootPath: string): string | undefined {
-  const stack: Array<[unknown, string]> = [[root, rootPath]];
-  while (stack.length > 0) {
-    const [v, at] = stack.pop() ?? [undefined, ""];
-    if (typeof v === "number" && !Number.isFinite(v)) return at;
-    if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
-    else if (typeof v === "object" && v !== null) for (const [k, item] of Object.entries(v)) stack.push([item, at ? `${at}.${k}` : k]);
+function nonFinitePath(root: unknown): string | undefined {
+  const stack: Node[] = [{ value: root, parent: undefined, key: "" }];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    const v = node.value;
+    if (typeof v === "number" && !Number.isFinite(v)) return pathOf(node);
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push({ value: v[i], parent: node, key: i });
+    else if (typeof v === "object" && v !== null) for (const [k, item] of Object.entries(v)) stack.push({ value: item, parent: node, key: k });
   }
   return undefined;
+}
+
+/** "messages[2].content", as the client would name it ("" for the body itself). */
+function pathOf(node: Node): string {
+  const keys: Array<string | number> = [];
+  for (let at = node; at.parent; at = at.parent) keys.push(at.key);
+  let path = "";
+  for (const key of keys.reverse()) path = typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+  return path;
 }
 
 /** Listeners, not `for await`: leaving an async iterator destroys the socket, and a client still sending would never read its 413. */

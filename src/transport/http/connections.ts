@@ -1,11 +1,14 @@
 // The HTTP front door's connections: which carry a request, which have been quiet a while, and a close that drops no accepted request.
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
+import { Server as TlsServer } from "node:tls";
 import type { InFlight } from "../in-flight.js";
 
 interface State {
   busy: number;
   lastActive: number;
+  /** socket.bytesRead when last seen: growth is a client sending (a request on its way). */
+  bytesRead: number;
 }
 
 /** A connection quiet this long with no request open is idle: a client reusing it would have sent by now. */
@@ -18,21 +21,27 @@ export class Connections {
   private readonly sockets = new Map<Socket, State>();
 
   constructor(private readonly server: Server) {
-    server.on("connection", (socket: Socket) => {
-      const state: State = { busy: 0, lastActive: performance.now() };
-      this.sockets.set(socket, state);
-      socket.on("data", () => (state.lastActive = performance.now()));
+    // Keyed by the socket requests see: under TLS that is the TLS socket, not the TCP one "connection" reports.
+    // No "data" listener: one would take the socket off Node's fast parser path; bytesRead tells the sweep the same.
+    server.on(server instanceof TlsServer ? "secureConnection" : "connection", (socket: Socket) => {
+      this.sockets.set(socket, { busy: 0, lastActive: performance.now(), bytesRead: socket.bytesRead });
       socket.once("close", () => this.sockets.delete(socket));
     });
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      const state = this.sockets.get(req.socket);
-      if (!state) return;
-      state.busy += 1;
-      res.once("close", () => {
-        state.busy -= 1;
-        state.lastActive = performance.now();
-      });
-    });
+  }
+
+  /** A request arrived on `socket`: its connection is not idle until the answer closes. */
+  acquire(socket: Socket): void {
+    const state = this.sockets.get(socket);
+    if (state) state.busy += 1;
+  }
+
+  /** The answer to a request on `socket` closed. */
+  release(socket: Socket): void {
+    const state = this.sockets.get(socket);
+    if (!state) return;
+    state.busy -= 1;
+    state.lastActive = performance.now();
+    state.bytesRead = socket.bytesRead;
   }
 
   /**
@@ -50,7 +59,13 @@ export class Connections {
       const sweep = setInterval(() => {
         const now = performance.now();
         for (const [socket, state] of this.sockets) {
-          if (state.busy === 0 && now - state.lastActive >= QUIET_MS) socket.destroySoon();
+          if (state.busy > 0) continue;
+          if (socket.bytesRead !== state.bytesRead) {
+            state.bytesRead = socket.bytesRead;
+            state.lastActive = now;
+          } else if (now - state.lastActive >= QUIET_MS) {
+            socket.destroySoon();
+          }
         }
         if (this.sockets.size === 0) {
           clearInterval(sweep);

@@ -1,13 +1,12 @@
 // The data plane over HTTP: each proto method's routes parse OpenAI JSON into its operation, make one core call, write JSON or SSE.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CallContext } from "../../core/context.js";
-import { invalidArgument } from "../../core/errors.js";
 import type { Gateway } from "../../core/gateway.js";
 import { isObject } from "../../core/json.js";
 import type { Result } from "../../core/results.js";
 import type { ServedMethod } from "../../operations/index.js";
 import { readJsonBody } from "./body.js";
-import type { Route } from "./routes.js";
+import { decodeParams, type Route } from "./routes.js";
 import { writeEventStream } from "./sse-writer.js";
 import { rateLimitHeaders } from "../rate-limit-headers.js";
 
@@ -40,19 +39,14 @@ export function operationHandlers(gateway: Gateway, methods: readonly ServedMeth
       });
       const result = await gateway.run(parsed, call.ctx);
       setRateLimitHeaders(call);
-      await send(call.res, result, m);
+      await send(call.res, result);
     };
   }
   return handlers;
 }
 
-async function send(res: ServerResponse, result: Result, m: ServedMethod): Promise<void> {
-  if (result.kind === "stream") {
-    const shape = m.op.stream;
-    if (shape) return writeEventStream(res, result, shape);
-    result.close();
-    throw new Error(`${m.name} produced a stream but its operation has no stream shape.`);
-  }
+async function send(res: ServerResponse, result: Result): Promise<void> {
+  if (result.kind === "stream") return writeEventStream(res, result);
   // Azure's bytes go out as received, so every field Azure adds reaches the client.
   const body = result.kind === "unary" ? result.raw : Buffer.from(JSON.stringify(result.json));
   res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
@@ -62,16 +56,4 @@ async function send(res: ServerResponse, result: Result, m: ServedMethod): Promi
 /** The limits step's report, on successes here and on failures in the server's error path. */
 export function setRateLimitHeaders(call: { res: ServerResponse; ctx: CallContext }): void {
   for (const [name, value] of rateLimitHeaders(call.ctx.rateLimit)) call.res.setHeader(name, value);
-}
-
-function decodeParams(raw: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    try {
-      out[name] = decodeURIComponent(value);
-    } catch {
-      throw invalidArgument(name, `Invalid '${name}': the path segment is not valid percent-encoding.`);
-    }
-  }
-  return out;
 }

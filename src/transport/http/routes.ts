@@ -1,5 +1,6 @@
 // HTTP routes compiled from the proto's google.api.http annotations: one table, no hand-written paths.
 import type { HttpRule } from "../../../gen/google/api/http.js";
+import { invalidArgument } from "../../core/errors.js";
 import type { RouteStyle } from "../../core/operation.js";
 import type { MethodRule } from "../../schema/api-schema.js";
 
@@ -19,16 +20,34 @@ export interface Route {
 
 export interface RouteMatch {
   readonly route: Route;
+  /** As they stand in the path, still percent-encoded: see decodeParams. */
   readonly params: Record<string, string>;
 }
 
+/** A match's parameters percent-decoded; a segment that is not valid percent-encoding is a 400 naming the parameter. */
+export function decodeParams(raw: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    try {
+      out[name] = decodeURIComponent(value);
+    } catch {
+      throw invalidArgument(name, `Invalid '${name}': the path segment is not valid percent-encoding.`);
+    }
+  }
+  return out;
+}
+
 export class RouteTable {
+  /** In the proto's order, which the Allow header follows. */
   private readonly routes: Route[] = [];
+  /** The same routes, most literal text first (a stable sort: ties keep the proto's order). */
+  private readonly bySpecificity: readonly Route[];
 
   constructor(rules: readonly MethodRule[]) {
     for (const { service, method, rule } of rules) {
       for (const r of [rule, ...rule.additionalBindings]) this.add(`${service}/${method}`, r);
     }
+    this.bySpecificity = [...this.routes].sort((a, b) => b.specificity - a.specificity);
   }
 
   /**
@@ -36,15 +55,12 @@ export class RouteTable {
    * match (`/v1/responses/{id}` and `/v1/responses/{id}/cancel`), the one with more literal text wins.
    */
   find(verb: string, path: string): RouteMatch | "method" | undefined {
-    let pathExists = false;
-    let best: RouteMatch | undefined;
-    for (const route of this.routes) {
+    for (const route of this.bySpecificity) {
+      if (route.verb !== verb) continue;
       const params = route.match(path);
-      if (!params) continue;
-      pathExists = true;
-      if (route.verb === verb && (!best || route.specificity > best.route.specificity)) best = { route, params };
+      if (params) return { route, params };
     }
-    return best ?? (pathExists ? "method" : undefined);
+    return this.routes.some((r) => r.match(path) !== undefined) ? "method" : undefined;
   }
 
   allowedVerbs(path: string): string[] {

@@ -13,8 +13,11 @@ const ALWAYS: ReadonlyArray<readonly [string, string]> = [
 
 const HSTS = "max-age=63072000; includeSubDomains";
 
+// Both lists built once: no array per response.
+const STRICT: ReadonlyArray<readonly [string, string]> = [...ALWAYS, ["strict-transport-security", HSTS]];
+
 export function securityHeaders(strictTransport: boolean): ReadonlyArray<readonly [string, string]> {
-  return strictTransport ? [...ALWAYS, ["strict-transport-security", HSTS]] : ALWAYS;
+  return strictTransport ? STRICT : ALWAYS;
 }
 
 export function setSecurityHeaders(res: ServerResponse, strictTransport: boolean): void {

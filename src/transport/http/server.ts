@@ -17,6 +17,8 @@ import { Connections } from "./connections.js";
 import { Cors } from "./cors.js";
 import { credentialOf, refuseKeyInQuery } from "./credentials.js";
 import { lingeringClose, SMALL_REST_BYTES, unreadBytes } from "./linger.js";
+import type { UnaryService } from "../../api/unary-api.js";
+import { transcodedHandlers } from "./transcode.js";
 import { operationHandlers, setRateLimitHeaders, type MethodHandler } from "./operation-handlers.js";
 import { sendError } from "./errors.js";
 import { RouteTable } from "./routes.js";
@@ -44,8 +46,8 @@ export interface HttpDeps {
   readonly logger: Logger;
   /** Readiness beyond "the process is up": false while draining or when a dependency is down. */
   readonly ready: () => boolean;
-  /** Extra handlers by "service/method" (AdminService, AuthService, ... as they arrive). */
-  readonly handlers?: Readonly<Record<string, MethodHandler>>;
+  /** Unary services (AdminService, AuthService) served from the same functions as their gRPC methods. */
+  readonly services?: readonly UnaryService[];
   /** Serves GET /metrics (Prometheus text format). */
   readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
   /** When set, GET /metrics needs `Authorization: Bearer <this>` (the operator token). */
@@ -60,13 +62,17 @@ export interface HttpFrontDoor {
 
 export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFrontDoor {
   const routes = new RouteTable(deps.schema.httpRules);
-  const handlers: Record<string, MethodHandler> = { ...operationHandlers(deps.gateway, deps.methods, options.maxBodyBytes), ...deps.handlers };
+  const handlers: Record<string, MethodHandler> = Object.assign(
+    operationHandlers(deps.gateway, deps.methods, options.maxBodyBytes),
+    ...(deps.services ?? []).map((s) => transcodedHandlers(deps.schema, s, options.maxBodyBytes)),
+  );
   for (const method of routes.methods()) {
     if (!handlers[method]) throw new Error(`No HTTP handler for ${method}, which the proto binds to a route.`);
   }
   const strictTransport = options.production || options.tls !== undefined;
   const metricsToken = new OperatorToken(deps.metricsToken);
-  const cors = new Cors(options.corsOrigins);
+  // Off (no origins) is checked here, before a closure for the allowed verbs is made per request.
+  const cors = options.corsOrigins.length > 0 ? new Cors(options.corsOrigins) : undefined;
   const inFlight = new InFlight();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -76,16 +82,21 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
     // Draining: serve what arrives, but end keep-alive so clients reconnect to another replica.
     if (!deps.ready()) res.setHeader("connection", "close");
     setSecurityHeaders(res, strictTransport);
-    const aborter = new AbortController();
-    const answered = inFlight.track(aborter);
+    const socket = req.socket;
+    connections.acquire(socket);
+    // Preflights, probes and /metrics need no abort signal: the call a shutdown waits for (and may end) starts past them.
+    let aborter: AbortController | undefined;
+    let answered: (() => void) | undefined;
+    // The one listener on the answer's end: the connection's count, and the call's.
     res.on("close", () => {
-      answered();
-      if (!res.writableFinished) aborter.abort();
+      connections.release(socket);
+      answered?.();
+      if (aborter && !res.writableFinished) aborter.abort();
     });
     let ctx: CallContext | undefined;
     try {
       const { path, query } = splitUrl(req.url ?? "/");
-      if (cors.handle(req, res, () => routes.allowedVerbs(path))) return;
+      if (cors?.handle(req, res, () => routes.allowedVerbs(path))) return;
       if (req.headers.host === undefined && req.httpVersion === "1.1") {
         throw new GatewayError("invalid_argument", "HTTP/1.1 requests need a Host header.", { reason: "malformed_request" });
       }
@@ -94,6 +105,8 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
         serveMetrics(req, res, deps.metrics, metricsToken, options.production);
         return;
       }
+      aborter = new AbortController();
+      answered = inFlight.track(aborter);
       refuseKeyInQuery(query);
       const found = routes.find(req.method ?? "GET", path);
       if (found === undefined) throw new GatewayError("not_found", `No route for ${req.method ?? "GET"} ${safePath(path)}.`, { reason: "not_found" });
@@ -115,14 +128,24 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
       const gwErr = toGatewayError(err);
       if (gwErr.code === "internal") deps.logger.error("http.internal_error", { request_id: requestId, ...errorFields(gwErr.cause) });
       if (ctx && !res.headersSent) setRateLimitHeaders({ res, ctx });
-      if (aborter.signal.aborted) return;
+      if (aborter?.signal.aborted) return;
       leaveBody(req, res, gwErr);
       sendError(res, gwErr);
     }
   };
 
   // Node checks the header and request timeouts this often (30 s by default, far too coarse for a 10 s headers timeout).
-  const timing = { connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(options.headersTimeoutMs / 2))) };
+  const connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(options.headersTimeoutMs / 2)));
+  // The body deadline answers 408 itself; Node's own limit is only a backstop for what never reaches a handler.
+  const requestTimeout = options.requestTimeoutMs + 5_000;
+  const timing = {
+    connectionsCheckingInterval,
+    requestTimeout,
+    // Node refuses a headers timeout past the request timeout; the request timeout answers the same 408 first anyway.
+    headersTimeout: Math.min(options.headersTimeoutMs, requestTimeout),
+    // Node answers a request without Host with a bare 400: the handler answers it in the envelope instead.
+    requireHostHeader: false,
+  };
   const server = options.tls
     ? createHttps({
         ...timing,
@@ -132,16 +155,11 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
         ciphers: TLS_CIPHERS,
       })
     : createHttp(timing);
-  server.headersTimeout = options.headersTimeoutMs;
-  // The body deadline answers 408 itself; Node's own limit is only a backstop for what never reaches a handler.
-  server.requestTimeout = options.requestTimeoutMs + 5_000;
-  // Node answers a request without Host with a bare 400: the handler answers it in the envelope instead.
-  Reflect.set(server, "requireHostHeader", false);
+  const connections = new Connections(server);
   server.on("request", (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
   server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(err, socket, strictTransport));
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => refuseTunnel(socket, strictTransport));
   server.on("upgrade", (_req: IncomingMessage, socket: Duplex) => refuseTunnel(socket, strictTransport));
-  const connections = new Connections(server);
   return {
     server,
     close: (graceMs) => connections.close(graceMs, inFlight),

@@ -1,8 +1,6 @@
 // Writes an event stream as OpenAI frames it (`event:` lines where the operation has them, `data:` per event, `[DONE]` where it ends so), with backpressure.
 import type { ServerResponse } from "node:http";
 import { toGatewayError } from "../../core/errors.js";
-import { intAt } from "../../core/json.js";
-import type { StreamShape } from "../../core/operation.js";
 import type { StreamResult } from "../../core/results.js";
 import { drained } from "../drained.js";
 import { errorEnvelope } from "./errors.js";
@@ -11,7 +9,8 @@ function frame(event: string | undefined, data: string): string {
   return event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
 }
 
-export async function writeEventStream(res: ServerResponse, stream: StreamResult, shape: StreamShape): Promise<void> {
+export async function writeEventStream(res: ServerResponse, stream: StreamResult): Promise<void> {
+  const shape = stream.shape;
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     // Proxies such as nginx must not buffer the stream.
@@ -21,7 +20,7 @@ export async function writeEventStream(res: ServerResponse, stream: StreamResult
   try {
     for await (const e of stream) {
       if (res.destroyed) return;
-      sequence = intAt(e.json, "sequence_number") ?? sequence;
+      sequence = e.sequence ?? sequence;
       if (!res.write(frame(e.event, e.raw))) await drained(res, ["close"]);
     }
     res.end(shape.sentinel ? "data: [DONE]\n\n" : undefined);

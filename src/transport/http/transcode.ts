@@ -7,14 +7,13 @@ import { isObject } from "../../core/json.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { readJsonBody } from "./body.js";
 import type { HttpCall, MethodHandler } from "./operation-handlers.js";
+import { protoMethods } from "../grpc/server.js";
+import { decodeParams } from "./routes.js";
 
 /** Handlers by "service/Method" for every method of `service`, wired to the same functions gRPC serves. */
 export function transcodedHandlers(schema: ApiSchema, service: UnaryService, maxBodyBytes: number): Record<string, MethodHandler> {
-  const desc = schema.registry.getService(service.name);
-  if (!desc) throw new Error(`${service.name} is not in gen/aik.binpb: run npm run generate.`);
   const handlers: Record<string, MethodHandler> = {};
-  for (const method of desc.methods) {
-    const key = method.name.charAt(0).toLowerCase() + method.name.slice(1);
+  for (const { method, key } of protoMethods(schema, service.name)) {
     const codec = service.definition[key];
     const fn = service.api[key];
     if (!codec || !fn) throw new Error(`${service.name}/${method.name} has no implementation.`);
@@ -52,7 +51,7 @@ async function requestJson(call: HttpCall, method: DescMethod, maxBodyBytes: num
     if (!isObject(body)) throw invalidArgument("body", "The request body must be a JSON object.");
     Object.assign(json, body);
   }
-  for (const [name, raw] of Object.entries(call.params)) json[name] = decodeSegment(raw, name);
+  Object.assign(json, decodeParams(call.params));
   for (const [name, value] of call.query) {
     const field = method.input.fields.find((f) => f.name === name || f.jsonName === name);
     if (!field) throw invalidArgument(name, `Unknown query parameter '${safeName(name)}'.`);
@@ -69,14 +68,6 @@ function wantsCsv(req: IncomingMessage): boolean {
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
-}
-
-function decodeSegment(raw: string, name: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw invalidArgument(name, `Invalid '${name}': the path segment is not valid percent-encoding.`);
-  }
 }
 
 function queryValue(field: DescField, value: string): JsonValue {
