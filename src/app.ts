@@ -19,7 +19,6 @@ import { upstreamObserver } from "./telemetry/upstream-observer.js";
 import type { Telemetry } from "./telemetry/otel.js";
 import { bindGrpc, createGrpcServer, grpcCredentials } from "./transport/grpc/server.js";
 import { createHttpServer } from "./transport/http/server.js";
-import { transcodedHandlers } from "./transport/http/transcode.js";
 import { servedMethods } from "./operations/index.js";
 import { startObjects } from "./wiring/objects.js";
 import { reloader } from "./wiring/reload.js";
@@ -78,6 +77,8 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     router,
     emulatorDeployments,
     setDefaultLimits: (limits) => identity.setDefaultLimits(limits),
+    // The audit trail is the identity module's; a reload only happens once it is up.
+    audit: { append: (entry) => identity.audit.append(entry) },
     logger,
   });
   const identity = await startIdentity(config, database, redis, logger, metering.report, routingControl);
@@ -96,9 +97,8 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     observer: upstreamObserver(logger, router),
   });
 
-  const handlers = Object.assign({}, ...identity.services.map((s) => transcodedHandlers(schema, s, config.maxBodyBytes)));
   const http = createHttpServer(
-    { gateway, methods: servedMethods, schema, logger, ready: () => readiness.ready, handlers, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
+    { gateway, methods: servedMethods, schema, logger, ready: () => readiness.ready, services: identity.services, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
     {
       maxBodyBytes: config.maxBodyBytes,
       production: config.production,
@@ -127,10 +127,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     bootstrap: identity.bootstrap,
     reload: async () => {
       // SIGHUP: whoever may signal the process is the operator; there is no network source.
-      const result = await routingControl.reload();
-      await identity.audit
-        .append({ actor: OPERATOR_ACTOR, source: undefined, action: "config.reloaded", targetId: undefined, changes: result.changes })
-        .catch((err: unknown) => logger.error("audit.write_failed", { action: "config.reloaded", ...errorFields(err) }));
+      await routingControl.reload({ actor: OPERATOR_ACTOR, source: undefined });
     },
     close: async () => {
       // Readiness turns false at once (/readyz 503, gRPC health NOT_SERVING); the listeners keep

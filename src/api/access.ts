@@ -16,12 +16,17 @@ export function requireAdmin(c: AdminCaller): void {
   if (!isAdmin(c)) throw denied();
 }
 
+/** What only the holder of the operator token may do (reload the configuration). */
+export function requireOperator(c: AdminCaller, what: string): void {
+  if (c.kind !== "operator") throw new GatewayError("permission_denied", `${what} needs the operator token.`, { reason: "permission_denied" });
+}
+
 /** A member acts only on themselves: another user's id is refused before any lookup. */
 export function requireSelfOrAdmin(c: AdminCaller, userId: string): void {
   if (!isAdmin(c) && (c.kind !== "user" || c.user.id !== userId)) throw denied();
 }
 
 /** The audit row of a change this caller made in this call. */
-export function auditEntry(caller: AdminCaller, ctx: CallContext, action: AuditAction, targetId: string, changes: readonly FieldChange[]): AuditEntry {
+export function auditEntry(caller: AdminCaller, ctx: CallContext, action: AuditAction, targetId: string | undefined, changes: readonly FieldChange[]): AuditEntry {
   return { actor: actorOf(caller), source: ctx.peer, action, targetId, changes };
 }

@@ -1,22 +1,24 @@
 // AdminService's view of the routing: the deployments' live state (admins, the operator) and a config reload (the operator).
 import type { AdminServiceServer, DeploymentStatus } from "../../gen/aik/v1/admin.js";
 import type { AdminCallers } from "../auth/admin-caller.js";
-import { actorOf, type AuditSink, type FieldChange } from "../auth/audit.js";
+import { actorOf, type AuditEntry } from "../auth/audit.js";
 import type { DeploymentState } from "../core/router.js";
-import { GatewayError } from "../core/errors.js";
-import { requireAdmin } from "./access.js";
+import { requireAdmin, requireOperator } from "./access.js";
 import type { UnaryApi } from "./unary-api.js";
 
 /** What the gateway offers the control plane of its routing; src/wiring/reload.ts implements reload. */
 export interface RoutingControl {
   states(): DeploymentState[];
-  /** Throws a GatewayError (400) naming what is wrong when the new config is invalid; the old one then stays. */
-  reload(): Promise<{ readonly deployments: number; readonly needsRestart: readonly string[]; readonly changes: readonly FieldChange[] }>;
+  /**
+   * Applies the config as it now reads and records it in the audit trail as `by`'s act. Throws a
+   * GatewayError (400) naming what is wrong when the new config is invalid; the old one then stays.
+   */
+  reload(by: Pick<AuditEntry, "actor" | "source">): Promise<{ readonly deployments: number; readonly needsRestart: readonly string[] }>;
 }
 
 export type DeploymentsApi = UnaryApi<Pick<AdminServiceServer, "listDeployments" | "reloadConfig">>;
 
-export function deploymentsApi(callers: AdminCallers, routing: RoutingControl, audit: AuditSink): DeploymentsApi {
+export function deploymentsApi(callers: AdminCallers, routing: RoutingControl): DeploymentsApi {
   return {
     async listDeployments(_req, ctx) {
       requireAdmin(await callers.of(ctx));
@@ -25,11 +27,8 @@ export function deploymentsApi(callers: AdminCallers, routing: RoutingControl, a
 
     async reloadConfig(_req, ctx) {
       const caller = await callers.of(ctx);
-      if (caller.kind !== "operator") {
-        throw new GatewayError("permission_denied", "Reloading the configuration needs the operator token.", { reason: "permission_denied" });
-      }
-      const result = await routing.reload();
-      await audit.append({ actor: actorOf(caller), source: ctx.peer, action: "config.reloaded", targetId: undefined, changes: result.changes });
+      requireOperator(caller, "Reloading the configuration");
+      const result = await routing.reload({ actor: actorOf(caller), source: ctx.peer });
       return { deployments: result.deployments, needsRestart: [...result.needsRestart] };
     },
   };

@@ -36,7 +36,7 @@ export class AdminCallers {
     return caller;
   }
 
-  async resolve(credential: string | undefined): Promise<AdminCaller> {
+  private async resolve(credential: string | undefined): Promise<AdminCaller> {
     if (!credential) throw unauthenticated();
     // The operator check runs on every credential (constant time), so timing does not say which kind it was.
     const isOperator = this.operator.matches(credential);

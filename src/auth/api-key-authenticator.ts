@@ -4,7 +4,7 @@ import { GatewayError } from "../core/errors.js";
 import { resolveUserLimits, type Limits } from "../core/limits.js";
 import type { ApiKeyStore, KeyWithOwner } from "../store/api-keys.js";
 import type { LastUsedRecorder } from "./last-used.js";
-import { TtlCache } from "./ttl-cache.js";
+import { TtlCache } from "../core/ttl-cache.js";
 import { API_KEY_PREFIX, hashSecret, isWellFormed } from "./tokens.js";
 
 
@@ -62,10 +62,9 @@ export class ApiKeyAuthenticator {
     };
   }
 
-  /** New default limits (a config reload): every cached key is resolved afresh with them. */
+  /** New default limits (a config reload): the next request of every key resolves with them (the cache holds rows, not limits). */
   setDefaultLimits(limits: Limits): void {
     this.defaultLimits = limits;
-    this.forgetAll();
   }
 
   /** Revocation and expiry edits: this replica forgets the key at once (notifications reach the others). */

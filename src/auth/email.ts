@@ -1,7 +1,7 @@
 // The one canonical form of an email, by which accounts are found, kept unique and locked out.
 import { invalidArgument } from "../core/errors.js";
 
-export const MAX_EMAIL_LENGTH = 254;
+const MAX_EMAIL_LENGTH = 254;
 
 // Control (Cc), format (Cf: zero-width joiners, bidi overrides, BOM) and lone surrogate (Cs)
 // characters: never part of a real address, and Postgres refuses NUL in text outright.

@@ -36,7 +36,8 @@ export class LoginService {
       throw new GatewayError("invalid_argument", `Invalid 'password': 1 to ${MAX_PASSWORD_BYTES} bytes.`, { param: "password", reason: "invalid_value" });
     }
     const account = accountKey(address);
-    const admission = await this.guard.begin(account, sourceKey(peer));
+    const source = sourceKey(peer);
+    const admission = await this.guard.begin(account, source);
     // The lookup and one password verification run on every path, so each refusal costs the same time.
     const user = await this.users.byEmail(address);
     const candidate = admission.allowed && user?.status === "active" ? user : undefined;
@@ -46,7 +47,7 @@ export class LoginService {
       await this.recordRefusal(admission, lockedNow, account, user, peer);
       throw new GatewayError("unauthenticated", "Invalid email or password.", { reason: "invalid_credentials" });
     }
-    await this.guard.succeeded(account, sourceKey(peer));
+    await this.guard.succeeded(account, source);
     const session = await this.sessions.create(candidate.id);
     await this.audit.append({ actor: candidate.id, source: peer, action: "login.succeeded", targetId: candidate.id, changes: [] });
     return { ...session, user: candidate };

@@ -3,10 +3,11 @@ import type { ApiStyle, ApiVersionPolicy, Deployment, DeploymentKind, Price, Res
 import { isValidName } from "../core/names.js";
 import { parseMicroUsd } from "../core/money.js";
 import type { WildcardTemplate } from "../core/router.js";
-import { ConfigError, type Reader } from "./reader.js";
+import { ConfigError, envOneOf, type Reader } from "./reader.js";
 
 const CLASSIC_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const API_STYLES: readonly ApiStyle[] = ["classic", "v1"];
 
 export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings: string[]): Deployment[] {
   const seen = new Set<string>();
@@ -21,11 +22,11 @@ export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings
     if (!ENV_NAME.test(keyEnv)) throw new ConfigError(`${r.at("api_key_env")} must be an environment variable name.`);
     const apiKey = env[keyEnv];
     if (!apiKey) throw new ConfigError(`${r.at("api_key_env")} names ${keyEnv}, which is not set: export it with the Azure key.`);
-    const apiStyle = readStyle(r);
+    const apiStyle = r.oneOf<ApiStyle>("api_style", API_STYLES, "classic");
     const apiVersion = readVersion(r, apiStyle);
-    const apiVersionPolicy = oneOf<ApiVersionPolicy>(r, "api_version_policy", ["client", "pin"], "client");
-    const responsesStore = oneOf<ResponsesStorePolicy>(r, "responses_store", ["client", "never"], "client");
-    const kind = oneOf<DeploymentKind>(r, "kind", ["provisioned", "standard"], "standard");
+    const apiVersionPolicy = r.oneOf<ApiVersionPolicy>("api_version_policy", ["client", "pin"], "client");
+    const responsesStore = r.oneOf<ResponsesStorePolicy>("responses_store", ["client", "never"], "client");
+    const kind = r.oneOf<DeploymentKind>("kind", ["provisioned", "standard"], "standard");
     // Provisioned capacity is paid for whether used or not: by default it is tried first, standard spills over.
     const priority = r.integer("priority", 0, 1000) ?? (kind === "provisioned" ? 0 : 1);
     const weight = r.integer("weight", 1, 1000) ?? 1;
@@ -42,8 +43,7 @@ export function readWildcard(env: NodeJS.ProcessEnv, warnings: string[]): Wildca
   if (!endpoint) return undefined;
   const apiKey = env.AZURE_OPENAI_API_KEY;
   if (!apiKey) throw new ConfigError("AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_API_KEY is not: export the Azure key too.");
-  const style = env.AZURE_OPENAI_API_STYLE ?? "v1";
-  if (style !== "classic" && style !== "v1") throw new ConfigError(`AZURE_OPENAI_API_STYLE must be "classic" or "v1".`);
+  const style = envOneOf<ApiStyle>(env, "AZURE_OPENAI_API_STYLE", API_STYLES, "v1");
   const version = env.AZURE_OPENAI_API_VERSION || (style === "classic" ? "2024-10-21" : undefined);
   checkVersion(style, version, "AZURE_OPENAI_API_VERSION");
   return {
@@ -82,28 +82,6 @@ function readEndpoint(value: string, at: string, warnings: string[]): string {
   }
   if (url.protocol === "http:") warnings.push(`${at} uses plain http:// (fine for a local emulator, never for Azure).`);
   return url.toString().replace(/\/+$/, "");
-}
-
-function envOneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
-  const v = env[name];
-  if (v === undefined || v === "") return fallback;
-  const found = allowed.find((a) => a === v);
-  if (found === undefined) throw new ConfigError(`${name} must be ${allowed.map((a) => `"${a}"`).join(" or ")}.`);
-  return found;
-}
-
-function oneOf<T extends string>(r: Reader, key: string, allowed: readonly T[], fallback: T): T {
-  const v = r.string(key);
-  if (v === undefined) return fallback;
-  const found = allowed.find((a) => a === v);
-  if (found === undefined) throw new ConfigError(`${r.at(key)} must be ${allowed.map((a) => `"${a}"`).join(" or ")}.`);
-  return found;
-}
-
-function readStyle(r: Reader): ApiStyle {
-  const style = r.string("api_style") ?? "classic";
-  if (style !== "classic" && style !== "v1") throw new ConfigError(`${r.at("api_style")} must be "classic" or "v1".`);
-  return style;
 }
 
 function readVersion(r: Reader, style: ApiStyle): string | undefined {

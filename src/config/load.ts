@@ -9,7 +9,7 @@ import type { TelemetryMode } from "../telemetry/otel.js";
 import type { Config, TlsFiles, UpstreamMode } from "./config.js";
 import { readDeployments, readWildcard } from "./deployments.js";
 import { readAliases, readRouting } from "./routing.js";
-import { ConfigError, Reader, envInteger } from "./reader.js";
+import { ConfigError, Reader, envInteger, envOneOf } from "./reader.js";
 
 const MIB = 1024 * 1024;
 
@@ -26,7 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   const defaults = limits.child("defaults");
   const metering = root.child("metering");
   const deployments = readDeployments(root.list("deployments"), env, warnings);
-  const production = env.AIK_ENV === "production" || (server.boolean("production") ?? false);
+  const production = envOneOf(env, "AIK_ENV", ["production", "development"], "development") === "production" || (server.boolean("production") ?? false);
 
   const config: Config = {
     host: env.AIK_HOST || server.string("host") || "127.0.0.1",
@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
       spoolDir: env.AIK_SPOOL_DIR || metering.string("spool_dir"),
       backgroundPollMs: metering.integer("background_poll_ms", 100, 3_600_000) ?? 30_000,
     },
-    logLevel: readLogLevel(env),
+    logLevel: envOneOf<LogLevel>(env, "AIK_LOG_LEVEL", ["debug", "info", "warn", "error"], "info", "debug, info, warn or error"),
     telemetry: readTelemetry(env),
     metricExportIntervalMs: envInteger(env, "OTEL_METRIC_EXPORT_INTERVAL", 100, 3_600_000),
     trustedProxies: readTrustedProxies(server),
@@ -111,9 +111,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
   lockout.done();
   auth.done();
   root.done();
-  if (env.AIK_ENV !== undefined && env.AIK_ENV !== "production" && env.AIK_ENV !== "development") {
-    throw new ConfigError(`AIK_ENV must be "production" or "development".`);
-  }
   return deepFreeze(config);
 }
 
@@ -150,20 +147,10 @@ function chooseMode(deployments: readonly Deployment[], env: NodeJS.ProcessEnv, 
   return { kind: "emulator" };
 }
 
-function readLogLevel(env: NodeJS.ProcessEnv): LogLevel {
-  const v = env.AIK_LOG_LEVEL;
-  if (v === undefined || v === "") return "info";
-  if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
-  throw new ConfigError(`AIK_LOG_LEVEL must be debug, info, warn or error.`);
-}
-
 /** The OTEL_* variables belong to the OpenTelemetry SDK; here they only decide whether to start it. */
 function readTelemetry(env: NodeJS.ProcessEnv): TelemetryMode {
-  const asked = env.AIK_TELEMETRY;
-  if (asked === "off" || asked === "otlp" || asked === "console") return asked;
-  if (asked !== undefined && asked !== "") throw new ConfigError(`AIK_TELEMETRY must be "off", "otlp" or "console".`);
   const otlp = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"].some((n) => env[n]);
-  return otlp ? "otlp" : "off";
+  return envOneOf<TelemetryMode>(env, "AIK_TELEMETRY", ["off", "otlp", "console"], otlp ? "otlp" : "off");
 }
 
 function readUsd(r: Reader, key: string): number | undefined {
@@ -185,9 +172,8 @@ function readTls(server: Reader, env: NodeJS.ProcessEnv): TlsFiles | undefined {
   const tls = server.child("tls");
   const certFile = env.AIK_TLS_CERT || tls.string("cert_file");
   const keyFile = env.AIK_TLS_KEY || tls.string("key_file");
-  const minVersion = tls.string("min_version") ?? "TLSv1.2";
+  const minVersion = tls.oneOf<TlsFiles["minVersion"]>("min_version", ["TLSv1.2", "TLSv1.3"], "TLSv1.2");
   tls.done();
-  if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") throw new ConfigError(`server.tls.min_version must be "TLSv1.2" or "TLSv1.3".`);
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new ConfigError("server.tls needs both cert_file and key_file (or AIK_TLS_CERT and AIK_TLS_KEY).");
   return { certFile, keyFile, minVersion };

@@ -71,6 +71,12 @@ export class Reader {
     return v;
   }
 
+  /** One of `allowed`, or `fallback` when left out; `expected` names the choices in the error when the quoted list will not do. */
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T, expected?: string): T {
+    const v = this.string(key);
+    return v === undefined ? fallback : pick(allowed, v, this.at(key), expected);
+  }
+
   boolean(key: string): boolean | undefined {
     const v = this.raw(key);
     if (v === undefined || v === null) return undefined;
@@ -93,4 +99,22 @@ export function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, ma
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}.`);
   return n;
+}
+
+/** Parses an environment variable that must be one of `allowed`; unset or empty is `fallback`. */
+export function envOneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T, expected?: string): T {
+  const v = env[name];
+  return v === undefined || v === "" ? fallback : pick(allowed, v, name, expected);
+}
+
+function pick<T extends string>(allowed: readonly T[], v: string, at: string, expected: string | undefined): T {
+  const found = allowed.find((a) => a === v);
+  if (found === undefined) throw new ConfigError(`${at} must be ${expected ?? either(allowed)}.`);
+  return found;
+}
+
+/** `"a" or "b"`, `"a", "b" or "c"`. */
+function either(allowed: readonly string[]): string {
+  const quoted = allowed.map((a) => `"${a}"`);
+  return quoted.length < 2 ? quoted.join("") : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
 }

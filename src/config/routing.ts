@@ -7,12 +7,10 @@ import { ConfigError, type Reader } from "./reader.js";
 const STRATEGIES: readonly Strategy[] = ["weighted", "least_busy", "least_latency"];
 
 export function readRouting(r: Reader): RoutingOptions {
-  const strategy = r.string("strategy") ?? DEFAULT_ROUTING.strategy;
-  const found = STRATEGIES.find((s) => s === strategy);
-  if (!found) throw new ConfigError(`${r.at("strategy")} must be one of ${STRATEGIES.join(", ")}.`);
+  const strategy = r.oneOf("strategy", STRATEGIES, DEFAULT_ROUTING.strategy, `one of ${STRATEGIES.join(", ")}`);
   const breaker = r.child("breaker");
   const options: RoutingOptions = {
-    strategy: found,
+    strategy,
     cacheAffinity: r.boolean("cache_affinity") ?? DEFAULT_ROUTING.cacheAffinity,
     maxAttempts: r.integer("max_attempts", 1, 10) ?? DEFAULT_ROUTING.maxAttempts,
     breaker: {

@@ -3,7 +3,7 @@ import type { CallContext } from "./context.js";
 import type { Deployment } from "./deployments.js";
 import { GatewayError, toGatewayError } from "./errors.js";
 import { notFoundOf, type Call } from "./operation.js";
-import type { Terminal } from "./pipeline.js";
+import { required, type Terminal } from "./pipeline.js";
 import type { Upstream } from "./ports.js";
 import { relayStream } from "./relay.js";
 import { settledNow, type Result } from "./results.js";
@@ -65,7 +65,8 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
   const handle = async (call: Call, ctx: CallContext): Promise<Result> => {
     const catalog = call.op.catalog;
     if (catalog) {
-      const models = router.models().filter((m) => ctx.caller === undefined || mayUse(ctx.caller, m.id));
+      const caller = required(ctx.caller, "caller");
+      const models = router.models().filter((m) => mayUse(caller, m.id));
       return { kind: "local", json: catalog(call, models), upstream: undefined, settled: settledNow({ outcome: "ok" }) };
     }
     if (ctx.targets.length === 0) throw new GatewayError("internal", "No deployment was chosen for the call.");
@@ -91,7 +92,7 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
     }
     throw exhausted(last, ctx, router);
   };
-  return { needs: ["targets"], handle };
+  return { needs: ["caller", "targets"], handle };
 }
 
 /** What an attempt's failure says of the member: throttled, failing, or nothing (the client's own error, a cancel). */
@@ -112,10 +113,9 @@ function exhausted(last: GatewayError | undefined, ctx: CallContext, router: Rou
   if (last.code !== "bad_gateway" && last.code !== "upstream_timeout") return last;
   const now = Date.now();
   if (ctx.targets.some((d) => router.available(d, now))) return last;
-  const returns = router.states(now).filter((s) => ctx.targets.some((d) => d.id === s.id) && s.until !== undefined).map((s) => (s.until ?? now) - now);
   return new GatewayError("unavailable", "No deployment could serve the request right now; retry later.", {
     reason: "no_deployment_available",
-    retryAfterMs: Math.max(1, returns.length > 0 ? Math.min(...returns) : 1_000),
+    retryAfterMs: router.soonestReturnMs(ctx.targets, now),
     cause: last,
   });
 }

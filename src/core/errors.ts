@@ -95,6 +95,11 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError("internal", "The gateway had an internal error.", { cause: err });
 }
 
+/** A model (or alias, or deployment id) no pool serves; also a model the caller's key may not see in the catalog. */
+export function modelNotFound(name: string): GatewayError {
+  return new GatewayError("not_found", `The model '${name}' does not exist or is not served by this gateway.`, { param: "model", reason: "model_not_found" });
+}
+
 export function invalidArgument(param: string, message: string): GatewayError {
   return new GatewayError("invalid_argument", message, { param, reason: "invalid_value" });
 }

@@ -67,8 +67,6 @@ export interface EventFacts {
   /** false: drop it (the usage chunk a client did not ask for). */
   readonly forward: boolean;
   readonly usage?: Usage;
-  /** Generated text in this event, kept in memory for a local count if Azure's usage never comes. */
-  readonly text?: readonly string[];
   /** The stream reached its terminal event (responses); streams with a `[DONE]` sentinel end on that. */
   readonly terminal?: boolean;
   /** The object this event shows (response.created, .completed, ...). */
@@ -84,7 +82,11 @@ export interface EventFacts {
 export interface StreamShape {
   /** Chat and completions end with `data: [DONE]`; responses end after their terminal event. */
   readonly sentinel: boolean;
-  read(event: string | undefined, data: JsonObject, call: Call): EventFacts;
+  /**
+   * What the event tells; its generated text is pushed onto `text` (the relay's, memory only: a
+   * local count if Azure's usage never comes), so reading an event allocates no list of its own.
+   */
+  read(event: string | undefined, data: JsonObject, call: Call, text: string[]): EventFacts;
   /** The in-band error a front door sends when the stream fails mid-way, in this operation's framing. */
   errorEvent(envelope: JsonObject, lastSequence: number | undefined): { readonly event: string | undefined; readonly data: JsonObject };
 }

@@ -22,15 +22,13 @@ class Relay implements StreamResult {
   private iterator: AsyncGenerator<StreamEvent> | undefined;
   private usage: Usage | undefined;
   private object: ObjectState | undefined;
-  // Whether Azure stores what this stream creates: item ids are the caller's only when it does.
-  private stored = false;
   private firstTokenMs: number | undefined;
   // Generated text, kept in memory only, to count usage locally if Azure's count never arrives.
   private readonly text: string[] = [];
 
   constructor(
     private readonly src: UpstreamStream,
-    private readonly shape: StreamShape,
+    readonly shape: StreamShape,
     private readonly call: Call,
     private readonly ctx: CallContext,
   ) {
@@ -62,25 +60,22 @@ class Relay implements StreamResult {
           return;
         }
         const json = parseEvent(data);
-        const facts = this.shape.read(event, json, this.call);
+        const texts = this.text.length;
+        const facts = this.shape.read(event, json, this.call, this.text);
         if (facts.errorCode !== undefined) {
           throw new GatewayError("bad_gateway", `The upstream reported an error mid-stream (code: ${facts.errorCode}).`, {
             reason: "upstream_stream_error",
           });
         }
         if (facts.usage) this.usage = facts.usage;
-        if (facts.object) {
-          this.object = facts.object;
-          this.stored = facts.object.stored;
-        }
+        if (facts.object) this.object = facts.object;
         if (facts.terminal) terminal = true;
-        if (facts.text && facts.text.length > 0) {
-          this.text.push(...facts.text);
-          this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
-        }
+        if (this.text.length > texts) this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
         if (!facts.forward) continue;
-        const reveals = this.stored && (facts.object || facts.itemIds) ? [...(facts.object ? [facts.object.id, ...facts.object.itemIds] : []), ...(facts.itemIds ?? [])] : NONE;
-        yield { event, raw: data, json, reveals };
+        // Item ids are the caller's only when Azure stores what this stream creates.
+        const stored = this.object?.stored === true;
+        const reveals = stored && (facts.object || facts.itemIds) ? [...(facts.object ? [facts.object.id, ...facts.object.itemIds] : []), ...(facts.itemIds ?? [])] : NONE;
+        yield { event, raw: data, json, reveals, sequence: facts.sequence };
       }
       if (!this.shape.sentinel && terminal) {
         outcome = "ok";

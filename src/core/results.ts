@@ -1,14 +1,11 @@
 // What the core hands back to a transport: a unary body, an event stream, or a local answer; each settles once.
-import type { Deployment } from "./deployments.js";
 import type { GatewayError } from "./errors.js";
 import type { JsonObject } from "./json.js";
-import type { ObjectState } from "./operation.js";
+import type { ObjectState, StreamShape } from "./operation.js";
 import type { Usage } from "./usage.js";
 
 /** Metadata of the upstream answer; never content. */
 export interface UpstreamInfo {
-  /** The deployment that answered: the one fact every step reads (after a failover too). */
-  readonly deployment: Deployment;
   readonly region: string | undefined;
   readonly azureRequestId: string | undefined;
 }
@@ -48,10 +45,14 @@ export interface StreamEvent {
   readonly json: JsonObject;
   /** Upstream object ids this event reveals (a response id, item ids). */
   readonly reveals: readonly string[];
+  /** Its place in the stream (responses' sequence_number), for an error event that follows it. */
+  readonly sequence: number | undefined;
 }
 
 export interface StreamResult extends Settles, AsyncIterable<StreamEvent> {
   readonly kind: "stream";
+  /** How its operation frames a stream (a `[DONE]` sentinel or not, its in-band error event). */
+  readonly shape: StreamShape;
   /** Stops the stream and releases the upstream connection; safe to call more than once. */
   close(): void;
 }
@@ -81,12 +82,15 @@ export function settledNow(s: Partial<Settlement> & { outcome: Outcome }): Promi
 export function interceptStream(inner: StreamResult, before: (e: StreamEvent) => Promise<void> | void): StreamResult {
   return {
     kind: "stream",
+    shape: inner.shape,
     upstream: inner.upstream,
     settled: inner.settled,
     close: () => inner.close(),
     async *[Symbol.asyncIterator]() {
       for await (const e of inner) {
-        await before(e);
+        // Most events reveal nothing and need no wait.
+        const pending = before(e);
+        if (pending) await pending;
         yield e;
       }
     },

@@ -1,7 +1,7 @@
 // Pools of deployments per model name: which members may take a call now and in what order; objects go where they live.
 import type { CallContext } from "./context.js";
 import type { Deployment, DeploymentKind } from "./deployments.js";
-import { GatewayError } from "./errors.js";
+import { GatewayError, modelNotFound } from "./errors.js";
 import { notFoundOf, type Call } from "./operation.js";
 import type { Step } from "./pipeline.js";
 import type { ModelInfo } from "./results.js";
@@ -92,15 +92,26 @@ export class Router {
    * The members to try for `name`, best first (see routing/choice.ts), among those `eligible`
    * allows. None free right now (all cooling or failing): 503 with the soonest return as retry-after.
    */
-  targets(name: string, opts: { eligible?: (d: Deployment) => boolean; affinityKey?: string } = {}, now = Date.now()): Deployment[] {
-    const members = this.members(name).filter((m) => opts.eligible?.(m.deployment) ?? true);
+  targets(name: string, opts: { eligible?: (d: Deployment) => boolean; affinityKey?: () => string | undefined } = {}, now = Date.now()): Deployment[] {
+    const all = this.members(name);
+    const eligible = opts.eligible;
+    const members = eligible ? all.filter((m) => eligible(m.deployment)) : all;
     const chosen = plan(members, this.settings.routing, opts.affinityKey, now);
     if (chosen.length > 0 || members.length === 0) return chosen;
-    const soonest = Math.min(...members.map((m) => m.health.until(now)).filter((t) => t > 0));
     throw new GatewayError("unavailable", `Every deployment of '${name}' is cooling down or failing right now; retry later.`, {
       reason: "no_deployment_available",
-      retryAfterMs: Number.isFinite(soonest) ? Math.max(1, soonest - now) : 1_000,
+      retryAfterMs: this.soonestReturnMs(members.map((m) => m.deployment), now),
     });
+  }
+
+  /** How long until the first of `deployments` may take requests again (1 s when none says). */
+  soonestReturnMs(deployments: readonly Deployment[], now = Date.now()): number {
+    let soonest = Infinity;
+    for (const d of deployments) {
+      const until = this.healthOf(d).until(now);
+      if (until > 0 && until < soonest) soonest = until;
+    }
+    return Number.isFinite(soonest) ? Math.max(1, soonest - now) : 1_000;
   }
 
   /** Still free to try (the plan was made a moment ago; another call may have opened its breaker since). */
@@ -166,10 +177,7 @@ export class Router {
     const found = this.byName.get(name);
     if (found) return found;
     if (this.wildcard) return [this.wildcardFor(name, this.wildcard)];
-    throw new GatewayError("not_found", `The model '${name}' does not exist or is not served by this gateway.`, {
-      param: "model",
-      reason: "model_not_found",
-    });
+    throw modelNotFound(name);
   }
 
   /** A deployment a reload removed while a call still used it reports into a throwaway. */
@@ -217,8 +225,11 @@ export function routeStep(router: Router): Step {
 
 function modelTargets(router: Router, call: Call, ctx: CallContext): Deployment[] {
   const model = call.model ?? "";
-  let pool = router.pool(model);
+  // The key is worked out only when a level has members to choose between (see routing/choice.ts).
+  const affinityKey = call.op.affinityKey ? () => call.op.affinityKey?.(call) : undefined;
   const resource = ctx.objects?.resource;
+  if (resource === undefined && !call.needsStoredState) return router.targets(model, { affinityKey });
+  let pool = router.pool(model);
   if (resource !== undefined) {
     pool = pool.filter((d) => d.endpoint === resource);
     if (pool.length === 0) {
@@ -239,5 +250,5 @@ function modelTargets(router: Router, call: Call, ctx: CallContext): Deployment[
     }
   }
   const eligible = new Set(pool);
-  return router.targets(model, { eligible: (d) => eligible.has(d), affinityKey: call.op.affinityKey?.(call) });
+  return router.targets(model, { eligible: (d) => eligible.has(d), affinityKey });
 }

@@ -18,6 +18,12 @@ export const NO_USAGE: Usage = { promptTokens: 0, cachedTokens: 0, completionTok
 
 const memo = new WeakMap<Settlement, Promise<FinalUsage>>();
 
+/** The prompt counted locally: the texts the operation names, plus the tokens they do not show (message framing, images). */
+export function countPrompt(call: Call, counter: TokenCounter): Promise<number> {
+  const prompt = call.op.promptText(call);
+  return counter.count(prompt.texts).then((n) => n + prompt.overheadTokens);
+}
+
 /**
  * An answer whose object runs on upstream (a background response not yet finished): its usage
  * comes later, when the gateway first sees it finished.
@@ -35,9 +41,8 @@ export function finalUsage(s: Settlement, call: Call, counter: TokenCounter): Pr
   // Only a local count is worth remembering: it runs the tokenizer.
   let result = memo.get(s);
   if (!result) {
-    const prompt = call.op.promptText(call);
-    result = Promise.all([counter.count(prompt.texts), counter.count(s.relayedText)]).then(([promptTokens, completionTokens]) => ({
-      usage: { ...NO_USAGE, promptTokens: promptTokens + prompt.overheadTokens, completionTokens },
+    result = Promise.all([countPrompt(call, counter), counter.count(s.relayedText)]).then(([promptTokens, completionTokens]) => ({
+      usage: { ...NO_USAGE, promptTokens, completionTokens },
       estimated: true,
     }));
     memo.set(s, result);

@@ -25,7 +25,7 @@ export interface FullUsage {
 }
 
 /** What the answer depends on; the Responses API fills it from its own request fields. */
-export type AnswerPlan = Pick<ChatPlan, "n" | "maxTokens" | "tool" | "jsonMode" | "promptTokens">;
+type AnswerPlan = Pick<ChatPlan, "n" | "maxTokens" | "tool" | "jsonMode" | "promptTokens">;
 
 const ARGUMENT_FRAGMENT_CHARS = 6;
 

@@ -2,8 +2,16 @@
 import { knowsNewFields } from "./api-versions.js";
 import { isObject, type JsonObject } from "./json-body.js";
 import { isReasoningModel } from "./models.js";
-import { checkAll, present, readStreamOptions, type Range } from "./param-checks.js";
-import { chatPrompt, promptSize, type PromptPiece } from "./tokens.js";
+import {
+  checkAll,
+  COMPLETION_SAMPLING_RANGES,
+  present,
+  readBoolean,
+  readFunctionName,
+  readStreamOptions,
+  type RangedParam,
+} from "./param-checks.js";
+import { chatPrompt, promptTokensFor, type PromptPiece } from "./tokens.js";
 import { invalidType, invalidValue, missingParam, openAiError, unknownParam, WireError } from "./wire-errors.js";
 
 export interface ChatPlan {
@@ -14,8 +22,8 @@ export interface ChatPlan {
   /** The tool the emulated model calls, if any. */
   tool: { name: string; parameters: unknown } | undefined;
   jsonMode: boolean;
-  /** What the model reads, in order, for the prompt cache; `promptTokens` is its size. */
-  prompt: PromptPiece[];
+  /** Builds what the model reads, in order, for the prompt cache (only long prompts need it); `promptTokens` is its size. */
+  prompt: () => PromptPiece[];
   promptTokens: number;
 }
 
@@ -30,12 +38,8 @@ const RESPONSE_FORMATS = new Set(["text", "json_object", "json_schema"]);
 /** Fields older classic api-versions reject as unknown rather than ignore. */
 const NEW_FIELDS = ["stream_options", "max_completion_tokens"] as const;
 
-const RANGES: ReadonlyArray<readonly [string, Range]> = [
-  ["temperature", { integer: false, min: 0, max: 2 }],
-  ["top_p", { integer: false, min: 0, max: 1 }],
-  ["presence_penalty", { integer: false, min: -2, max: 2 }],
-  ["frequency_penalty", { integer: false, min: -2, max: 2 }],
-  ["n", { integer: true, min: 1, max: 128 }],
+const RANGES: readonly RangedParam[] = [
+  ...COMPLETION_SAMPLING_RANGES,
   ["max_tokens", { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }],
   ["max_completion_tokens", { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }],
 ];
@@ -56,8 +60,9 @@ export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | 
   }
   const rangeError = checkAll(body, RANGES);
   if (rangeError) return rangeError;
-  if (present(body.stream) && typeof body.stream !== "boolean") return invalidType("stream", "a boolean", body.stream);
-  const stream = body.stream === true;
+  const streamFlag = readBoolean(body, "stream");
+  if (streamFlag instanceof WireError) return streamFlag;
+  const stream = streamFlag === true;
 
   const includeUsage = readStreamOptions(body.stream_options, stream);
   if (includeUsage instanceof WireError) return includeUsage;
@@ -68,7 +73,6 @@ export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | 
   if (tool instanceof WireError) return tool;
 
   const limit = body.max_completion_tokens ?? body.max_tokens;
-  const prompt = chatPrompt(body);
   return {
     stream,
     includeUsage,
@@ -76,8 +80,8 @@ export function readChatRequest(body: JsonObject, ctx: ChatContext): ChatPlan | 
     maxTokens: typeof limit === "number" ? limit : undefined,
     tool,
     jsonMode,
-    prompt,
-    promptTokens: promptSize(prompt),
+    prompt: () => chatPrompt(body),
+    promptTokens: promptTokensFor(body),
   };
 }
 
@@ -139,10 +143,9 @@ function chooseTool(tools: unknown, choice: unknown): ChatPlan["tool"] | WireErr
     if (!isObject(tool)) return invalidType(`tools[${i}]`, "an object", tool);
     if (tool.type !== "function") return invalidValue(`tools[${i}].type`, "supported values are: 'function'.");
     if (!isObject(tool.function)) return missingParam(`tools[${i}].function`);
-    if (typeof tool.function.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(tool.function.name)) {
-      return invalidValue(`tools[${i}].function.name`, "expected a string of letters, digits, '_' or '-', at most 64 long.");
-    }
-    declared.push({ name: tool.function.name, parameters: tool.function.parameters });
+    const name = readFunctionName(`tools[${i}].function.name`, tool.function.name);
+    if (name instanceof WireError) return name;
+    declared.push({ name, parameters: tool.function.parameters });
   }
   if (choice === "none") return undefined;
   if (!present(choice) || choice === "auto" || choice === "required") return declared[0];

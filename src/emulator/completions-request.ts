@@ -1,7 +1,7 @@
 // Validates a legacy completions body the way Azure does and reduces it to what the answer depends on.
 import { knowsNewFields } from "./api-versions.js";
 import { isObject, type JsonObject } from "./json-body.js";
-import { checkAll, present, readBoolean, readStreamOptions, readString, type Range } from "./param-checks.js";
+import { checkAll, COMPLETION_SAMPLING_RANGES, present, readBoolean, readStreamOptions, readString, type RangedParam } from "./param-checks.js";
 import { completionsPrompt, promptSize, type PromptPiece } from "./tokens.js";
 import { invalidType, missingParam, openAiError, unknownParam, WireError } from "./wire-errors.js";
 
@@ -22,12 +22,8 @@ export interface CompletionsPlan {
 const DEFAULT_MAX_TOKENS = 16;
 const MAX_STOP_SEQUENCES = 4;
 
-const RANGES: ReadonlyArray<readonly [string, Range]> = [
-  ["temperature", { integer: false, min: 0, max: 2 }],
-  ["top_p", { integer: false, min: 0, max: 1 }],
-  ["presence_penalty", { integer: false, min: -2, max: 2 }],
-  ["frequency_penalty", { integer: false, min: -2, max: 2 }],
-  ["n", { integer: true, min: 1, max: 128 }],
+const RANGES: readonly RangedParam[] = [
+  ...COMPLETION_SAMPLING_RANGES,
   ["best_of", { integer: true, min: 1, max: 20 }],
   // 0 is allowed: with `echo` it asks for the prompt back and nothing else.
   ["max_tokens", { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER }],

@@ -1,11 +1,12 @@
 // Legacy completions (instruct models): words continue each prompt, with the usage Azure would bill.
+import { bill } from "./billing.js";
 import { randomId } from "./chat-answer.js";
 import { readCompletionsRequest } from "./completions-request.js";
 import { completionFrames, unaryCompletionBody, type TextChoice, type TextCompletion } from "./completions-wire.js";
 import type { DeploymentInfo, EmulatorState } from "./emulator-state.js";
 import type { Exchange } from "./exchange.js";
 import type { JsonObject } from "./json-body.js";
-import { deliverPaced } from "./paced-answer.js";
+import { deliverPaced, pacedAnswer } from "./paced-answer.js";
 import { completionWords } from "./tokens.js";
 import { WireError } from "./wire-errors.js";
 
@@ -32,7 +33,6 @@ export async function serveCompletions(
   });
   const completionTokens = wordCount * choices.length;
   const billed = { prompt_tokens: plan.promptTokens, completion_tokens: completionTokens, total_tokens: plan.promptTokens + completionTokens };
-  if (ex.record) ex.record.usage = { ...billed };
   const cached = state.promptCache.cachedTokens(deployment.name, plan.promptTokens, plan.prompt);
   const usage: TextCompletion["usage"] = cached > 0 ? { ...billed, prompt_tokens_details: { cached_tokens: cached } } : billed;
   const completion: TextCompletion = {
@@ -43,11 +43,6 @@ export async function serveCompletions(
     choices,
     usage,
   };
-  const answer = {
-    stream: plan.stream,
-    longestChoice: wordCount,
-    unaryBody: () => unaryCompletionBody(completion),
-    frames: () => completionFrames(completion, plan.includeUsage),
-  };
-  await deliverPaced(ex, state, answer, state.meter.note(deployment.name, usage.total_tokens), resetAfter);
+  const remaining = bill(ex, state, deployment.name, billed);
+  await deliverPaced(ex, state, pacedAnswer(completion, plan, unaryCompletionBody, completionFrames), remaining, resetAfter);
 }

@@ -14,6 +14,26 @@ export interface PacedAnswer {
   frames: () => StreamFrame[];
 }
 
+/** Enough of a chat or completions answer to pace it: each piece of a choice is one content frame. */
+interface PacedChoices {
+  choices: ReadonlyArray<{ pieces: readonly string[] }>;
+}
+
+/** An answer with the serializers of its wire format: `unary` writes it whole, `frames` as the stream. */
+export function pacedAnswer<C extends PacedChoices>(
+  answer: C,
+  request: { stream: boolean; includeUsage: boolean },
+  unary: (answer: C) => string,
+  frames: (answer: C, includeUsage: boolean) => StreamFrame[],
+): PacedAnswer {
+  return {
+    stream: request.stream,
+    longestChoice: answer.choices.reduce((longest, choice) => Math.max(longest, choice.pieces.length), 0),
+    unaryBody: () => unary(answer),
+    frames: () => frames(answer, request.includeUsage),
+  };
+}
+
 export async function deliverPaced(
   ex: Exchange,
   state: EmulatorState,

@@ -1,12 +1,31 @@
 // Checks shared by every request body: absent, mistyped and out-of-range values, in OpenAI's wording.
 import { isObject } from "./json-body.js";
-import { invalidType, openAiError, type WireError } from "./wire-errors.js";
+import { invalidType, invalidValue, openAiError, type WireError } from "./wire-errors.js";
 
 export interface Range {
   integer: boolean;
   min: number;
   max: number;
 }
+
+/** A body field and the bounds its number must keep. */
+export type RangedParam = readonly [string, Range];
+
+/** Sampling bounds every text endpoint shares, Responses included. */
+export const SAMPLING_RANGES: readonly RangedParam[] = [
+  ["temperature", { integer: false, min: 0, max: 2 }],
+  ["top_p", { integer: false, min: 0, max: 1 }],
+];
+
+/** Chat and legacy completions also take penalties and several choices. */
+export const COMPLETION_SAMPLING_RANGES: readonly RangedParam[] = [
+  ...SAMPLING_RANGES,
+  ["presence_penalty", { integer: false, min: -2, max: 2 }],
+  ["frequency_penalty", { integer: false, min: -2, max: 2 }],
+  ["n", { integer: true, min: 1, max: 128 }],
+];
+
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** OpenAI treats an explicit null like an absent optional field. */
 export const present = (v: unknown): boolean => v !== undefined && v !== null;
@@ -36,12 +55,18 @@ export function checkNumber(param: string, value: unknown, range: Range): WireEr
   return undefined;
 }
 
-export function checkAll(body: Readonly<Record<string, unknown>>, ranges: ReadonlyArray<readonly [string, Range]>): WireError | undefined {
+export function checkAll(body: Readonly<Record<string, unknown>>, ranges: readonly RangedParam[]): WireError | undefined {
   for (const [param, range] of ranges) {
     const error = checkNumber(param, body[param], range);
     if (error) return error;
   }
   return undefined;
+}
+
+/** A function tool's name as OpenAI takes it; `param` says where in the body it sits. */
+export function readFunctionName(param: string, name: unknown): string | WireError {
+  if (typeof name === "string" && FUNCTION_NAME.test(name)) return name;
+  return invalidValue(param, "expected a string of letters, digits, '_' or '-', at most 64 long.");
 }
 
 /** A query parameter holds text; it must spell an integer before its range is checked like a body field's. */

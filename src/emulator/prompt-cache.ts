@@ -23,15 +23,18 @@ export class PromptCache {
 
   constructor(private readonly capacity = 20_000) {}
 
-  /** `promptTokens` is the size of `prompt`; below 1,024 nothing is hashed, to keep short requests cheap. */
-  cachedTokens(deployment: string, promptTokens: number, prompt: readonly PromptPiece[]): number {
+  /**
+   * `promptTokens` is the size of `prompt`; below 1,024 nothing is hashed, nor built when `prompt` is given as
+   * the function that builds it, to keep short requests cheap.
+   */
+  cachedTokens(deployment: string, promptTokens: number, prompt: readonly PromptPiece[] | (() => readonly PromptPiece[])): number {
     if (promptTokens < CACHE_MIN_TOKENS) return 0;
     let seen = this.seen.get(deployment);
     if (!seen) {
       seen = new Set();
       this.seen.set(deployment, seen);
     }
-    const prefixes = leadingPrefixes(prompt);
+    const prefixes = leadingPrefixes(typeof prompt === "function" ? prompt() : prompt);
     let cached = 0;
     for (const prefix of prefixes) if (seen.has(prefix.key)) cached = prefix.tokens;
     for (const { key } of prefixes) {

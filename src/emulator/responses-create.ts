@@ -1,37 +1,23 @@
 // Creates a response: validates, answers unary, streamed or in the background, and keeps it unless store is false.
+import { bill } from "./billing.js";
 import type { EmulatorState } from "./emulator-state.js";
 import type { Exchange } from "./exchange.js";
-import { takeFault } from "./fault-outcome.js";
-import { parseJsonObject, readBody } from "./json-body.js";
-import { deploymentOf, servesOperation } from "./model-calls.js";
+import { openModelCall } from "./model-calls.js";
 import { isReasoningModel } from "./models.js";
 import { SSE_CONTENT_TYPE } from "./paced-answer.js";
 import { buildEvents, sendEvents } from "./responses-events.js";
 import { itemId } from "./responses-input.js";
 import { responseBody } from "./responses-object.js";
 import { readResponsesRequest, type ResponsesPlan } from "./responses-request.js";
-import { answerResponse, publicUsage, QUEUED, ResponseRun, type TokenUsage } from "./responses-run.js";
+import { answerResponse, publicUsage, QUEUED, ResponseRun } from "./responses-run.js";
 import type { ResponsesRoute } from "./routes.js";
-import { operationNotSupported, WireError } from "./wire-errors.js";
+import { WireError } from "./wire-errors.js";
 import type { Remaining } from "./wire-headers.js";
 
 export async function createResponse(ex: Exchange, state: EmulatorState, route: ResponsesRoute): Promise<void> {
-  const raw = await readBody(ex.req);
-  if (raw === undefined) return;
-  if (raw instanceof WireError) return ex.error(raw);
-  const body = parseJsonObject(raw);
-  if (body instanceof WireError) return ex.error(body);
-  const stream = body.stream === true;
-  if (ex.record) {
-    ex.record.body = body;
-    ex.record.stream = stream;
-  }
-  const deployment = deploymentOf(ex, state, body);
-  if (deployment instanceof WireError) return ex.error(deployment);
-  ex.origin = deployment.origin;
-  const fault = await takeFault(ex, state, deployment.name, "Responses_Create", route.apiVersion, stream);
-  if (fault === "answered") return;
-  if (!servesOperation(deployment.model, "responses")) return ex.error(operationNotSupported("responses", deployment.model));
+  const call = await openModelCall(ex, state, "responses", route.apiVersion);
+  if (!call) return;
+  const { body, deployment } = call;
 
   const reasoning = isReasoningModel(deployment.model);
   const plan = readResponsesRequest(body, {
@@ -48,21 +34,24 @@ export async function createResponse(ex: Exchange, state: EmulatorState, route: 
 
   const events = plan.stream || plan.background ? buildEvents(run) : undefined;
   const stored = plan.store ? state.responses.add(run, deployment.name, plan.input.items, plan.background ? events : undefined) : undefined;
-  const final = run.finalUsage;
-  const record = ex.record;
-  const bill = (usage: TokenUsage): void => {
-    if (record) record.usage = publicUsage(usage);
-  };
-  // A background run is billed when it ends (or is cancelled); anything else as soon as it is answered.
-  if (stored && plan.background) stored.settleWith(bill);
-  else bill(final);
-  const remaining = state.meter.note(deployment.name, final.input + final.output);
+  const final = publicUsage(run.finalUsage);
+  let remaining: Remaining;
+  if (stored && plan.background) {
+    // A background run goes in the log as billed when it ends (or is cancelled); the rate meter counts it at once.
+    const record = ex.record;
+    stored.settleWith((usage) => {
+      if (record) record.usage = publicUsage(usage);
+    });
+    remaining = state.meter.note(deployment.name, final.total_tokens);
+  } else {
+    remaining = bill(ex, state, deployment.name, final);
+  }
 
   if (!plan.stream || !events) return answerUnary(ex, run, plan, remaining);
   if (ex.gone) return;
   ex.head(200, SSE_CONTENT_TYPE, remaining);
   // A background run goes on after the client leaves: its state follows the clock, not this connection.
-  await sendEvents(ex, events, stored, -1, fault.resetAfter);
+  await sendEvents(ex, events, stored, -1, call.resetAfter);
 }
 
 async function answerUnary(ex: Exchange, run: ResponseRun, plan: ResponsesPlan, remaining: Remaining): Promise<void> {

@@ -1,8 +1,8 @@
 // Validates a Responses API create body the way Azure does and reduces it to what the answer depends on.
 import { isObject, type JsonObject } from "./json-body.js";
-import { checkAll, present, readBoolean, readString, type Range } from "./param-checks.js";
+import { checkAll, present, readBoolean, readFunctionName, readString, SAMPLING_RANGES, type RangedParam } from "./param-checks.js";
 import { readInput, type ResponseInput } from "./responses-input.js";
-import { promptSize, responsesPrompt, type PromptPiece } from "./tokens.js";
+import { responseInputTokensFor, responsesPrompt, type PromptPiece } from "./tokens.js";
 import {
   invalidType,
   invalidValue,
@@ -24,10 +24,9 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
 /** Below this Azure refuses `max_output_tokens`: a reasoning model could not say anything. */
 const MIN_OUTPUT_TOKENS = 16;
 
-const RANGES: ReadonlyArray<readonly [string, Range]> = [
+const RANGES: readonly RangedParam[] = [
   ["max_output_tokens", { integer: true, min: MIN_OUTPUT_TOKENS, max: Number.MAX_SAFE_INTEGER }],
-  ["temperature", { integer: false, min: 0, max: 2 }],
-  ["top_p", { integer: false, min: 0, max: 1 }],
+  ...SAMPLING_RANGES,
   ["top_logprobs", { integer: true, min: 0, max: 20 }],
   ["max_tool_calls", { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }],
 ];
@@ -55,8 +54,8 @@ export interface ResponsesPlan {
   background: boolean;
   store: boolean;
   input: ResponseInput;
-  /** What the model reads, in order, for the prompt cache; `inputTokens` is its size. */
-  prompt: PromptPiece[];
+  /** Builds what the model reads, in order, for the prompt cache (only long prompts need it); `inputTokens` is its size. */
+  prompt: () => PromptPiece[];
   inputTokens: number;
   maxOutputTokens: number | undefined;
   /** The function the emulated model calls, if any. */
@@ -107,14 +106,13 @@ export function readResponsesRequest(body: JsonObject, ctx: ResponsesContext): R
     previousTokens = tokens;
   }
   const reasoning = isObject(body.reasoning) ? body.reasoning : {};
-  const prompt = responsesPrompt(body, previousTokens);
   return {
     stream: flags.stream === true,
     background,
     store,
     input,
-    prompt,
-    inputTokens: promptSize(prompt),
+    prompt: () => responsesPrompt(body, previousTokens),
+    inputTokens: responseInputTokensFor(body, previousTokens),
     maxOutputTokens: typeof body.max_output_tokens === "number" ? body.max_output_tokens : undefined,
     tool,
     jsonMode,
@@ -185,10 +183,9 @@ function chooseTool(tools: unknown, choice: unknown, answersToolOutput: boolean)
       if (typeof tool.type !== "string") return invalidType(`tools[${i}].type`, "a string", tool.type);
       if (tool.type !== "function") continue;
       if (!present(tool.name)) return missingParam(`tools[${i}].name`);
-      if (typeof tool.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(tool.name)) {
-        return invalidValue(`tools[${i}].name`, "expected a string of letters, digits, '_' or '-', at most 64 long.");
-      }
-      functions.push({ name: tool.name, parameters: tool.parameters });
+      const name = readFunctionName(`tools[${i}].name`, tool.name);
+      if (name instanceof WireError) return name;
+      functions.push({ name, parameters: tool.parameters });
     }
   }
   // After a function's result the model answers in words unless it is made to call again.

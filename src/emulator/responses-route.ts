@@ -28,9 +28,6 @@ const INPUT_ITEMS_PAGE = { integer: true, min: 1, max: 100 };
 const DEFAULT_INPUT_ITEMS_PAGE = 20;
 
 export async function serveResponsesRoute(ex: Exchange, state: EmulatorState, route: ResponsesRoute): Promise<void> {
-  if (ex.record) ex.record.apiVersion = route.apiVersion;
-  const denied = state.keys.check(ex.req.headers, route.v1);
-  if (denied) return ex.error(denied);
   if (route.action === "create") return createResponse(ex, state, route);
 
   ex.req.resume();

@@ -102,6 +102,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Emulator
     req.resume();
     return ex.error(resourceNotFound());
   }
+  if (ex.record) ex.record.apiVersion = route.apiVersion;
+  // Azure checks the credential before anything else; bearer keys pass on v1 routes only.
+  const v1 = route.kind === "responses" ? route.v1 : route.kind !== "classic";
+  const denied = state.keys.check(req.headers, v1);
+  if (denied) return ex.error(denied);
   if (route.kind === "responses") return serveResponsesRoute(ex, state, route);
   return serveModelRoute(ex, state, route);
 }

@@ -24,50 +24,93 @@ export function promptSize(prompt: readonly PromptPiece[]): number {
 }
 
 /**
+ * Reads a prompt in order and sums its tokens; it keeps the pieces too only when given a list, since just the
+ * prompt cache needs them, and only for long prompts. A text piece may arrive in parts: `endText` closes it.
+ */
+class PromptReader {
+  tokens = 0;
+  private text = "";
+
+  constructor(private readonly pieces?: PromptPiece[]) {}
+
+  addText(part: string): void {
+    this.text += part;
+  }
+
+  endText(): void {
+    if (this.text === "") return;
+    this.tokens += utf8Tokens(this.text);
+    this.pieces?.push({ text: this.text });
+    this.text = "";
+  }
+
+  fixed(tokens: number, what: unknown): void {
+    this.tokens += tokens;
+    this.pieces?.push({ fixed: tokens, what });
+  }
+}
+
+type PromptWalk = (reader: PromptReader) => void;
+
+const textPiece = (reader: PromptReader, text: string): void => {
+  reader.addText(text);
+  reader.endText();
+};
+
+function countTokens(walk: PromptWalk): number {
+  const reader = new PromptReader();
+  walk(reader);
+  return reader.tokens;
+}
+
+function listPieces(walk: PromptWalk): PromptPiece[] {
+  const pieces: PromptPiece[] = [];
+  walk(new PromptReader(pieces));
+  return pieces;
+}
+
+/**
  * prompt_tokens = 3 + ceil(utf8 bytes of JSON.stringify(tools) / 4) when `tools` is present
  *                   + Σ over messages (4 + ceil(utf8 bytes of the message's text / 4) + 85 per non-text content part).
  * A message's text is its string content (or the `text` of its text parts), its `name`, and
  * the name and arguments of each tool call it carries. Anything else counts nothing.
  * The pieces come in that order: Azure renders the tools ahead of the messages.
  */
-export function chatPrompt(body: unknown): PromptPiece[] {
-  const prompt: PromptPiece[] = [{ fixed: PRIMING_TOKENS, what: "prime" }];
-  if (!isObject(body)) return prompt;
-  if (Array.isArray(body.tools)) prompt.push({ text: JSON.stringify(body.tools) });
+function chatPieces(reader: PromptReader, body: unknown): void {
+  reader.fixed(PRIMING_TOKENS, "prime");
+  if (!isObject(body)) return;
+  if (Array.isArray(body.tools)) textPiece(reader, JSON.stringify(body.tools));
   if (Array.isArray(body.messages)) {
     for (const message of body.messages) {
-      prompt.push({ fixed: MESSAGE_TOKENS, what: ["message", isObject(message) ? message.role : null] });
-      messagePieces(prompt, message);
+      reader.fixed(MESSAGE_TOKENS, ["message", isObject(message) ? message.role : null]);
+      messagePieces(reader, message);
     }
   }
-  return prompt;
 }
 
-export const promptTokensFor = (body: unknown): number => promptSize(chatPrompt(body));
+export const promptTokensFor = (body: unknown): number => countTokens((reader) => chatPieces(reader, body));
+export const chatPrompt = (body: unknown): PromptPiece[] => listPieces((reader) => chatPieces(reader, body));
+
+const isTextPart = (part: unknown): part is { text: string } => isObject(part) && typeof part.text === "string";
 
 /** The message's text as one piece, then one piece per non-text part. */
-function messagePieces(prompt: PromptPiece[], message: unknown): void {
+function messagePieces(reader: PromptReader, message: unknown): void {
   if (!isObject(message)) return;
-  let text = typeof message.name === "string" ? message.name : "";
-  const others: PromptPiece[] = [];
+  if (typeof message.name === "string") reader.addText(message.name);
   const content = message.content;
-  if (typeof content === "string") text += content;
-  else if (Array.isArray(content)) {
-    for (const part of content) {
-      if (isObject(part) && typeof part.text === "string") text += part.text;
-      else others.push({ fixed: NON_TEXT_PART_TOKENS, what: part });
-    }
-  }
+  const parts: unknown[] = Array.isArray(content) ? content : [];
+  if (typeof content === "string") reader.addText(content);
+  for (const part of parts) if (isTextPart(part)) reader.addText(part.text);
   if (Array.isArray(message.tool_calls)) {
     for (const call of message.tool_calls) {
       const fn = isObject(call) ? call.function : undefined;
       if (!isObject(fn)) continue;
-      if (typeof fn.name === "string") text += fn.name;
-      if (typeof fn.arguments === "string") text += fn.arguments;
+      if (typeof fn.name === "string") reader.addText(fn.name);
+      if (typeof fn.arguments === "string") reader.addText(fn.arguments);
     }
   }
-  if (text !== "") prompt.push({ text });
-  prompt.push(...others);
+  reader.endText();
+  for (const part of parts) if (!isTextPart(part)) reader.fixed(NON_TEXT_PART_TOKENS, part);
 }
 
 /**
@@ -80,41 +123,43 @@ function messagePieces(prompt: PromptPiece[], message: unknown): void {
  * arguments; any other item (item_reference, reasoning, ...) costs its 4 alone.
  * The pieces come in that order; the earlier turns are one piece, known by `previous_response_id`.
  */
-export function responsesPrompt(request: unknown, previousTokens = 0): PromptPiece[] {
-  const prompt: PromptPiece[] = [{ fixed: PRIMING_TOKENS, what: "prime" }];
+function responsesPieces(reader: PromptReader, request: unknown, previousTokens: number): void {
+  reader.fixed(PRIMING_TOKENS, "prime");
   const body = isObject(request) ? request : {};
-  if (typeof body.instructions === "string" && body.instructions !== "") prompt.push({ text: body.instructions });
-  if (Array.isArray(body.tools)) prompt.push({ text: JSON.stringify(body.tools) });
-  if (previousTokens > 0) prompt.push({ fixed: previousTokens, what: ["previous", body.previous_response_id] });
+  if (typeof body.instructions === "string") textPiece(reader, body.instructions);
+  if (Array.isArray(body.tools)) textPiece(reader, JSON.stringify(body.tools));
+  if (previousTokens > 0) reader.fixed(previousTokens, ["previous", body.previous_response_id]);
   if (typeof body.input === "string") {
-    prompt.push({ fixed: MESSAGE_TOKENS, what: ["message", "user"] });
-    if (body.input !== "") prompt.push({ text: body.input });
+    reader.fixed(MESSAGE_TOKENS, ["message", "user"]);
+    textPiece(reader, body.input);
   } else if (Array.isArray(body.input)) {
-    for (const item of body.input) itemPieces(prompt, item);
+    for (const item of body.input) itemPieces(reader, item);
   }
-  return prompt;
 }
 
-export const responseInputTokensFor = (body: unknown, previousTokens = 0): number => promptSize(responsesPrompt(body, previousTokens));
+export const responseInputTokensFor = (body: unknown, previousTokens = 0): number =>
+  countTokens((reader) => responsesPieces(reader, body, previousTokens));
+export const responsesPrompt = (body: unknown, previousTokens = 0): PromptPiece[] =>
+  listPieces((reader) => responsesPieces(reader, body, previousTokens));
 
-function itemPieces(prompt: PromptPiece[], item: unknown): void {
+function itemPieces(reader: PromptReader, item: unknown): void {
   const type = isObject(item) ? (item.type ?? "message") : undefined;
   if (!isObject(item) || typeof type !== "string") {
-    prompt.push({ fixed: MESSAGE_TOKENS, what: item });
+    reader.fixed(MESSAGE_TOKENS, item);
     return;
   }
   switch (type) {
     case "message":
-      prompt.push({ fixed: MESSAGE_TOKENS, what: [type, item.role] });
-      return messagePieces(prompt, { content: item.content });
+      reader.fixed(MESSAGE_TOKENS, [type, item.role]);
+      return messagePieces(reader, { content: item.content });
     case "function_call_output":
-      prompt.push({ fixed: MESSAGE_TOKENS, what: [type, item.call_id] });
-      return messagePieces(prompt, { content: item.output });
+      reader.fixed(MESSAGE_TOKENS, [type, item.call_id]);
+      return messagePieces(reader, { content: item.output });
     case "function_call":
-      prompt.push({ fixed: MESSAGE_TOKENS, what: [type, item.call_id] });
-      return messagePieces(prompt, { tool_calls: [{ function: { name: item.name, arguments: item.arguments } }] });
+      reader.fixed(MESSAGE_TOKENS, [type, item.call_id]);
+      return messagePieces(reader, { tool_calls: [{ function: { name: item.name, arguments: item.arguments } }] });
     default:
-      prompt.push({ fixed: MESSAGE_TOKENS, what: item });
+      reader.fixed(MESSAGE_TOKENS, item);
   }
 }
 

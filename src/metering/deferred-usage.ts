@@ -1,12 +1,13 @@
 // Background responses: their usage record waits in Postgres until AI-K first sees them finished, then is written once.
 import type postgres from "postgres";
 import type { ObjectState } from "../core/operation.js";
+import { NO_USAGE } from "../core/usage-estimate.js";
 import type { Usage } from "../core/usage.js";
 import { errorFields, type Logger } from "../telemetry/logger.js";
-import type { Protocol, UsageRecord } from "./record.js";
+import { usageRecord, type Protocol, type UsageRecord } from "./record.js";
 
 /** The usage record's metadata, known when the background response was created. */
-export interface PendingUsage {
+interface PendingUsage {
   readonly objectId: string;
   readonly requestId: string;
   readonly occurredAt: Date;
@@ -17,7 +18,11 @@ export interface PendingUsage {
   readonly region: string | null;
   readonly protocol: Protocol;
   readonly streamed: boolean;
-  /** The admission's estimate: recorded (marked estimated) only when Azure's count cannot be had. */
+  /**
+   * Recorded (marked estimated) only when Azure's count cannot be had: the rough prompt guess admission
+   * also makes, and the caller's max output tokens or the configured default. Not admission's reservation,
+   * which multiplies output by `n` and cuts the default to the TPM limit.
+   */
   readonly estimatedPrompt: number;
   readonly estimatedOutput: number;
 }
@@ -25,10 +30,12 @@ export interface PendingUsage {
 /** Reads the object upstream (where it lives); "gone" when Azure no longer has it. */
 export type Probe = (objectId: string, deploymentId: string) => Promise<ObjectState | "gone">;
 
-export interface DeferredUsageOptions {
+interface DeferredUsageOptions {
   readonly record: (r: UsageRecord) => void;
   readonly cost: (deploymentId: string, usage: Usage) => number;
   readonly logger: Logger;
+  /** Reads a background response upstream: by the sweeper, and before a delete so its usage is not lost. */
+  readonly probe: Probe;
   /** How often the sweeper polls background responses nobody has polled. */
   readonly sweepMs: number;
   /** Past this age an unfinished one is recorded with its estimate. */
@@ -51,7 +58,6 @@ interface Row {
 }
 
 const SWEEP_BATCH = 50;
-const NONE: Usage = { promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0 };
 
 export class DeferredUsage {
   private timer: NodeJS.Timeout | undefined;
@@ -76,7 +82,7 @@ export class DeferredUsage {
         on conflict (object_id) do nothing`;
     } catch (err) {
       this.o.logger.warn("metering.defer_failed", { request_id: p.requestId, ...errorFields(err) });
-      this.write(p, "ok", { ...NONE, promptTokens: p.estimatedPrompt, completionTokens: p.estimatedOutput }, true);
+      this.write(p, "ok", estimateOf(p), true);
     }
   }
 
@@ -84,28 +90,28 @@ export class DeferredUsage {
   async finished(state: ObjectState): Promise<void> {
     if (!state.finished) return;
     const p = await this.claim(state.id);
-    if (p) this.write(p, state.outcome, state.usage ?? NONE, state.usage === undefined);
+    if (p) this.write(p, state.outcome, state.usage ?? NO_USAGE, state.usage === undefined);
   }
 
   /** Before a pending object is deleted: read it once more so its usage is not lost with it. */
-  async settleBefore(objectId: string, probe: Probe): Promise<void> {
+  async settleBefore(objectId: string): Promise<void> {
     const p = await this.claim(objectId);
     if (!p) return;
-    const state = await probe(objectId, p.deploymentId).catch(() => "gone" as const);
+    const state = await this.o.probe(objectId, p.deploymentId).catch(() => "gone" as const);
     if (state !== "gone" && state.usage) this.write(p, state.finished ? state.outcome : "client_cancelled", state.usage, false);
     else this.write(p, "client_cancelled", estimateOf(p), true);
   }
 
   /** Polls, now and then, the background responses no client has polled to the end. */
-  startSweeper(probe: Probe): void {
+  startSweeper(): void {
     this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep(probe).finally(() => (this.sweeping = undefined));
+      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
     }, this.o.sweepMs);
     this.timer.unref();
   }
 
   /** One pass: leases due rows (skipping rows another replica holds), reads each upstream. */
-  async sweep(probe: Probe): Promise<void> {
+  private async sweep(): Promise<void> {
     let rows: Row[];
     try {
       rows = await this.sql<Row[]>`
@@ -120,7 +126,7 @@ export class DeferredUsage {
     }
     for (const row of rows) {
       const p = pendingOf(row);
-      const state = await probe(p.objectId, p.deploymentId).catch(() => undefined);
+      const state = await this.o.probe(p.objectId, p.deploymentId).catch(() => undefined);
       if (state === undefined) continue;
       if (state !== "gone" && state.finished) await this.finished(state);
       else if (state === "gone" || Date.now() - p.occurredAt.getTime() > this.o.maxAgeMs) {
@@ -141,31 +147,21 @@ export class DeferredUsage {
   }
 
   private write(p: PendingUsage, outcome: string, usage: Usage, estimated: boolean): void {
-    this.o.record({
-      requestId: p.requestId,
-      occurredAt: p.occurredAt,
-      userId: p.userId,
-      keyId: p.keyId,
-      model: p.model,
-      deploymentId: p.deploymentId,
-      region: p.region,
-      protocol: p.protocol,
-      streamed: p.streamed,
-      outcome,
-      promptTokens: usage.promptTokens,
-      cachedTokens: usage.cachedTokens,
-      completionTokens: usage.completionTokens,
-      reasoningTokens: usage.reasoningTokens,
-      costMicroUsd: this.o.cost(p.deploymentId, usage),
-      latencyMs: Math.min(2_147_483_647, Math.max(0, Date.now() - p.occurredAt.getTime())),
-      ttftMs: null,
-      estimated,
-    });
+    this.o.record(
+      usageRecord(p, {
+        outcome,
+        usage,
+        costMicroUsd: this.o.cost(p.deploymentId, usage),
+        latencyMs: Math.min(2_147_483_647, Math.max(0, Date.now() - p.occurredAt.getTime())),
+        ttftMs: null,
+        estimated,
+      }),
+    );
   }
 }
 
 function estimateOf(p: PendingUsage): Usage {
-  return { ...NONE, promptTokens: p.estimatedPrompt, completionTokens: p.estimatedOutput };
+  return { ...NO_USAGE, promptTokens: p.estimatedPrompt, completionTokens: p.estimatedOutput };
 }
 
 function pendingOf(r: Row): PendingUsage {

@@ -5,11 +5,11 @@ import { required, type Step } from "../core/pipeline.js";
 import { closedReason } from "../core/reasons.js";
 import type { Pricing } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
-import { finalUsage, isDeferred, NO_USAGE, type TokenCounter } from "../core/usage-estimate.js";
+import { countPrompt, finalUsage, isDeferred, NO_USAGE, type TokenCounter } from "../core/usage-estimate.js";
 import type { Usage } from "../core/usage.js";
 import { errorFields, type Logger } from "../telemetry/logger.js";
-import type { DeferredUsage, Probe } from "./deferred-usage.js";
-import type { UsageRecord } from "./record.js";
+import type { DeferredUsage } from "./deferred-usage.js";
+import { usageRecord, type UsageRecord } from "./record.js";
 
 export interface MeteringStepOptions {
   /** Takes the record and returns at once (UsageWriter.record). */
@@ -17,8 +17,6 @@ export interface MeteringStepOptions {
   readonly pricing: Pricing;
   readonly counter: TokenCounter;
   readonly deferred: DeferredUsage;
-  /** Reads a background response upstream, so a delete does not lose its usage. */
-  readonly probe: Probe;
   /** The output estimate kept for a background response in case Azure's count can never be had. */
   readonly defaultMaxOutputTokens: number;
   readonly logger: Logger;
@@ -51,7 +49,7 @@ export function meteringStep(o: MeteringStepOptions): Metering {
     wrap: (next) => async (call, ctx) => {
       if (call.op.metering === "none") return next(call, ctx);
       if (call.op.metering === "settles") {
-        if (call.op.forgetsObject && call.objectId !== undefined) await o.deferred.settleBefore(call.objectId, o.probe);
+        if (call.op.forgetsObject && call.objectId !== undefined) await o.deferred.settleBefore(call.objectId);
         const result = await next(call, ctx);
         track(result.settled.then((s) => (s.object ? o.deferred.finished(s.object) : undefined)), ctx);
         return result;
@@ -69,20 +67,17 @@ export function meteringStep(o: MeteringStepOptions): Metering {
       const write = (outcome: string, usage: Usage, estimated: boolean, ttftMs: number | null, upstream?: UpstreamInfo): void => {
         // A refused call reached no deployment and costs nothing.
         const deployment = outcome.startsWith("rejected_by_limit") ? undefined : ctx.deployment;
-        o.record({
-          ...base,
-          deploymentId: deployment?.id ?? null,
-          region: upstream?.region ?? deployment?.region ?? null,
-          outcome,
-          promptTokens: usage.promptTokens,
-          cachedTokens: usage.cachedTokens,
-          completionTokens: usage.completionTokens,
-          reasoningTokens: usage.reasoningTokens,
-          costMicroUsd: deployment ? o.pricing(deployment, usage).costMicroUsd : 0,
-          latencyMs: Math.round(performance.now() - ctx.startedAt),
-          ttftMs,
-          estimated,
-        });
+        const origin = { ...base, deploymentId: deployment?.id ?? null, region: upstream?.region ?? deployment?.region ?? null };
+        o.record(
+          usageRecord(origin, {
+            outcome,
+            usage,
+            costMicroUsd: deployment ? o.pricing(deployment, usage).costMicroUsd : 0,
+            latencyMs: Math.round(performance.now() - ctx.startedAt),
+            ttftMs,
+            estimated,
+          }),
+        );
       };
 
       let result;
@@ -92,10 +87,9 @@ export function meteringStep(o: MeteringStepOptions): Metering {
         const e = toGatewayError(err);
         if (e.reason === "content_filter") {
           // Azure bills a prompt its content filter blocked: count it locally and mark it estimated.
-          const prompt = call.op.promptText(call);
           track(
-            o.counter.count(prompt.texts).then(
-              (n) => write(outcomeOf(e, ctx), { ...NO_USAGE, promptTokens: n + prompt.overheadTokens }, true, null),
+            countPrompt(call, o.counter).then(
+              (n) => write(outcomeOf(e, ctx), { ...NO_USAGE, promptTokens: n }, true, null),
               () => write(outcomeOf(e, ctx), NO_USAGE, true, null),
             ),
             ctx,

@@ -94,7 +94,11 @@ export function costMicroUsd(usage: BillableUsage, price: Price): number {
 
 /** Cost for a model by the table (or override); an unpriced model costs 0 and says so in `priced`. */
 export function costOf(model: string, usage: BillableUsage, override?: Price): { costMicroUsd: number; priced: boolean } {
-  const price = priceFor(model, override);
+  return costAt(priceFor(model, override), usage);
+}
+
+/** Cost at a price already looked up (see `priceFor`); no price costs 0 and says so in `priced`. */
+export function costAt(price: Price | undefined, usage: BillableUsage): { costMicroUsd: number; priced: boolean } {
   return price === undefined ? { costMicroUsd: 0, priced: false } : { costMicroUsd: costMicroUsd(usage, price), priced: true };
 }
 

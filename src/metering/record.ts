@@ -1,5 +1,6 @@
 // The usage record: the one shape metering stores per request, and the check every record passes before it is kept.
 import { isValidName } from "../core/names.js";
+import type { Usage } from "../core/usage.js";
 
 export type Protocol = "grpc" | "http";
 
@@ -30,6 +31,43 @@ export interface UsageRecord {
   readonly ttftMs: number | null;
   /** Counts estimated locally (no usage from Azure). */
   readonly estimated: boolean;
+}
+
+/** What a record says about the request itself, known before its answer. */
+export type RecordOrigin = Pick<UsageRecord, "requestId" | "occurredAt" | "userId" | "keyId" | "model" | "deploymentId" | "region" | "protocol" | "streamed">;
+
+/** What a record says about the answer. */
+export interface RecordEnd {
+  readonly outcome: string;
+  readonly usage: Usage;
+  readonly costMicroUsd: number;
+  readonly latencyMs: number;
+  readonly ttftMs: number | null;
+  readonly estimated: boolean;
+}
+
+/** The record of one request; takes only the record's fields from `origin`, whatever else it carries. */
+export function usageRecord(origin: RecordOrigin, end: RecordEnd): UsageRecord {
+  return {
+    requestId: origin.requestId,
+    occurredAt: origin.occurredAt,
+    userId: origin.userId,
+    keyId: origin.keyId,
+    model: origin.model,
+    deploymentId: origin.deploymentId,
+    region: origin.region,
+    protocol: origin.protocol,
+    streamed: origin.streamed,
+    outcome: end.outcome,
+    promptTokens: end.usage.promptTokens,
+    cachedTokens: end.usage.cachedTokens,
+    completionTokens: end.usage.completionTokens,
+    reasoningTokens: end.usage.reasoningTokens,
+    costMicroUsd: end.costMicroUsd,
+    latencyMs: end.latencyMs,
+    ttftMs: end.ttftMs,
+    estimated: end.estimated,
+  };
 }
 
 /** The usage_records columns, in table order; each is one UsageRecord field. */

@@ -1,6 +1,6 @@
 // Who owns which upstream object: ids, owners and expiry in Postgres, with a small cache in front for polling clients.
 import type postgres from "postgres";
-import { TtlCache } from "../auth/ttl-cache.js";
+import { TtlCache } from "../core/ttl-cache.js";
 
 export type ObjectKind = "response" | "item";
 

@@ -32,19 +32,22 @@ export function objectsStep(o: ObjectsStepOptions): Step {
     gives: ["objects"],
     wrap: (next) => async (call, ctx) => {
       const caller = required(ctx.caller, "caller");
-      ctx.objects = await scopeOf(o, call, caller);
+      // Most calls (chat, embeddings) name no object and create none: they pass straight through.
+      const names = call.objectId !== undefined || call.references.length > 0;
+      ctx.objects = names ? await scopeOf(o, call, caller) : NO_SCOPE;
       const result = await next(call, ctx);
       if (call.op.forgetsObject && call.objectId !== undefined) {
         await o.store.forget(call.objectId).catch((err: unknown) => o.logger.warn("objects.forget_failed", { request_id: ctx.requestId, ...errorFields(err) }));
       }
-      return ownNew(o, result, call, ctx, caller);
+      return call.op.createsObjects ? ownNew(o, result, call, ctx, caller) : result;
     },
   };
 }
 
+const NO_SCOPE: ObjectScope = Object.freeze({ holder: undefined, resource: undefined });
+
 async function scopeOf(o: ObjectsStepOptions, call: Call, caller: Caller): Promise<ObjectScope> {
   const named = call.objectId === undefined ? call.references : [call.objectId, ...call.references];
-  if (named.length === 0) return { holder: undefined, resource: undefined };
   const found = await o.store.find(named).catch((err: unknown) => {
     throw new GatewayError("unavailable", "The object store is unavailable; try again shortly.", { reason: "service_unavailable", cause: err });
   });
@@ -72,7 +75,7 @@ async function scopeOf(o: ObjectsStepOptions, call: Call, caller: Caller): Promi
 /** A unary answer is released once its objects are on record; a stream's events wait for theirs. */
 async function ownNew(o: ObjectsStepOptions, result: Result, call: Call, ctx: CallContext, caller: Caller): Promise<Result> {
   const served = ctx.deployment;
-  if (!served || !call.op.createsObjects) return result;
+  if (!served) return result;
   const owned = (id: string, parent: string | undefined): OwnedObject => ({
     id,
     kind: id === parent ? "response" : "item",
@@ -99,7 +102,8 @@ async function ownNew(o: ObjectsStepOptions, result: Result, call: Call, ctx: Ca
     for (const id of fresh) recorded.add(id);
   };
   if (result.kind === "unary") {
-    const state = call.op.object(result.json);
+    // Settled as it was returned: the object the answer shows, read once by the upstream call.
+    const { object: state } = await result.settled;
     if (state?.stored) await record([state.id, ...state.itemIds], state.id);
     return result;
   }

@@ -1,4 +1,5 @@
 // Prompt-cache affinity keys: the client's prompt_cache_key, else a hash of the prompt's first ~1,024 tokens, in memory only.
+import { GatewayError } from "../core/errors.js";
 import { isArray, isObject, type JsonObject, type JsonValue } from "../core/json.js";
 import { fnv1a } from "../core/routing/choice.js";
 
@@ -10,10 +11,16 @@ export function affinityKey(body: JsonObject | undefined, leading: (body: JsonOb
   if (!body) return undefined;
   if (typeof body.prompt_cache_key === "string" && body.prompt_cache_key !== "") return `k:${body.prompt_cache_key}`;
   let text = "";
-  for (const part of leading(body)) {
-    // Only the part that counts is copied: a megabyte message costs no more than a short one.
-    text += part.length > LEADING_CHARS - text.length ? part.slice(0, LEADING_CHARS - text.length) : part;
-    if (text.length >= LEADING_CHARS) break;
+  try {
+    for (const part of leading(body)) {
+      // Only the part that counts is copied: a megabyte message costs no more than a short one.
+      text += part.length > LEADING_CHARS - text.length ? part.slice(0, LEADING_CHARS - text.length) : part;
+      if (text.length >= LEADING_CHARS) break;
+    }
+  } catch (err) {
+    // Tools nested too deeply to write out: the limits step refuses the request; routing just has no key.
+    if (err instanceof GatewayError) return undefined;
+    throw err;
   }
   // Too short to be cached at all: no affinity, the strategy alone decides.
   if (text.length < LEADING_CHARS) return undefined;

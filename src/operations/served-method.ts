@@ -45,7 +45,13 @@ export function served<Req, Res>(
   };
 }
 
+/** gRPC's `deployment` field, when set, as the path parameter it stands for (it wins over `model`). */
+export function deploymentParams(deployment: string): Record<string, string> {
+  return deployment ? { deployment } : {};
+}
+
 /** Input from a gRPC request: OpenAI's JSON body, path parameters as the proto fields name them, no api-version. */
+
 export function grpcInput(body: JsonObject | undefined, params: Record<string, string> = {}, query: URLSearchParams = new URLSearchParams()): OperationInput {
   return { body, params, query, style: "openai" };
 }

@@ -104,11 +104,6 @@ export class ApiKeyStore {
     };
   }
 
-  async get(id: string): Promise<ApiKeyRecord | undefined> {
-    const [row] = await this.sql<KeyRow[]>`select ${this.sql.unsafe(COLUMNS)} from api_keys k where k.id = ${id}`;
-    return row ? record(row) : undefined;
-  }
-
   /** The row is locked until the transaction ends, so what an audit row calls "old" is what was replaced. */
   async getForUpdate(id: string): Promise<ApiKeyRecord | undefined> {
     const [row] = await this.sql<KeyRow[]>`select ${this.sql.unsafe(COLUMNS)} from api_keys k where k.id = ${id} for update`;

@@ -28,9 +28,10 @@ export function observeStep(logger: Logger, label: (name: string | undefined) =>
         // The deployment that answered (or was tried last): after a failover, not the first target.
         const deployment = ctx.deployment;
         // Metric labels stay bounded: configured model names only, never what a client typed.
-        const labels: Attributes = { op: call.op.name, model: label(deployment?.model), deployment: label(deployment?.id), protocol: ctx.protocol, outcome };
+        const deploymentLabel = label(deployment?.id);
+        const labels: Attributes = { op: call.op.name, model: label(deployment?.model), deployment: deploymentLabel, protocol: ctx.protocol, outcome };
         const attributes: Attributes = { "aik.outcome": outcome, "aik.attempts": ctx.attempts };
-        if (deployment) attributes["aik.deployment"] = label(deployment.id);
+        if (deployment) attributes["aik.deployment"] = deploymentLabel;
         if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
         if (usage) {
           Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
@@ -50,7 +51,7 @@ export function observeStep(logger: Logger, label: (name: string | undefined) =>
           request_id: ctx.requestId,
           protocol: ctx.protocol,
           op: call.op.name,
-          deployment: deployment ? label(deployment.id) : undefined,
+          deployment: deployment ? deploymentLabel : undefined,
           attempts: ctx.attempts,
           key_id: ctx.caller?.keyId,
           outcome,

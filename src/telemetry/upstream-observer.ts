@@ -2,11 +2,12 @@
 import { metrics, type ObservableResult } from "@opentelemetry/api";
 import type { AttemptObserver } from "../core/dispatch.js";
 import type { Router } from "../core/router.js";
+import type { MemberState } from "../core/routing/member-health.js";
 import type { Logger } from "./logger.js";
 
-const STATES = ["healthy", "cooling", "open", "half_open"] as const;
+const STATES = ["healthy", "cooling", "open", "half_open"] as const satisfies readonly MemberState[];
 
-/** `label` keeps deployment labels bounded (configured ids only; env-only wildcard names are "other"). */
+/** Deployment labels stay bounded through `router.label` (configured ids only; env-only wildcard names are "other"). */
 export function upstreamObserver(logger: Logger, router: Router): AttemptObserver {
   const meter = metrics.getMeter("ai-k");
   const attempts = meter.createCounter("aik.upstream.attempts", { description: "Upstream attempts by deployment and outcome (ok, throttled, failed, neutral)" });

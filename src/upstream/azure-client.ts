@@ -2,7 +2,7 @@
 import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../core/deployments.js";
 import { GatewayError } from "../core/errors.js";
-import { isObject } from "../core/json.js";
+import { isObject, jsonText } from "../core/json.js";
 import type { UpstreamRequest } from "../core/operation.js";
 import type { Upstream, UpstreamCallOptions, UpstreamStream, UpstreamUnary } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
@@ -27,15 +27,11 @@ export interface UpstreamOptions {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** What a deployment's requests need, worked out once: its origin's pool, the endpoint's path prefix, its recent paths. */
+/** What a deployment's requests need, worked out once: its origin's pool and the endpoint's path prefix. */
 interface Target {
   readonly pool: Pool;
   readonly basePath: string;
-  /** Paths of query-free calls (chat, embeddings, responses...), built once rather than per request. */
-  readonly paths: Map<string, string>;
 }
-
-const MAX_CACHED_PATHS = 32;
 
 export class AzureUpstream implements Upstream {
   private readonly pools = new Map<string, Pool>();
@@ -88,7 +84,7 @@ export class AzureUpstream implements Upstream {
     try {
       const res = await target.pool.request({
         method: req.method,
-        path: this.path(target, d, req),
+        path: upstreamPath(target.basePath, d, req),
         headers: {
           ...(payload !== null ? { "content-type": "application/json" } : {}),
           "api-key": d.apiKey,
@@ -109,23 +105,12 @@ export class AzureUpstream implements Upstream {
     let target = this.targets.get(d);
     if (!target) {
       const { origin, basePath } = endpointParts(d.endpoint);
-      target = { pool: this.pool(origin), basePath, paths: new Map() };
+      target = { pool: this.pool(origin), basePath };
       this.targets.set(d, target);
     }
     return target;
   }
 
-  private path(target: Target, d: Deployment, req: UpstreamRequest): string {
-    if (req.query.length > 0) return upstreamPath(target.basePath, d, req);
-    const key = `${req.scope} ${req.path} ${req.apiVersion ?? ""}`;
-    let path = target.paths.get(key);
-    if (path === undefined) {
-      if (target.paths.size >= MAX_CACHED_PATHS) target.paths.clear();
-      path = upstreamPath(target.basePath, d, req);
-      target.paths.set(key, path);
-    }
-    return path;
-  }
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -154,21 +139,12 @@ function header(headers: Dispatcher.ResponseData["headers"], name: string): stri
 
 function infoOf(d: Deployment, headers: Dispatcher.ResponseData["headers"]): UpstreamInfo {
   return {
-    deployment: d,
     region: header(headers, "x-ms-region") ?? d.region,
     azureRequestId: header(headers, "apim-request-id"),
   };
 }
 
-/**
- * The body as JSON text. JSON.parse takes nesting JSON.stringify cannot give back (it recurses):
- * such a body is the client's to fix (400), never an upstream failure.
- */
+/** The body as JSON text (made once per body object: a failover sends the same text again). */
 function serialize(body: object | undefined): string | null {
-  if (!body) return null;
-  try {
-    return JSON.stringify(body);
-  } catch (err) {
-    throw new GatewayError("invalid_argument", "The request body is nested too deeply to forward.", { param: "body", reason: "invalid_value", cause: err });
-  }
+  return body ? jsonText(body, "body", "The request body is nested too deeply to forward.") : null;
 }

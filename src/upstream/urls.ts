@@ -22,10 +22,16 @@ export function endpointParts(endpoint: string): EndpointParts {
  */
 export function upstreamPath(basePath: string, d: Deployment, req: UpstreamRequest): string {
   const version = apiVersionFor(d, req.apiVersion);
-  const query = new URLSearchParams();
-  if (version !== undefined) query.append("api-version", version);
-  for (const [name, value] of req.query) query.append(name, value);
-  const search = query.size > 0 ? `?${query.toString()}` : "";
+  let search: string;
+  if (req.query.length === 0) {
+    // Most calls: no query of their own, so no URLSearchParams (the api-version was checked: YYYY-MM-DD[-preview], v1, preview).
+    search = version === undefined ? "" : `?api-version=${encodeURIComponent(version)}`;
+  } else {
+    const query = new URLSearchParams();
+    if (version !== undefined) query.append("api-version", version);
+    for (const [name, value] of req.query) query.append(name, value);
+    search = `?${query.toString()}`;
+  }
   if (d.apiStyle === "v1") return `${basePath}/openai/v1/${req.path}${search}`;
   if (req.scope === "resource") return `${basePath}/openai/${req.path}${search}`;
   return `${basePath}/openai/deployments/${encodeURIComponent(d.deployment)}/${req.path}${search}`;

@@ -85,7 +85,7 @@ export async function startIdentity(
       {
         name: "aik.v1.AdminService",
         definition: AdminServiceService,
-        api: { ...adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }), ...deploymentsApi(callers, routing, audit) },
+        api: { ...adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }), ...deploymentsApi(callers, routing) },
         authenticate,
         open: [],
         csv: { getUsage: usageCsv },

@@ -1,19 +1,27 @@
 // Builds metering: the usage writer (batches, spool), prices, the token counter, deferred usage of background responses, retention.
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
+import type { Deployment, Price } from "../core/deployments.js";
 import type { Pricing } from "../core/ports.js";
 import type { Router } from "../core/router.js";
 import type { TokenCounter } from "../core/usage-estimate.js";
 import { DeferredUsage, type Probe } from "../metering/deferred-usage.js";
 import { meteringStep, type Metering } from "../metering/metering-step.js";
 import { applyRetention } from "../metering/partitions.js";
-import { costOf } from "../metering/prices.js";
+import { costAt, priceFor } from "../metering/prices.js";
 import { usageReport, type UsageQuery, type UsageReport } from "../metering/reports.js";
 import { UsageWriter } from "../metering/writer.js";
 import type { Database } from "../store/database.js";
 import { errorFields, type Logger } from "../telemetry/logger.js";
 
-export const pricing: Pricing = (d, usage) => costOf(d.model, usage, d.price);
+// Limits and metering both price every call: a deployment's price (its model name trimmed, lower-cased
+// and matched against the table) is looked up once per deployment object, whose fields never change.
+const prices = new WeakMap<Deployment, Price | undefined>();
+
+export const pricing: Pricing = (d, usage) => {
+  if (!prices.has(d)) prices.set(d, priceFor(d.model, d.price));
+  return costAt(prices.get(d), usage);
+};
 
 // The o200k tables cost ~70 MB and half a second to load: only when an answer first ends without usage.
 let estimator: Promise<typeof import("../metering/estimate.js")> | undefined;
@@ -46,16 +54,16 @@ export async function startMetering(config: Config, db: Database, router: Router
       return d ? pricing(d, usage).costMicroUsd : 0;
     },
     logger,
+    probe,
     sweepMs: config.metering.backgroundPollMs,
     maxAgeMs: BACKGROUND_MAX_AGE_MS,
   });
-  deferred.startSweeper(probe);
+  deferred.startSweeper();
   const metering = meteringStep({
     record,
     pricing,
     counter,
     deferred,
-    probe,
     defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
     logger,
   });

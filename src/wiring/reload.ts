@@ -6,15 +6,12 @@ import { GatewayError } from "../core/errors.js";
 import type { Limits } from "../core/limits.js";
 import type { Router } from "../core/router.js";
 import type { RoutingControl } from "../api/deployments-api.js";
-import type { FieldChange } from "../auth/audit.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { AuditSink, FieldChange } from "../auth/audit.js";
+import { errorFields, type Logger } from "../telemetry/logger.js";
+import { poolSettings } from "./upstream.js";
 
-/** Settings read at start only: a change to one is reported as needing a restart, never half-applied. */
-const AT_START: ReadonlyArray<keyof Config> = [
-  "host", "httpPort", "grpcPort", "maxBodyBytes", "production", "tls", "upstream", "shutdownGraceMs", "shutdownDelayMs",
-  "headersTimeoutMs", "requestTimeoutMs", "corsOrigins", "database", "dataDir", "redis", "auth", "metering", "logLevel",
-  "telemetry", "metricExportIntervalMs", "trustedProxies",
-];
+/** What a reload applies; every other setting (and `limits` beyond its defaults) is read at start only. */
+const RELOADED: ReadonlySet<keyof Config> = new Set(["mode", "routing", "aliases", "limits", "warnings"]);
 
 export interface ReloadParts {
   readonly initial: Config;
@@ -24,42 +21,53 @@ export interface ReloadParts {
   /** The emulator's deployments in zero-config mode (they come from no file). */
   readonly emulatorDeployments: readonly Deployment[];
   readonly setDefaultLimits: (limits: Limits) => void;
+  readonly audit: AuditSink;
   readonly logger: Logger;
 }
 
 /**
  * Calls in flight keep the deployments they were given; new calls use the new list. An invalid
- * config is refused with one log line and changes nothing.
+ * config is refused with one log line and changes nothing; an applied one is audited.
  */
 export function reloader(p: ReloadParts): RoutingControl {
   let active = p.initial;
+  const refuse = (message: string): GatewayError => {
+    p.logger.error("config.reload_refused", { message });
+    return new GatewayError("invalid_argument", `The new configuration is refused: ${message}`, { reason: "invalid_config" });
+  };
   return {
     states: () => p.router.states(),
-    async reload() {
+    async reload(by) {
       let next: Config;
       try {
         next = p.read();
       } catch (err) {
-        const message = err instanceof ConfigError ? err.message : "the configuration could not be read";
-        p.logger.error("config.reload_refused", { message });
-        throw new GatewayError("invalid_argument", `The new configuration is refused: ${message}`, { reason: "invalid_config" });
+        throw refuse(err instanceof ConfigError ? err.message : "the configuration could not be read");
       }
-      if (next.mode.kind !== active.mode.kind) {
-        const message = `switching from ${active.mode.kind} mode to ${next.mode.kind} mode needs a restart`;
-        p.logger.error("config.reload_refused", { message });
-        throw new GatewayError("invalid_argument", `The new configuration is refused: ${message}.`, { reason: "invalid_config" });
-      }
-      const deployments = next.mode.kind === "deployments" ? next.mode.deployments : next.mode.kind === "emulator" ? p.emulatorDeployments : [];
-      p.router.update({ deployments, routing: next.routing, aliases: next.aliases });
+      if (next.mode.kind !== active.mode.kind) throw refuse(`switching from ${active.mode.kind} mode to ${next.mode.kind} mode needs a restart.`);
+      const pools = poolSettings(next, p.emulatorDeployments);
+      p.router.update(pools);
       p.setDefaultLimits(next.limits.defaults);
-      const needsRestart = AT_START.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(active[key])).map(String);
-      if (next.mode.kind === "env" && active.mode.kind === "env" && JSON.stringify(next.mode.wildcard) !== JSON.stringify(active.mode.wildcard)) needsRestart.push("mode");
+      const needsRestart = restartOnly(active, next);
       const changes = reloadChanges(active, next, p.emulatorDeployments);
       active = next;
-      p.logger.info("config.reloaded", { deployments: deployments.length, needs_restart: needsRestart.join(",") || undefined });
-      return { deployments: deployments.length, needsRestart, changes };
+      p.logger.info("config.reloaded", { deployments: pools.deployments.length, needs_restart: needsRestart.join(",") || undefined });
+      // Applied is applied: a failed audit write is logged, never turned into a failed reload.
+      await p.audit
+        .append({ ...by, action: "config.reloaded", targetId: undefined, changes })
+        .catch((err: unknown) => p.logger.error("audit.write_failed", { action: "config.reloaded", ...errorFields(err) }));
+      return { deployments: pools.deployments.length, needsRestart };
     },
   };
+}
+
+/** Settings that changed but are read at start only. */
+function restartOnly(before: Config, after: Config): string[] {
+  const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.stringify(b);
+  const out: string[] = (Object.keys(after) as Array<keyof Config>).filter((key) => !RELOADED.has(key) && differs(before[key], after[key]));
+  if (differs({ ...before.limits, defaults: undefined }, { ...after.limits, defaults: undefined })) out.push("limits");
+  if (before.mode.kind === "env" && after.mode.kind === "env" && differs(before.mode.wildcard, after.mode.wildcard)) out.push("mode");
+  return out;
 }
 
 /**
@@ -67,7 +75,7 @@ export function reloader(p: ReloadParts): RoutingControl {
  * key), the aliases, the routing settings and the default limits, each as a summary old and new.
  */
 function reloadChanges(before: Config, after: Config, emulator: readonly Deployment[]): FieldChange[] {
-  const deploymentsOf = (c: Config): readonly Deployment[] => (c.mode.kind === "deployments" ? c.mode.deployments : c.mode.kind === "emulator" ? emulator : []);
+  const deploymentsOf = (c: Config): readonly Deployment[] => poolSettings(c, emulator).deployments;
   const settings = (d: Deployment): string => JSON.stringify({ ...d, apiKey: undefined });
   const summary: Array<[string, (c: Config) => string]> = [
     ["deployments", (c) => deploymentsOf(c).map((d) => d.id).sort().join(",")],

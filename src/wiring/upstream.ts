@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.js";
 import type { Deployment } from "../core/deployments.js";
-import { Router } from "../core/router.js";
+import { Router, type PoolSettings } from "../core/router.js";
 import { startEmulator, type Emulator } from "../emulator/index.js";
 
 export interface Routing {
@@ -13,10 +13,15 @@ export interface Routing {
   readonly emulatorDeployments: readonly Deployment[];
 }
 
+/** The pools a config describes: its deployments (the emulator's in zero-config mode, none in env-only mode), routing and aliases. */
+export function poolSettings(config: Config, emulatorDeployments: readonly Deployment[]): PoolSettings {
+  const deployments = config.mode.kind === "deployments" ? config.mode.deployments : config.mode.kind === "emulator" ? emulatorDeployments : [];
+  return { deployments, routing: config.routing, aliases: config.aliases };
+}
+
 export async function startRouting(config: Config): Promise<Routing> {
-  const pools = (deployments: readonly Deployment[]) => ({ deployments, routing: config.routing, aliases: config.aliases });
-  if (config.mode.kind === "env") return { router: new Router(pools([]), config.mode.wildcard), emulator: undefined, emulatorDeployments: [] };
-  if (config.mode.kind === "deployments") return { router: new Router(pools(config.mode.deployments)), emulator: undefined, emulatorDeployments: [] };
+  if (config.mode.kind === "env") return { router: new Router(poolSettings(config, []), config.mode.wildcard), emulator: undefined, emulatorDeployments: [] };
+  if (config.mode.kind === "deployments") return { router: new Router(poolSettings(config, [])), emulator: undefined, emulatorDeployments: [] };
   const apiKey = randomBytes(24).toString("base64url");
   const emulator = await startEmulator({
     apiKey,
@@ -53,5 +58,5 @@ export async function startRouting(config: Config): Promise<Routing> {
     },
     { ...base, id: "gpt-35-turbo-instruct", deployment: "gpt-35-turbo-instruct", model: "gpt-35-turbo-instruct", apiStyle: "classic", apiVersion: "2024-10-21" },
   ];
-  return { router: new Router(pools(deployments)), emulator, emulatorDeployments: deployments };
+  return { router: new Router(poolSettings(config, deployments)), emulator, emulatorDeployments: deployments };
 }

@@ -1,8 +1,8 @@
 // Env-only mode end to end: AZURE_OPENAI_ENDPOINT + AZURE_OPENAI_API_KEY, the model name used as the deployment name.
-import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { EMULATOR_KEY, startTestGateway } from "../support/gateway.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 describe.each(["v1", "classic"])("env-only mode, %s style", (style) => {
   it("sends each model to the deployment of the same name", async () => {
@@ -13,7 +13,7 @@ describe.each(["v1", "classic"])("env-only mode, %s style", (style) => {
       return { ...c, mode: loadConfig(env).mode };
     });
     try {
-      const client = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+      const client = gatewaySdk(t);
       const r = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
       expect(r.choices[0]?.message.content).toBeTruthy();
       const seen = t.emulator.requests.at(-1);

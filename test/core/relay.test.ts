@@ -1,7 +1,6 @@
 // The stream relay: each way a stream can end settles it exactly once, with the outcome and what it saw.
 import { describe, expect, it } from "vitest";
 import { createContext, type CallContext } from "../../src/core/context.js";
-import type { Deployment } from "../../src/core/deployments.js";
 import type { Call } from "../../src/core/operation.js";
 import type { SseEvent, UpstreamStream } from "../../src/core/ports.js";
 import { relayStream } from "../../src/core/relay.js";
@@ -12,12 +11,11 @@ import { createResponse } from "../../src/operations/responses/create.js";
 const input = (body: Record<string, unknown>) => ({ body: { model: "gpt-4o", ...body } as never, params: {}, query: new URLSearchParams(), style: "openai" as const });
 const chat: Call = chatCompletions.parse(input({ messages: [{ role: "user", content: "x" }], stream: true }));
 const responses: Call = createResponse.parse(input({ input: "x", stream: true }));
-const deployment = { id: "d" } as Deployment;
 
 function upstream(events: SseEvent[], opts: { failAfter?: number; hang?: boolean } = {}): UpstreamStream & { closed: number } {
   const src = {
     closed: 0,
-    info: { deployment, region: undefined, azureRequestId: undefined },
+    info: { region: undefined, azureRequestId: undefined },
     events: (async function* () {
       let i = 0;
       for (const e of events) {

@@ -104,8 +104,8 @@ describe("Router", () => {
     const homes = new Map<string, string>();
     for (let k = 0; k < 200; k++) {
       const key = `prefix-${k}`;
-      const home = r.targets("gpt-4.1", { affinityKey: key })[0]?.id ?? "";
-      for (let i = 0; i < 5; i++) expect(r.targets("gpt-4.1", { affinityKey: key })[0]?.id).toBe(home);
+      const home = r.targets("gpt-4.1", { affinityKey: () => key })[0]?.id ?? "";
+      for (let i = 0; i < 5; i++) expect(r.targets("gpt-4.1", { affinityKey: () => key })[0]?.id).toBe(home);
       homes.set(key, home);
     }
     const onEast = [...homes.values()].filter((h) => h === "east").length;
@@ -114,8 +114,8 @@ describe("Router", () => {
     // The home member cooling: its keys go elsewhere meanwhile.
     const key = [...homes].find(([, h]) => h === "east")?.[0] ?? "";
     r.report(east, { kind: "throttled", retryAfterMs: 1_000 }, Date.now());
-    expect(r.targets("gpt-4.1", { affinityKey: key })[0]?.id).toBe("west");
-    expect(router([east, west], { cacheAffinity: false }).targets("gpt-4.1", { affinityKey: key }).length).toBe(2);
+    expect(r.targets("gpt-4.1", { affinityKey: () => key })[0]?.id).toBe("west");
+    expect(router([east, west], { cacheAffinity: false }).targets("gpt-4.1", { affinityKey: () => key }).length).toBe(2);
   });
 
   it("aliases name a model's pool; a reload swaps the list and keeps what was learnt of members still there", () => {

@@ -2,7 +2,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createContext } from "../../src/core/context.js";
-import type { Deployment } from "../../src/core/deployments.js";
 import { GatewayError } from "../../src/core/errors.js";
 import type { SseEvent, UpstreamStream } from "../../src/core/ports.js";
 import { relayStream } from "../../src/core/relay.js";
@@ -83,7 +82,7 @@ function upstream(s: Scenario, signal: AbortSignal): UpstreamStream & { closes: 
     get closes() {
       return closes;
     },
-    info: { deployment: { id: "d" } as Deployment, region: undefined, azureRequestId: undefined },
+    info: { region: undefined, azureRequestId: undefined },
     events: events(),
     close: () => {
       closes++;
@@ -158,7 +157,7 @@ describe("relayStream", () => {
         );
         let closes = 0;
         const src: UpstreamStream = {
-          info: { deployment: { id: "d" } as Deployment, region: undefined, azureRequestId: undefined },
+          info: { region: undefined, azureRequestId: undefined },
           events: (async function* () {
             yield* events;
           })(),

@@ -4,7 +4,8 @@ import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CreateResponseRequest } from "../../gen/aik/v1/responses.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { bearer, call, collect, isServiceError, responsesClient } from "../support/grpc-client.js";
+import { bearer, call, collect, responsesClient } from "../support/grpc-client.js";
+import { grpcFailure } from "../transport/hostile-wire.js";
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -16,26 +17,21 @@ beforeEach(() => t.emulator.clearRequests());
 const randomResponseId = (): string => `resp_${randomBytes(24).toString("hex")}`;
 
 describe("the same refusals over gRPC", () => {
-  async function grpcCode(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (!isServiceError(err)) throw new Error("expected the call to fail with a gRPC status");
-    return { code: err.code, details: err.details };
-  }
   const key = () => bearer(t.apiKey);
+  /** `id` sent to every method that names a stored response. */
+  const everyMethod = (client: ReturnType<typeof responsesClient>, id: string) =>
+    Promise.all([
+      grpcFailure(call(client, client.getResponse, { responseId: id, include: [] }, key())),
+      grpcFailure(collect(client.resumeResponse({ responseId: id, include: [] }, key()))),
+      grpcFailure(call(client, client.deleteResponse, { responseId: id }, key())),
+      grpcFailure(call(client, client.cancelResponse, { responseId: id }, key())),
+      grpcFailure(call(client, client.listInputItems, { responseId: id, order: "", after: "", include: [] }, key())),
+    ]);
 
   it.each(["../x", "/", "resp_a/b", "resp_\r\nx", "resp_\0", `resp_${"a".repeat(300)}`, "resp_a b", " ", ""])("response id %j -> INVALID_ARGUMENT on every method", async (id) => {
     const client = responsesClient(t.grpcAddress);
     try {
-      const outcomes = await Promise.all([
-        grpcCode(call(client, client.getResponse, { responseId: id, include: [] }, key())),
-        grpcCode(collect(client.resumeResponse({ responseId: id, include: [] }, key()))),
-        grpcCode(call(client, client.deleteResponse, { responseId: id }, key())),
-        grpcCode(call(client, client.cancelResponse, { responseId: id }, key())),
-        grpcCode(call(client, client.listInputItems, { responseId: id, order: "", after: "", include: [] }, key())),
-      ]);
+      const outcomes = await everyMethod(client, id);
       for (const o of outcomes) expect(o.code, o.details).toBe(status.INVALID_ARGUMENT);
       expect(t.emulator.requests).toEqual([]);
     } finally {
@@ -47,13 +43,7 @@ describe("the same refusals over gRPC", () => {
     const client = responsesClient(t.grpcAddress);
     try {
       const id = randomResponseId();
-      const outcomes = await Promise.all([
-        grpcCode(call(client, client.getResponse, { responseId: id, include: [] }, key())),
-        grpcCode(collect(client.resumeResponse({ responseId: id, include: [] }, key()))),
-        grpcCode(call(client, client.deleteResponse, { responseId: id }, key())),
-        grpcCode(call(client, client.cancelResponse, { responseId: id }, key())),
-        grpcCode(call(client, client.listInputItems, { responseId: id, order: "", after: "", include: [] }, key())),
-      ]);
+      const outcomes = await everyMethod(client, id);
       for (const o of outcomes) expect(o).toEqual({ code: status.NOT_FOUND, details: "No response found with that id." });
       expect(t.emulator.requests).toEqual([]);
     } finally {
@@ -75,8 +65,8 @@ describe("the same refusals over gRPC", () => {
     const client = responsesClient(t.grpcAddress);
     try {
       const req: CreateResponseRequest = { ...CreateResponseRequest.fromPartial({ model: "gpt-4o-mini", inputText: "hi" }), ...fields };
-      expect((await grpcCode(call(client, client.createResponse, req, key()))).code).toBe(code);
-      expect((await grpcCode(collect(client.streamResponse(req, key())))).code).toBe(code);
+      expect((await grpcFailure(call(client, client.createResponse, req, key()))).code).toBe(code);
+      expect((await grpcFailure(collect(client.streamResponse(req, key())))).code).toBe(code);
       expect(t.emulator.requests).toEqual([]);
     } finally {
       client.close();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { bearer, call, responsesClient } from "../support/grpc-client.js";
 import { provisionUser } from "../support/identity.js";
+import { SECURITY } from "../transport/hostile-wire.js";
 
 /**
  * The emulator's request log keeps paths without their query, and the query is what the
@@ -72,14 +73,6 @@ beforeEach(() => {
   t.emulator.clearRequests();
   proxy.seen.length = 0;
 });
-
-const SECURITY = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "x-xss-protection": "0",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-store",
-};
 
 interface RawAnswer {
   status: number;

@@ -4,12 +4,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Usage } from "../../src/emulator/index.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { provisionUser } from "../support/identity.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 let t: TestGateway;
 let client: OpenAI;
 beforeAll(async () => {
   t = await startTestGateway();
-  client = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+  client = gatewaySdk(t);
 });
 afterAll(() => t.close());
 beforeEach(() => t.emulator.clearRequests());
@@ -65,7 +66,7 @@ describe("models", () => {
 
   it("shows a key limited to one model only that model", async () => {
     const limited = await provisionUser(t.httpUrl, t.adminToken, "member", { allowed_models: ["gpt-4o-mini"] });
-    const c = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: limited.apiKey, maxRetries: 0 });
+    const c = gatewaySdk(t, limited.apiKey);
     expect((await c.models.list()).data.map((m) => m.id)).toEqual(["gpt-4o-mini"]);
     expect(await c.models.retrieve("gpt-4o-mini")).toMatchObject({ id: "gpt-4o-mini" });
     // Hidden, not forbidden: the same 404 as a model that does not exist.

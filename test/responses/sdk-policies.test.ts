@@ -3,12 +3,13 @@ import OpenAI from "openai";
 import { request } from "undici";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EMULATOR_KEY, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 let t: TestGateway;
 let client: OpenAI;
 beforeAll(async () => {
   t = await startTestGateway();
-  client = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+  client = gatewaySdk(t);
 });
 afterAll(() => t.close());
 beforeEach(() => t.emulator.clearRequests());

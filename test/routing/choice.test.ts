@@ -1,9 +1,9 @@
 // How a pool shares its load: weights within a priority level, and prompt-cache affinity that raises Azure's cached-token share.
-import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TestGateway } from "../support/gateway.js";
 import { storedRecords, until } from "../support/usage-db.js";
 import { POOL_MODEL, seenBy, startPoolGateway, type PoolMember } from "./pool.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 let t: TestGateway | undefined;
 afterEach(async () => {
@@ -11,7 +11,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-const sdkOf = (g: TestGateway): OpenAI => new OpenAI({ baseURL: `${g.httpUrl}/v1`, apiKey: g.apiKey, maxRetries: 0 });
 
 /** Runs `jobs` with at most `width` at a time. */
 async function pooled<T>(jobs: ReadonlyArray<() => Promise<T>>, width: number): Promise<T[]> {
@@ -35,7 +34,7 @@ describe("weights", () => {
       { id: "west", deployment: "gpt-4.1-west", weight: 1 },
     ]));
     g.emulator.setTiming({ answerWords: 1 });
-    const sdk = sdkOf(g);
+    const sdk = gatewaySdk(g);
     const jobs = Array.from({ length: 4000 }, (_, i) => () => sdk.chat.completions.create({ model: POOL_MODEL, messages: [{ role: "user", content: `Question ${i}` }], max_tokens: 1 }));
     await pooled(jobs, 16);
     const seen = seenBy(g);
@@ -61,7 +60,7 @@ describe("prompt-cache affinity", () => {
   /** The share of prompt tokens Azure served from its cache, as the gateway metered it. */
   async function cachedShare(cacheAffinity: boolean): Promise<{ share: number; records: number }> {
     const g = (t = await startPoolGateway(members, { routing: { cacheAffinity } }));
-    const sdk = sdkOf(g);
+    const sdk = gatewaySdk(g);
     for (let round = 0; round < 2; round++) {
       for (let p = 0; p < PREFIXES; p++) {
         await sdk.chat.completions.create({

@@ -9,6 +9,7 @@ import type { TestGateway } from "../support/gateway.js";
 import { adminCall } from "../support/identity.js";
 import { storedRecords, until } from "../support/usage-db.js";
 import { POOL_MODEL, seenBy, startPoolGateway } from "./pool.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 let t: TestGateway | undefined;
 afterEach(async () => {
@@ -17,7 +18,6 @@ afterEach(async () => {
 });
 
 const messages = [{ role: "user" as const, content: "Name a colour." }];
-const sdkOf = (g: TestGateway): OpenAI => new OpenAI({ baseURL: `${g.httpUrl}/v1`, apiKey: g.apiKey, maxRetries: 0 });
 const protoChat = ChatCompletionRequest.fromPartial({ model: POOL_MODEL, messages: [{ role: ChatRole.CHAT_ROLE_USER, content: { $case: "text", value: "Name a colour." } }] });
 
 /** The failover log lines (JSON) written since `from`. */
@@ -44,7 +44,7 @@ describe("a member that refuses connections", () => {
       ],
       { routing: { breaker: { failures, openMs } } },
     ));
-    const sdk = sdkOf(g);
+    const sdk = gatewaySdk(g);
     const started = Date.now();
     for (let i = 0; i < 200; i++) {
       const r = await sdk.chat.completions.create({ model: POOL_MODEL, messages });
@@ -77,7 +77,7 @@ describe("a member failing half its requests with 503", () => {
       { id: "west", deployment: "gpt-4.1-west" },
     ]));
     g.emulator.setFault("gpt-4.1-east", { fault: { kind: "unavailable" }, every: 2 });
-    const sdk = sdkOf(g);
+    const sdk = gatewaySdk(g);
     const answers = await Promise.all(Array.from({ length: 100 }, () => sdk.chat.completions.create({ model: POOL_MODEL, messages })));
     expect(answers.every((a) => (a.choices[0]?.message.content?.length ?? 0) > 0)).toBe(true);
     const seen = seenBy(g);
@@ -99,7 +99,7 @@ describe("a member with slow headers", () => {
     ));
     g.emulator.setFault("gpt-4.1-ptu", { fault: { kind: "slow-headers", delayMs: 5000 } });
     const started = performance.now();
-    const r = await sdkOf(g).chat.completions.create({ model: POOL_MODEL, messages });
+    const r = await gatewaySdk(g).chat.completions.create({ model: POOL_MODEL, messages });
     const took = performance.now() - started;
     expect(r.choices[0]?.message.content?.length).toBeGreaterThan(0);
     expect(took).toBeGreaterThanOrEqual(headersTimeoutMs - 20);
@@ -120,7 +120,7 @@ describe("retries are bounded", () => {
       { routing: { maxAttempts: 2 } },
     ));
     for (const d of ["gpt-4.1-ptu", "gpt-4.1-paygo", "gpt-4.1-east", "gpt-4.1-west"]) g.emulator.setFault(d, { fault: { kind: "server-error" } });
-    const err = await sdkOf(g).chat.completions.create({ model: POOL_MODEL, messages }).then(
+    const err = await gatewaySdk(g).chat.completions.create({ model: POOL_MODEL, messages }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -178,7 +178,7 @@ describe("a stream Azure cuts mid-way", () => {
     g.emulator.setTiming({ answerWords: 40 });
     g.emulator.setFault("gpt-4.1-east", { fault: { kind: "reset-mid-stream", afterChunks: 5 } });
 
-    const sdk = sdkOf(g);
+    const sdk = gatewaySdk(g);
     let chunks = 0;
     const { data: stream, response } = await sdk.chat.completions.create({ model: POOL_MODEL, messages, stream: true }).withResponse();
     const httpId = response.headers.get("x-request-id") ?? "";
@@ -245,7 +245,7 @@ describe("every member down", () => {
     }
     client.close();
 
-    const sdk = sdkOf(g);
+    const sdk = gatewaySdk(g);
     const refused = await sdk.chat.completions.create({ model: POOL_MODEL, messages }).then(
       () => undefined,
       (e: unknown) => e,

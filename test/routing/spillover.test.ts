@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { adminCall } from "../support/identity.js";
 import type { TestGateway } from "../support/gateway.js";
 import { POOL_MODEL, seenBy, startPoolGateway } from "./pool.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 let t: TestGateway;
 let sdk: OpenAI;
@@ -16,7 +17,7 @@ beforeAll(async () => {
     ],
     { aliases: { "house-model": POOL_MODEL } },
   );
-  sdk = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+  sdk = gatewaySdk(t);
 });
 afterAll(() => t.close());
 beforeEach(() => {

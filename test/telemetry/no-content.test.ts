@@ -1,11 +1,11 @@
 // Promise 1 for telemetry and logs: spans, metric labels and log lines carry metadata, never content.
 import { metrics as metricsApi, trace } from "@opentelemetry/api";
 import { metrics, tracing } from "@opentelemetry/sdk-node";
-import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatCompletionRequest, ChatRole, type ChatCompletionChunk } from "../../gen/aik/v1/chat.js";
 import { bearer, call, chatClient } from "../support/grpc-client.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 const SECRET = "zq-sentinel-content-31f9";
 const spans = new tracing.InMemorySpanExporter();
@@ -22,7 +22,7 @@ afterAll(() => t.close());
 
 describe("no content in telemetry or logs", () => {
   it("spans and metrics of chats (unary, stream, both protocols, errors) are metadata only", async () => {
-    const openai = new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+    const openai = gatewaySdk(t);
     const messages = [{ role: "user" as const, content: `Tell me about ${SECRET}` }];
     await openai.chat.completions.create({ model: "gpt-4o", messages });
     for await (const _ of await openai.chat.completions.create({ model: "gpt-4o", messages, stream: true })) void _;

@@ -164,6 +164,17 @@ export async function grpcFailure(p: Promise<unknown>): Promise<GrpcFailure> {
   return { code: err.code, details: err.details };
 }
 
+/** The call ends as `code`: answered when OK, else that status with no canary in its details. */
+export async function expectGrpcEnd(call: Promise<unknown>, code: number): Promise<void> {
+  if (code === 0) {
+    await call;
+    return;
+  }
+  const f = await grpcFailure(call);
+  expect(f.code, f.details).toBe(code);
+  expect(f.details).not.toContain(CANARY);
+}
+
 /** A grpc-js client that sends the bytes given as the message: for what generated encoders cannot produce. */
 export class RawGrpc {
   private readonly client: Client;

@@ -3,6 +3,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { request } from "undici";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { SECURITY } from "./hostile-wire.js";
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -10,14 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 beforeEach(() => t.emulator.clearRequests());
-
-const SECURITY = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "x-xss-protection": "0",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-store",
-};
 
 const SECRET = "sentinel-prompt-7f3a";
 

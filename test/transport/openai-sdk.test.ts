@@ -2,6 +2,7 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { gatewaySdk } from "../support/sdk.js";
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -60,7 +61,7 @@ describe("AzureOpenAI client against the gateway's Azure-style routes", () => {
 });
 
 describe("OpenAI client", () => {
-  const client = (): OpenAI => new OpenAI({ baseURL: `${t.httpUrl}/v1`, apiKey: t.apiKey, maxRetries: 0 });
+  const client = (): OpenAI => gatewaySdk(t);
 
   it("works at /openai/v1 as well", async () => {
     const v1 = new OpenAI({ baseURL: `${t.httpUrl}/openai/v1`, apiKey: t.apiKey, maxRetries: 0 });
@@ -108,7 +109,7 @@ describe("OpenAI client", () => {
     });
     try {
       slow.emulator.setFault("gpt-4o", { fault: { kind: "slow-headers", delayMs: 3000 } });
-      const c = new OpenAI({ baseURL: `${slow.httpUrl}/v1`, apiKey: slow.apiKey, maxRetries: 0 });
+      const c = gatewaySdk(slow);
       await expect(c.chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 504 });
     } finally {
       await slow.close();

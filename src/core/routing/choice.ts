@@ -14,7 +14,18 @@ export interface Member {
  * affinity key its member for that key leads its level. Members cooling or with an open breaker
  * are left out: a dead deployment costs nothing until its back-off passes.
  */
-export function plan(members: readonly Member[], options: RoutingOptions, affinityKey: string | undefined, now: number, random: () => number = Math.random): Deployment[] {
+export function plan(
+  members: readonly Member[],
+  options: RoutingOptions,
+  affinityKey: (() => string | undefined) | undefined,
+  now: number,
+  random: () => number = Math.random,
+): Deployment[] {
+  // One member (most pools): nothing to order, no key to work out.
+  if (members.length === 1) {
+    const only = members[0] as Member;
+    return only.health.available(now) ? [only.deployment] : [];
+  }
   const levels = new Map<number, Member[]>();
   for (const m of members) {
     if (!m.health.available(now)) continue;
@@ -23,11 +34,19 @@ export function plan(members: readonly Member[], options: RoutingOptions, affini
     levels.set(m.deployment.priority, level);
   }
   const out: Deployment[] = [];
+  let key: string | undefined;
+  let keyed = false;
   for (const priority of [...levels.keys()].sort((a, b) => a - b)) {
     let level = byStrategy(levels.get(priority) ?? [], options, random);
     if (affinityKey !== undefined && options.cacheAffinity && level.length > 1) {
-      const home = rendezvous(level, affinityKey);
-      level = [home, ...level.filter((m) => m !== home)];
+      if (!keyed) {
+        key = affinityKey();
+        keyed = true;
+      }
+      if (key !== undefined) {
+        const home = rendezvous(level, key);
+        level = [home, ...level.filter((m) => m !== home)];
+      }
     }
     for (const m of level) out.push(m.deployment);
   }

@@ -18,13 +18,18 @@ import {
 } from "../../../gen/aik/v1/chat.js";
 import { isArray, intAt, objectAt, objectsIn, stringAt, type JsonObject, type JsonValue } from "../../core/json.js";
 
-const FINISH: Record<string, FinishReason> = {
+const FINISH: Readonly<Record<string, FinishReason>> = {
   stop: FinishReason.FINISH_REASON_STOP,
   length: FinishReason.FINISH_REASON_LENGTH,
   tool_calls: FinishReason.FINISH_REASON_TOOL_CALLS,
   content_filter: FinishReason.FINISH_REASON_CONTENT_FILTER,
   function_call: FinishReason.FINISH_REASON_FUNCTION_CALL,
 };
+
+/** A choice's finish_reason as the proto enum (chat and legacy completions share it). */
+export function finishReasonOf(choice: JsonObject): FinishReason {
+  return FINISH[stringAt(choice, "finish_reason") ?? ""] ?? FinishReason.FINISH_REASON_UNSPECIFIED;
+}
 
 const ROLE: Record<string, ChatRole> = {
   system: ChatRole.CHAT_ROLE_SYSTEM,
@@ -81,7 +86,7 @@ function choiceFromJson(c: JsonObject): Choice {
           refusal: refusal ?? undefined,
         }
       : undefined,
-    finishReason: FINISH[stringAt(c, "finish_reason") ?? ""] ?? FinishReason.FINISH_REASON_UNSPECIFIED,
+    finishReason: finishReasonOf(c),
     logprobs: logprobsFromJson(objectAt(c, "logprobs")),
     contentFilterResults: filterResultsFromJson(objectAt(c, "content_filter_results")),
   };
@@ -99,7 +104,7 @@ function chunkChoiceFromJson(c: JsonObject): ChunkChoice {
           toolCalls: objectsIn(d.tool_calls).map(toolCallDeltaFromJson),
         }
       : undefined,
-    finishReason: FINISH[stringAt(c, "finish_reason") ?? ""] ?? FinishReason.FINISH_REASON_UNSPECIFIED,
+    finishReason: finishReasonOf(c),
     logprobs: logprobsFromJson(objectAt(c, "logprobs")),
     contentFilterResults: filterResultsFromJson(objectAt(c, "content_filter_results")),
   };

@@ -1,9 +1,8 @@
 // Chat completions: what the gateway reads of a request, its answer and its stream; the rest is Azure's to judge.
 import { invalidArgument } from "../../core/errors.js";
-import { isArray, isObject, stringAt, type JsonObject } from "../../core/json.js";
+import { isArray, isObject, jsonText, stringAt, type JsonObject } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
 import { callOf } from "../call.js";
-import { jsonText } from "../json-text.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
 import { affinityKey, contentText } from "../affinity.js";
@@ -34,24 +33,25 @@ function parse(input: OperationInput): Call {
   return callOf({ op: chatCompletions, model, body, stream, apiVersion, includeUsage, maxOutputTokens: maxCompletionTokens ?? maxTokens, choices: n });
 }
 
-function deltaText(choice: JsonObject): string[] {
+const DELTA_TEXTS = ["content", "refusal"] as const;
+const CALL_TEXTS = ["name", "arguments"] as const;
+
+function deltaText(choice: JsonObject, out: string[]): void {
   const delta = choice.delta;
-  if (!isObject(delta)) return [];
-  const out: string[] = [];
-  for (const key of ["content", "refusal"]) {
+  if (!isObject(delta)) return;
+  for (const key of DELTA_TEXTS) {
     const text = stringAt(delta, key);
     if (text) out.push(text);
   }
   if (isArray(delta.tool_calls)) {
     for (const call of delta.tool_calls) {
       if (!isObject(call) || !isObject(call.function)) continue;
-      for (const key of ["name", "arguments"]) {
+      for (const key of CALL_TEXTS) {
         const text = stringAt(call.function, key);
         if (text) out.push(text);
       }
     }
   }
-  return out;
 }
 
 export const chatCompletions: Operation = {

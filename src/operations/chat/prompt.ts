@@ -1,18 +1,13 @@
 // What a chat prompt costs before Azure says: a quick guess for admission and the texts for a tokenizer count.
-import { isArray, isObject, type JsonValue } from "../../core/json.js";
+import { isArray, isObject, jsonText, type JsonValue } from "../../core/json.js";
 import type { Call, PromptText } from "../../core/operation.js";
-import { jsonText } from "../json-text.js";
+import { contentTexts, IMAGE_PART_TOKENS, REPLY_PRIMING, TOKENS_PER_MESSAGE } from "../prompt-costs.js";
 
 /*
- * Message overheads follow OpenAI's cookbook ("How to count tokens with tiktoken") for gpt-4o:
- * 3 tokens a message plus its string fields, 1 more for a `name`, 3 to prime the reply. Beyond
- * it: an image part counts 85 tokens (gpt-4o's low-detail cost, the least an image costs), tool
- * calls count their name and arguments, tool definitions their JSON text.
+ * Message overheads (prompt-costs.ts) plus its string fields, 1 more for a `name`; tool calls
+ * count their name and arguments, tool definitions their JSON text.
  */
-const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_NAME = 1;
-const REPLY_PRIMING = 3;
-export const IMAGE_PART_TOKENS = 85;
 
 export function chatPromptText(call: Call): PromptText {
   const body = call.body ?? {};
@@ -23,7 +18,7 @@ export function chatPromptText(call: Call): PromptText {
       if (!isObject(m)) continue;
       overheadTokens += TOKENS_PER_MESSAGE;
       for (const [key, value] of Object.entries(m)) {
-        if (key === "content") overheadTokens += contentTexts(value, texts);
+        if (key === "content") overheadTokens += contentTexts(value, texts, "image_url");
         else if (key === "tool_calls") toolCallTexts(value, texts);
         else if (key === "function_call") toolCallTexts([{ function: value }], texts);
         else if (typeof value === "string") texts.push(value);
@@ -53,18 +48,6 @@ export function roughChatPromptTokens(call: Call): number {
   return Math.ceil(chars / 4) + 4 * messages + 3;
 }
 
-function contentTexts(content: JsonValue | undefined, texts: string[]): number {
-  if (typeof content === "string") texts.push(content);
-  if (!isArray(content)) return 0;
-  let images = 0;
-  for (const part of content) {
-    if (!isObject(part)) continue;
-    if (typeof part.text === "string") texts.push(part.text);
-    else if (part.type === "image_url") images += IMAGE_PART_TOKENS;
-  }
-  return images;
-}
-
 function toolCallTexts(calls: JsonValue | undefined, texts: string[]): void {
   if (!isArray(calls)) return;
   for (const c of calls) {
@@ -80,7 +63,7 @@ function contentLength(content: JsonValue | undefined): number {
   let n = 0;
   for (const part of content) {
     if (isObject(part) && typeof part.text === "string") n += part.text.length;
-    else n += 340; // an image or audio part: ~85 tokens at the least
+    else n += 4 * IMAGE_PART_TOKENS; // an image or audio part, in characters
   }
   return n;
 }

@@ -29,9 +29,9 @@ function promptTexts(prompt: JsonValue | undefined): string[] {
   return isArray(prompt) ? prompt.filter((p): p is string => typeof p === "string") : [];
 }
 
-function choiceText(choice: JsonObject): string[] {
+function choiceText(choice: JsonObject, out: string[]): void {
   const text = stringAt(choice, "text");
-  return text ? [text] : [];
+  if (text) out.push(text);
 }
 
 export const completions: Operation = {

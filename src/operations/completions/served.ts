@@ -1,17 +1,11 @@
 // ChatService's legacy completion methods, served from the completions operation; gRPC messages as OpenAI JSON and back.
-import { ChatServiceService, Completion, FinishReason, type CompletionRequest } from "../../../gen/aik/v1/chat.js";
+import { ChatServiceService, Completion, type CompletionRequest } from "../../../gen/aik/v1/chat.js";
 import { intAt, objectAt, objectsIn, stringAt, type JsonObject } from "../../core/json.js";
 import { invalidArgument } from "../../core/errors.js";
-import { usageFromJson } from "../chat/grpc-response.js";
-import { grpcInput, served, type ServedMethod } from "../served-method.js";
+import { finishReasonOf, usageFromJson } from "../chat/grpc-response.js";
+import { deploymentParams, grpcInput, served, type ServedMethod } from "../served-method.js";
 import { extraBody, put } from "../struct-json.js";
 import { completions } from "./operation.js";
-
-const FINISH: Record<string, FinishReason> = {
-  stop: FinishReason.FINISH_REASON_STOP,
-  length: FinishReason.FINISH_REASON_LENGTH,
-  content_filter: FinishReason.FINISH_REASON_CONTENT_FILTER,
-};
 
 const MODELED = new Set(["model", "prompt", "stream", "stream_options"]);
 
@@ -44,15 +38,13 @@ function completionFromJson(j: JsonObject): Completion {
     choices: objectsIn(j.choices).map((c) => ({
       index: intAt(c, "index") ?? 0,
       text: stringAt(c, "text") ?? "",
-      finishReason: FINISH[stringAt(c, "finish_reason") ?? ""] ?? FinishReason.FINISH_REASON_UNSPECIFIED,
+      finishReason: finishReasonOf(c),
     })),
     usage: usageFromJson(objectAt(j, "usage")),
   });
 }
 
-const path = (deployment: string): Record<string, string> => (deployment ? { deployment } : {});
-
 export const completionMethods: readonly ServedMethod[] = [
-  served("createCompletion", ChatServiceService.createCompletion, completions, (r) => grpcInput(bodyFromProto(r, false), path(r.deployment)), completionFromJson),
-  served("streamCompletion", ChatServiceService.streamCompletion, completions, (r) => grpcInput(bodyFromProto(r, true), path(r.deployment)), completionFromJson),
+  served("createCompletion", ChatServiceService.createCompletion, completions, (r) => grpcInput(bodyFromProto(r, false), deploymentParams(r.deployment)), completionFromJson),
+  served("streamCompletion", ChatServiceService.streamCompletion, completions, (r) => grpcInput(bodyFromProto(r, true), deploymentParams(r.deployment)), completionFromJson),
 ];

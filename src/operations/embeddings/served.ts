@@ -1,7 +1,7 @@
 // ChatService's embeddings method, served from the embeddings operation; gRPC messages as OpenAI JSON and back.
 import { ChatServiceService, CreateEmbeddingResponse, type CreateEmbeddingRequest } from "../../../gen/aik/v1/chat.js";
 import { intAt, isArray, objectAt, objectsIn, stringAt, type JsonObject } from "../../core/json.js";
-import { grpcInput, served, type ServedMethod } from "../served-method.js";
+import { deploymentParams, grpcInput, served, type ServedMethod } from "../served-method.js";
 import { put } from "../struct-json.js";
 import { embeddings } from "./operation.js";
 
@@ -28,5 +28,5 @@ function responseFromJson(j: JsonObject): CreateEmbeddingResponse {
 }
 
 export const embeddingsMethods: readonly ServedMethod[] = [
-  served("createEmbedding", ChatServiceService.createEmbedding, embeddings, (r) => grpcInput(bodyFromProto(r), r.deployment ? { deployment: r.deployment } : {}), responseFromJson),
+  served("createEmbedding", ChatServiceService.createEmbedding, embeddings, (r) => grpcInput(bodyFromProto(r), deploymentParams(r.deployment)), responseFromJson),
 ];

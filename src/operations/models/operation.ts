@@ -1,5 +1,5 @@
 // The model catalog (list and one model): answered from the deployment list, showing a key only the models it may use.
-import { GatewayError } from "../../core/errors.js";
+import { GatewayError, modelNotFound } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { checkName } from "../../core/names.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
@@ -50,12 +50,7 @@ export const getModel: Operation = {
   // A model the key may not use is answered like one that does not exist.
   catalog: (call, models) => {
     const found = models.find((m) => m.id === call.model);
-    if (!found) {
-      throw new GatewayError("not_found", `The model '${call.model ?? ""}' does not exist or is not served by this gateway.`, {
-        param: "model",
-        reason: "model_not_found",
-      });
-    }
+    if (!found) throw modelNotFound(call.model ?? "");
     return modelJson(found);
   },
 };

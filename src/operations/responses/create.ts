@@ -1,10 +1,9 @@
 // Creating a response: what the gateway reads (model, stream, background, store, the ids it names, the output cap).
 import { invalidArgument } from "../../core/errors.js";
-import { isArray, isObject, type JsonObject } from "../../core/json.js";
+import { isArray, isObject, jsonText, type JsonObject } from "../../core/json.js";
 import type { Call, Operation, OperationInput } from "../../core/operation.js";
 import { affinityKey, contentText } from "../affinity.js";
 import { callOf } from "../call.js";
-import { jsonText } from "../json-text.js";
 import { ABSURD_TOKENS, optionalBoolean, optionalInteger } from "../../core/param-checks.js";
 import { GatewayError } from "../../core/errors.js";
 import { apiVersionOf, bodyOf, modelOf } from "../request-fields.js";

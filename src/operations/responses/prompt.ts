@@ -1,13 +1,9 @@
 // What a Responses prompt costs before Azure says: instructions, input items and tools.
-import { isArray, isObject, type JsonValue } from "../../core/json.js";
+import { isArray, isObject, jsonText, type JsonValue } from "../../core/json.js";
 import type { Call, PromptText } from "../../core/operation.js";
-import { jsonText } from "../json-text.js";
+import { contentTexts, REPLY_PRIMING, TOKENS_PER_MESSAGE } from "../prompt-costs.js";
 
-// Framing per input item and for the reply, as for chat messages (OpenAI's cookbook rule).
-const TOKENS_PER_ITEM = 3;
-const REPLY_PRIMING = 3;
-const IMAGE_TOKENS = 85;
-
+// Framing per input item and for the reply, as for chat messages (see prompt-costs.ts).
 export function responsesPromptText(call: Call): PromptText {
   const body = call.body ?? {};
   const texts: string[] = [];
@@ -16,10 +12,10 @@ export function responsesPromptText(call: Call): PromptText {
   const input = body.input;
   if (typeof input === "string") {
     texts.push(input);
-    overheadTokens += TOKENS_PER_ITEM;
+    overheadTokens += TOKENS_PER_MESSAGE;
   } else if (isArray(input)) {
     for (const item of input) {
-      overheadTokens += TOKENS_PER_ITEM + itemTexts(item, texts);
+      overheadTokens += TOKENS_PER_MESSAGE + itemTexts(item, texts);
     }
   }
   if (isArray(body.tools) && body.tools.length > 0) texts.push(jsonText(body.tools, "tools"));
@@ -39,17 +35,5 @@ function itemTexts(item: JsonValue, texts: string[]): number {
     const v = item[key];
     if (typeof v === "string") texts.push(v);
   }
-  const content = item.content;
-  if (typeof content === "string") {
-    texts.push(content);
-    return 0;
-  }
-  if (!isArray(content)) return 0;
-  let images = 0;
-  for (const part of content) {
-    if (!isObject(part)) continue;
-    if (typeof part.text === "string") texts.push(part.text);
-    else if (part.type === "input_image") images += IMAGE_TOKENS;
-  }
-  return images;
+  return contentTexts(item.content, texts, "input_image");
 }

@@ -1,22 +1,16 @@
 // What a Response object tells the gateway: its usage, whether Azure keeps it, whether it has finished.
-import { intAt, isArray, isObject, objectAt, type JsonObject } from "../../core/json.js";
+import { isArray, isObject, objectAt, type JsonObject } from "../../core/json.js";
 import type { ObjectState } from "../../core/operation.js";
-import type { Usage } from "../../core/usage.js";
+import { readUsage, usageNames, type Usage } from "../../core/usage.js";
 import { isItemId, isResponseId } from "./ids.js";
 
 const FINISHED = new Set(["completed", "incomplete", "failed", "cancelled"]);
 
+const RESPONSES_NAMES = usageNames("input", "output");
+
 /** Responses count input/output tokens (OpenAI's names), cached and reasoning tokens in their details. */
 export function responseUsage(response: JsonObject | undefined): Usage | undefined {
-  const usage = response ? objectAt(response, "usage") : undefined;
-  const input = intAt(usage, "input_tokens");
-  if (!usage || input === undefined) return undefined;
-  return {
-    promptTokens: input,
-    cachedTokens: intAt(objectAt(usage, "input_tokens_details"), "cached_tokens") ?? 0,
-    completionTokens: intAt(usage, "output_tokens") ?? 0,
-    reasoningTokens: intAt(objectAt(usage, "output_tokens_details"), "reasoning_tokens") ?? 0,
-  };
+  return readUsage(response ? objectAt(response, "usage") : undefined, RESPONSES_NAMES);
 }
 
 /** The state of a Response object; undefined for anything else (a deletion receipt, an error). */

@@ -15,7 +15,7 @@ function isTextDelta(type: string): boolean {
 
 export const responsesStream: StreamShape = {
   sentinel: false,
-  read(event, data): EventFacts {
+  read(event, data, _call, text): EventFacts {
     const type = typeof data.type === "string" ? data.type : (event ?? "");
     const sequence = intAt(data, "sequence_number");
     if (type === "error") {
@@ -29,7 +29,7 @@ export const responsesStream: StreamShape = {
       const id = objectAt(data, "item")?.id;
       return { forward: true, sequence, ...(isItemId(id) ? { itemIds: [id] } : {}) };
     }
-    if (isTextDelta(type) && typeof data.delta === "string") return { forward: true, sequence, text: [data.delta] };
+    if (isTextDelta(type) && typeof data.delta === "string") text.push(data.delta);
     return { forward: true, sequence };
   },
   /** OpenAI's error event, with the envelope's `error` too so SDKs that look for it throw. */
