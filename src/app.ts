@@ -82,7 +82,8 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     logger,
   });
   const identity = await startIdentity(config, database, redis, logger, metering.report, routingControl);
-  const limiter = buildLimiter(config, redis, logger);
+  const limits = buildLimiter(config, redis, logger);
+  const limiter = limits.limiter;
   const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs);
   void budgets.sync();
   // The order is checked when built: limits and metering need the caller the authentication step gives.
@@ -140,6 +141,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
       objects.close();
       await upstream.close();
       budgets.close();
+      await limits.close();
       await identity.close();
       await emulator?.close();
       redis?.disconnect();

@@ -6,9 +6,12 @@ import { monthOf } from "./calendar-month.js";
 import type { Limiter } from "./limiter.js";
 
 const MAX_REMEMBERED = 100_000;
+/** Spend is read at most this often per subject: a warning a few seconds late costs nothing, a read per request does. */
+const CHECK_EVERY_MS = 5_000;
 
 export class BudgetWatch {
   private readonly warned = new Set<string>();
+  private readonly checkedAt = new Map<string, number>();
 
   constructor(
     private readonly limiter: Limiter,
@@ -26,8 +29,12 @@ export class BudgetWatch {
   private async checkOne(kind: "user" | "key", id: string, partition: string, limits: Limits): Promise<void> {
     const budget = limits.monthlyBudgetMicroUsd;
     if (budget === undefined || budget === 0) return;
-    const mark = `${kind}:${id}:${monthOf(Date.now())}`;
+    const now = Date.now();
+    const mark = `${kind}:${id}:${monthOf(now)}`;
     if (this.warned.has(mark)) return;
+    if (now - (this.checkedAt.get(mark) ?? -Infinity) < CHECK_EVERY_MS) return;
+    if (this.checkedAt.size >= MAX_REMEMBERED) this.checkedAt.clear();
+    this.checkedAt.set(mark, now);
     try {
       const spent = await this.limiter.spent({ kind, id, partition });
       if (spent * 100 < budget * this.percent) return;

@@ -62,8 +62,8 @@ export interface TicketSubject {
  * copy settles like the original; ResilientLimiter, though, routes by the object admit() returned.
  */
 export interface Ticket {
-  /** Which limiter admitted it: only that one can settle it. */
-  readonly backend: "redis" | "memory";
+  /** Which limiter admitted it: only that one can settle it ("lease": a replica's slice, see leased-limiter.ts). */
+  readonly backend: "redis" | "memory" | "lease";
   readonly requestId: string;
   readonly partition: string;
   readonly subjects: readonly TicketSubject[];

@@ -42,7 +42,7 @@ export interface RedisLimiterOptions {
 const DIMENSIONS: readonly Dimension[] = ["requests", "tokens", "concurrency", "budget"];
 
 /** Replies are checked, not trusted: a wrong shape means a wrong script, and must fail loudly. */
-function integers(reply: unknown, length: number, script: string): number[] {
+export function integers(reply: unknown, length: number, script: string): number[] {
   if (!Array.isArray(reply) || reply.length !== length || !reply.every((v): v is number => Number.isInteger(v))) {
     throw new Error(`limiter script ${script} answered with an unexpected reply`);
   }
@@ -54,7 +54,7 @@ function integer(reply: unknown, script: string): number {
   return reply;
 }
 
-function state(limit: number, remaining: number, resetMs: number): DimensionState | undefined {
+export function state(limit: number, remaining: number, resetMs: number): DimensionState | undefined {
   return limit < 0 ? undefined : { limit, remaining, resetMs };
 }
 

@@ -3,7 +3,7 @@ import { CONCURRENCY_RETRY_MS, UNIT } from "./limit-rules.js";
 
 // Server time unless the caller pinned a clock (tests): every replica then refills from one clock,
 // so a replica whose clock runs ahead cannot hand out tokens that have not been earned yet.
-const CLOCK = `
+export const CLOCK = `
 local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')

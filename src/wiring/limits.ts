@@ -8,16 +8,26 @@ import type { TokenCounter } from "../core/usage-estimate.js";
 import type { Limiter } from "../limits/limiter.js";
 import { limitsStep } from "../limits/limits-step.js";
 import { MemoryLimiter } from "../limits/memory-limiter.js";
-import { RedisLimiter } from "../limits/redis-limiter.js";
+import { LeasedLimiter } from "../limits/leased-limiter.js";
 import { ResilientLimiter } from "../limits/resilient-limiter.js";
 import { errorFields, type Logger } from "../telemetry/logger.js";
 
-export function buildLimiter(config: Config, redis: Redis | undefined, logger: Logger): Limiter {
-  if (!redis) return new MemoryLimiter();
+export interface Limits {
+  readonly limiter: Limiter;
+  /** Gives back what leases still hold, so a clean shutdown loses no capacity. */
+  close(): Promise<void>;
+}
+
+export function buildLimiter(config: Config, redis: Redis | undefined, logger: Logger): Limits {
+  if (!redis) return { limiter: new MemoryLimiter(), close: () => Promise.resolve() };
   const fallbacks = metrics.getMeter("ai-k").createCounter("aik.limits.fallback", {
     description: "Limit checks that could not reach Redis (served in process when fail_open, refused otherwise)",
   });
-  return new ResilientLimiter(new RedisLimiter(redis, config.redis.keyPrefix), new MemoryLimiter(), {
+  const leased = new LeasedLimiter(redis, {
+    keyPrefix: config.redis.keyPrefix,
+    onBackgroundError: (err) => logger.debug("limits.lease_sync_failed", errorFields(err)),
+  });
+  const limiter = new ResilientLimiter(leased, new MemoryLimiter(), {
     failOpen: config.limits.failOpen,
     onFallback: (err) => {
       fallbacks.add(1, { fail_open: config.limits.failOpen });
@@ -25,6 +35,7 @@ export function buildLimiter(config: Config, redis: Redis | undefined, logger: L
     },
     onRecover: () => logger.info("limits.redis_back"),
   });
+  return { limiter, close: () => leased.close() };
 }
 
 export function buildLimitsStep(config: Config, limiter: Limiter, pricing: Pricing, counter: TokenCounter, logger: Logger): Step {

@@ -111,6 +111,8 @@ describe("no content anywhere but the client, for the Responses API", () => {
     // Background: polled, its stream resumed, its input listed; another cancelled and deleted.
     t.emulator.setTiming({ timeToFirstTokenMs: 150, chunkDelayMs: 10 });
     const bg = await http("POST", "/v1/responses", { ...CREATE, background: true });
+    // Slow enough that it cannot finish before the cancel, however loaded the machine is.
+    t.emulator.setTiming({ timeToFirstTokenMs: 60_000, chunkDelayMs: 10 });
     const cancelMe = await http("POST", "/v1/responses", { ...CREATE, background: true });
     t.emulator.setTiming({ timeToFirstTokenMs: 0, chunkDelayMs: 0 });
     const cancelled = await http("POST", `/v1/responses/${cancelMe.json.id}/cancel`);

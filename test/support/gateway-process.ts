@@ -73,7 +73,8 @@ export async function startReplica(t: TestGateway, env: Record<string, string> =
     stdout: () => out,
     stop: (signal = "SIGTERM") =>
       new Promise((done) => {
-        if (child.exitCode !== null) return done(child.exitCode);
+        // Killed by a signal: exitCode stays null, signalCode says it is gone.
+        if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
         child.once("exit", (code) => done(code));
         child.kill(signal);
       }),
