@@ -1,4 +1,4 @@
-// What the runner asks of one load-generator process, and what it sends back, with the checks for crossing the process boundary.
+// What the runner asks of the load-generator process, and what it sends back, with the checks for crossing the process boundary.
 
 export interface LoadSpec {
   readonly protocol: "http" | "grpc";
@@ -13,6 +13,8 @@ export interface LoadSpec {
   readonly body: string;
   /** http only: text a complete answer contains ('"choices"', "[DONE]", "response.completed"). */
   readonly complete: string;
+  /** http streams only: a regular expression that matches the first chunk carrying content (TTFT); "" not measured. */
+  readonly firstToken: string;
   readonly concurrency: number;
   readonly warmupSeconds: number;
   readonly seconds: number;
@@ -24,16 +26,24 @@ export interface LoadSamples {
   readonly latencies: Float64Array;
   /** Streams only: milliseconds to the first body chunk (HTTP) or message (gRPC). */
   readonly ttfbs: Float64Array;
+  /** Streams with `firstToken` only: milliseconds to the first content token. */
+  readonly ttfts: Float64Array;
   readonly errors: number;
   readonly firstError: string | undefined;
   /** From the first measured request's start to the last one's end. */
   readonly seconds: number;
 }
 
-/** Messages from the load process to the runner: the measured window opens, then the result. */
+/** From the runner to the load process: measure one window. */
+export interface RunRequest {
+  readonly kind: "run";
+  readonly spec: LoadSpec;
+}
+
+/** From the load process to the runner, per window: the measured window opens, then the result. */
 export type LoadMessage = { readonly kind: "measuring" } | { readonly kind: "result"; readonly samples: LoadSamples };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -49,11 +59,10 @@ function stringRecord(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
-export function parseSpec(json: string): LoadSpec {
-  const v: unknown = JSON.parse(json);
+export function parseSpec(v: unknown): LoadSpec {
   if (!isRecord(v)) throw new Error("load spec: not an object");
   const headers = stringRecord(v["headers"]);
-  const { protocol, stream, target, path, body, complete, concurrency, warmupSeconds, seconds } = v;
+  const { protocol, stream, target, path, body, complete, firstToken, concurrency, warmupSeconds, seconds } = v;
   if (
     (protocol !== "http" && protocol !== "grpc") ||
     typeof stream !== "boolean" ||
@@ -61,6 +70,7 @@ export function parseSpec(json: string): LoadSpec {
     typeof path !== "string" ||
     typeof body !== "string" ||
     typeof complete !== "string" ||
+    typeof firstToken !== "string" ||
     headers === undefined ||
     !isNumber(concurrency) ||
     !Number.isInteger(concurrency) ||
@@ -69,9 +79,13 @@ export function parseSpec(json: string): LoadSpec {
     !isNumber(seconds) ||
     seconds <= 0
   ) {
-    throw new Error(`load spec: malformed: ${json}`);
+    throw new Error(`load spec: malformed: ${JSON.stringify(v)}`);
   }
-  return { protocol, stream, target, path, headers, body, complete, concurrency, warmupSeconds, seconds };
+  return { protocol, stream, target, path, headers, body, complete, firstToken, concurrency, warmupSeconds, seconds };
+}
+
+export function parseRunRequest(v: unknown): RunRequest | undefined {
+  return isRecord(v) && v["kind"] === "run" ? { kind: "run", spec: parseSpec(v["spec"]) } : undefined;
 }
 
 export function parseMessage(v: unknown): LoadMessage | undefined {
@@ -79,7 +93,7 @@ export function parseMessage(v: unknown): LoadMessage | undefined {
   if (v["kind"] === "measuring") return { kind: "measuring" };
   const r = v["samples"];
   if (v["kind"] !== "result" || !isRecord(r)) return undefined;
-  const { latencies, ttfbs, errors, firstError, seconds } = r;
-  if (!(latencies instanceof Float64Array) || !(ttfbs instanceof Float64Array) || !isNumber(errors) || !isNumber(seconds)) return undefined;
-  return { kind: "result", samples: { latencies, ttfbs, errors, firstError: typeof firstError === "string" ? firstError : undefined, seconds } };
+  const { latencies, ttfbs, ttfts, errors, firstError, seconds } = r;
+  if (!(latencies instanceof Float64Array) || !(ttfbs instanceof Float64Array) || !(ttfts instanceof Float64Array) || !isNumber(errors) || !isNumber(seconds)) return undefined;
+  return { kind: "result", samples: { latencies, ttfbs, ttfts, errors, firstError: typeof firstError === "string" ? firstError : undefined, seconds } };
 }

@@ -1,12 +1,15 @@
-// The load generator's process: a closed loop of N workers against one front door, warm-up first, raw timings back over IPC.
-// Started by run.ts as: node --import tsx bench/gateway/load.ts '<LoadSpec JSON>'
+// The load generator's process: for each window the runner asks for, a closed loop of N workers against one front door,
+// warm-up first, raw timings back over IPC. One process serves every window of a run, one window at a time: starting a
+// fresh tsx process per window cost 1-3 s each on a busy 2-core machine, which made a short smoke run impossible.
+// Started by run.ts as: node --import tsx bench/gateway/load.ts; prints "load generator ready".
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseSpec, type LoadMessage } from "./load-spec.js";
+import { parseRunRequest, type LoadMessage, type LoadSpec } from "./load-spec.js";
 import { requester, type Requester } from "./requesters.js";
 
 interface Window {
   readonly latencies: number[];
   readonly ttfbs: number[];
+  readonly ttfts: number[];
   errors: number;
   firstError: string | undefined;
   readonly seconds: number;
@@ -14,27 +17,25 @@ interface Window {
 
 /** Every worker sends its next request as soon as its last one ends, until the deadline. */
 async function closedLoop(r: Requester, concurrency: number, seconds: number): Promise<Window> {
-  const latencies: number[] = [];
-  const ttfbs: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
+  const w: Window = { latencies: [], ttfbs: [], ttfts: [], errors: 0, firstError: undefined, seconds: 0 };
   const start = performance.now();
   const end = start + seconds * 1000;
   const worker = async (): Promise<void> => {
     while (performance.now() < end) {
       const s = await r.one();
       if (!s.ok) {
-        errors++;
-        firstError ??= s.error;
+        w.errors++;
+        w.firstError ??= s.error;
         await sleep(5); // a dead target must not turn this into a busy loop
         continue;
       }
-      latencies.push(s.latencyMs);
-      if (s.ttfbMs !== undefined) ttfbs.push(s.ttfbMs);
+      w.latencies.push(s.latencyMs);
+      if (s.ttfbMs !== undefined) w.ttfbs.push(s.ttfbMs);
+      if (s.ttftMs !== undefined) w.ttfts.push(s.ttftMs);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { latencies, ttfbs, errors, firstError, seconds: (performance.now() - start) / 1000 };
+  return { ...w, seconds: (performance.now() - start) / 1000 };
 }
 
 function send(message: LoadMessage): Promise<void> {
@@ -44,14 +45,30 @@ function send(message: LoadMessage): Promise<void> {
   });
 }
 
-const spec = parseSpec(process.argv[2] ?? "");
-const r = requester(spec);
-if (spec.warmupSeconds > 0) await closedLoop(r, spec.concurrency, spec.warmupSeconds);
-await send({ kind: "measuring" });
-const measured = await closedLoop(r, spec.concurrency, spec.seconds);
-await send({
-  kind: "result",
-  samples: { latencies: Float64Array.from(measured.latencies), ttfbs: Float64Array.from(measured.ttfbs), errors: measured.errors, firstError: measured.firstError, seconds: measured.seconds },
+async function measure(spec: LoadSpec): Promise<void> {
+  // A requester per window: its connections belong to this front door and are closed with the window.
+  const r = requester(spec);
+  try {
+    if (spec.warmupSeconds > 0) await closedLoop(r, spec.concurrency, spec.warmupSeconds);
+    await send({ kind: "measuring" });
+    const m = await closedLoop(r, spec.concurrency, spec.seconds);
+    const samples = { latencies: Float64Array.from(m.latencies), ttfbs: Float64Array.from(m.ttfbs), ttfts: Float64Array.from(m.ttfts), errors: m.errors, firstError: m.firstError, seconds: m.seconds };
+    await send({ kind: "result", samples });
+  } finally {
+    await r.close();
+  }
+}
+
+let queue = Promise.resolve();
+process.on("message", (m: unknown) => {
+  const run = parseRunRequest(m);
+  if (!run) return;
+  // The runner waits for each result before asking again; chaining only guards against a second request arriving early.
+  queue = queue.then(() => measure(run.spec)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 });
-await r.close();
-process.exit(0);
+// Kept alive by the IPC channel's listener; the runner stops it with SIGTERM (or it stops when the channel closes).
+process.channel?.ref();
+console.log("load generator ready");

@@ -1,4 +1,5 @@
 // Markdown tables of one bench run: each front door's figures, then the gateway's ratios to the emulator and the bare proxy.
+import type { CommandCounts } from "./redis-stats.js";
 import type { Summary } from "./summary.js";
 
 export type Door = "emulator direct" | "bare proxy" | "gateway";
@@ -11,10 +12,12 @@ export interface Row {
   readonly summary: Summary;
   /** CPU seconds each process used in the measured window. */
   readonly cpu: { readonly emulator: number; readonly proxy: number; readonly gateway: number; readonly load: number };
+  /** The Redis commands served during this row's windows, when the row counted them. */
+  readonly redisCommands?: CommandCounts | undefined;
 }
 
-const fixed = (x: number | undefined, digits: number): string => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
-const rate = (r: Summary): number => r.requests / r.seconds;
+export const fixed = (x: number | undefined, digits: number): string => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
+export const rate = (r: Summary): number => r.requests / r.seconds;
 /** Percent of one core over the window. */
 const core = (cpuSeconds: number, r: Summary): string => `${Math.round((100 * cpuSeconds) / r.seconds)}%`;
 
@@ -56,6 +59,23 @@ export function ratiosTable(rows: readonly Row[]): string {
     lines.push(
       `| ${s}${base === s ? "" : ` (vs ${base})`} | ${ratio(rate(gw.summary), direct && rate(direct.summary))} | ${ratio(rate(gw.summary), proxy && rate(proxy.summary))} | ${ratio(gw.summary.latencyP50Ms, direct?.summary.latencyP50Ms)} | ${ratio(gw.summary.latencyP50Ms, proxy?.summary.latencyP50Ms)} | ${ratio(middleCpuPerRequest(gw), proxy && middleCpuPerRequest(proxy))} |`,
     );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * One scenario's doors beside the emulator's own figures: what the middle adds, p50 and p99 of `pick`.
+ * Used for the latency at one request at a time (whole answers) and for the time to first token.
+ */
+export function addedTable(rows: readonly Row[], scenario: string, what: string, pick: (s: Summary) => readonly [number | undefined, number | undefined]): string {
+  const lines = [`| front door | ${what} p50 ms | ${what} p99 ms | added p50 ms | added p99 ms | requests | errors |`, "|---|--:|--:|--:|--:|--:|--:|"];
+  const direct = rows.find((r) => r.scenario === scenario && r.door === "emulator direct");
+  const [d50, d99] = direct ? pick(direct.summary) : [undefined, undefined];
+  const minus = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "–" : (a - b).toFixed(2));
+  for (const row of rows.filter((r) => r.scenario === scenario)) {
+    const [p50, p99] = pick(row.summary);
+    const self = row.door === "emulator direct";
+    lines.push(`| ${row.door} | ${fixed(p50, 2)} | ${fixed(p99, 2)} | ${self ? "–" : minus(p50, d50)} | ${self ? "–" : minus(p99, d99)} | ${row.summary.requests} | ${row.summary.errors} |`);
   }
   return lines.join("\n");
 }

@@ -10,6 +10,8 @@ export interface Sample {
   readonly latencyMs: number;
   /** Streams: time to the first body chunk or message. */
   readonly ttfbMs: number | undefined;
+  /** HTTP streams with a `firstToken` pattern: time to the first chunk carrying content. */
+  readonly ttftMs?: number | undefined;
   /** What went wrong, for the first failure's report (status and a short body excerpt; never needed otherwise). */
   readonly error?: string;
 }
@@ -27,6 +29,7 @@ function httpRequester(spec: LoadSpec): Requester {
   // One connection per worker, as a closed-loop client would hold.
   const pool = new Pool(spec.target, { connections: spec.concurrency, keepAliveTimeout: 60_000 });
   const headers = { "content-type": "application/json", ...spec.headers };
+  const firstToken = spec.firstToken === "" ? undefined : new RegExp(spec.firstToken);
   return {
     async one() {
       const t0 = performance.now();
@@ -34,17 +37,20 @@ function httpRequester(spec: LoadSpec): Requester {
         const res = await pool.request({ method: "POST", path: spec.path, headers, body: spec.body });
         if (spec.stream) {
           let ttfbMs: number | undefined;
+          let ttftMs: number | undefined;
           let last = "";
           let complete = false;
           for await (const chunk of res.body) {
-            ttfbMs ??= performance.now() - t0;
-            // A window over chunk boundaries, so the marker is found wherever the stream splits it.
+            const now = performance.now() - t0;
+            ttfbMs ??= now;
+            // A window over chunk boundaries, so the markers are found wherever the stream splits them.
             const window = last + String(chunk);
+            if (ttftMs === undefined && firstToken?.test(window)) ttftMs = now;
             complete ||= window.includes(spec.complete);
             last = window.slice(-64);
           }
-          const ok = res.statusCode === 200 && complete;
-          return { ok, latencyMs: performance.now() - t0, ttfbMs, error: ok ? undefined : `HTTP ${res.statusCode}: ...${last}` };
+          const ok = res.statusCode === 200 && complete && (firstToken === undefined || ttftMs !== undefined);
+          return { ok, latencyMs: performance.now() - t0, ttfbMs, ttftMs, error: ok ? undefined : `HTTP ${res.statusCode}: ...${last}` };
         }
         const text = await res.body.text();
         const ok = res.statusCode === 200 && text.includes(spec.complete);

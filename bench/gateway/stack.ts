@@ -3,13 +3,22 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Timing } from "../../src/emulator/api.js";
 import { provisionUser } from "../../test/support/identity.js";
 import { spawnNode, type NodeChild } from "./processes.js";
 import { DEPLOYMENT } from "./scenarios.js";
 
 export const EMULATOR_KEY = "bench-emulator-key";
-/** The gateway's upstream pool and the bare proxy's hold the same number of connections to the emulator. */
-export const UPSTREAM_CONNECTIONS = 128;
+
+/**
+ * The gateway's upstream pool and the bare proxy's hold the same number of connections to the emulator: 128, or one per
+ * stream the memory scenario holds open when that is more (an HTTP/1.1 connection carries one answer at a time, and a
+ * stream waiting in undici's queue is not open). Pools open connections only as they are needed, so at 32 concurrent
+ * requests the larger limit changes nothing.
+ */
+export function upstreamConnections(openStreams: number): number {
+  return Math.max(128, openStreams + 64);
+}
 
 export interface Front {
   readonly child: NodeChild;
@@ -23,7 +32,7 @@ export interface Gateway extends Front {
   readonly adminToken: string;
 }
 
-/** The emulator answers at once (no time to first token, no chunk delay): what is measured is the front doors' own cost. */
+/** The emulator starts answering at once (no time to first token, no chunk delay); the TTFT and memory scenarios pace it for their own windows. */
 export async function startEmulator(): Promise<Front> {
   const { child, line } = await spawnNode({
     name: "emulator",
@@ -34,11 +43,17 @@ export async function startEmulator(): Promise<Front> {
   return { child, url: urlIn(line) };
 }
 
-export async function startProxy(upstream: string): Promise<Front> {
+/** Sets the emulator's pacing through its control route (no api-key); it applies to requests that start afterwards. */
+export async function setEmulatorTiming(emulatorUrl: string, timing: Timing): Promise<void> {
+  const res = await fetch(`${emulatorUrl}/_emulator/timing`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(timing) });
+  if (res.status !== 204) throw new Error(`the emulator refused timing ${JSON.stringify(timing)}: ${res.status} ${await res.text()}`);
+}
+
+export async function startProxy(upstream: string, connections: number): Promise<Front> {
   const { child, line } = await spawnNode({
     name: "proxy",
     script: "bench/gateway/proxy.ts",
-    args: [upstream, String(UPSTREAM_CONNECTIONS)],
+    args: [upstream, String(connections)],
     ready: (l) => l.includes("proxy listening on"),
   });
   return { child, url: urlIn(line) };
@@ -50,6 +65,7 @@ export interface GatewayOptions {
   /** Undefined runs the gateway's in-process limiter instead: a diagnostic, to see what Redis costs. */
   readonly redisUrl: string | undefined;
   readonly redisPrefix: string;
+  readonly upstreamConnections: number;
   /** Where the config, the spool and any CPU profile go. */
   readonly workDir: string;
   /** Adds --cpu-prof, writing the profile into workDir when the gateway exits. */
@@ -64,7 +80,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     `deployments:
   - { id: ${DEPLOYMENT}, endpoint: "${o.emulatorUrl}", deployment: ${DEPLOYMENT}, model: ${DEPLOYMENT}, api_key_env: AIK_BENCH_EMULATOR_KEY, api_style: classic, api_version: "2024-10-21" }
 upstream:
-  connections: ${UPSTREAM_CONNECTIONS}
+  connections: ${o.upstreamConnections}
 server:
   shutdown_grace_ms: 3000
 `,

@@ -9,6 +9,9 @@ export interface Summary {
   readonly latencyP99Ms: number | undefined;
   readonly ttfbP50Ms: number | undefined;
   readonly ttfbP99Ms: number | undefined;
+  /** Time to the first content token, for scenarios that look for it. */
+  readonly ttftP50Ms: number | undefined;
+  readonly ttftP99Ms: number | undefined;
 }
 
 function quantile(sorted: Float64Array, q: number): number | undefined {
@@ -28,6 +31,7 @@ function pooled(arrays: readonly Float64Array[]): Float64Array {
 export function summarize(rounds: readonly LoadSamples[]): Summary {
   const lat = pooled(rounds.map((r) => r.latencies));
   const ttfb = pooled(rounds.map((r) => r.ttfbs));
+  const ttft = pooled(rounds.map((r) => r.ttfts));
   return {
     requests: lat.length,
     errors: rounds.reduce((n, r) => n + r.errors, 0),
@@ -36,5 +40,7 @@ export function summarize(rounds: readonly LoadSamples[]): Summary {
     latencyP99Ms: quantile(lat, 0.99),
     ttfbP50Ms: quantile(ttfb, 0.5),
     ttfbP99Ms: quantile(ttfb, 0.99),
+    ttftP50Ms: quantile(ttft, 0.5),
+    ttftP99Ms: quantile(ttft, 0.99),
   };
 }

@@ -1,0 +1,79 @@
+// The memory scenario: the gateway's RSS with N idle streams open through it at once, against its baseline before and
+// after. The emulator is told to wait minutes before each stream's first token, so the streams stay open and silent.
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseOpenStreamsMessage, type OpenStreamsMessage, type OpenStreamsSpec } from "./open-streams-spec.js";
+import { memory } from "./proc-stats.js";
+import { spawnNode, type NodeChild } from "./processes.js";
+
+export interface IdleStreamsResult {
+  readonly requested: number;
+  readonly opened: number;
+  readonly failed: number;
+  readonly firstError: string | undefined;
+  /** Streams that ended on their own while they should have been held open. */
+  readonly endedEarly: number;
+  readonly openSeconds: number;
+  readonly baselineMiB: number;
+  readonly duringMiB: number;
+  readonly afterMiB: number;
+}
+
+/** How long to let the gateway settle (timers, GC, sockets closing) before reading its RSS. */
+const SETTLE_MS = { baseline: 1_000, during: 1_000, after: 2_000 } as const;
+
+/** The median of a few readings 100 ms apart: one reading can fall just before or after a GC. */
+async function rssMiB(pid: number): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    if (i > 0) await sleep(100);
+    readings.push(memory(pid).rssMiB);
+  }
+  return readings.sort((a, b) => a - b)[2] ?? Number.NaN;
+}
+
+function next(child: NodeChild, kind: OpenStreamsMessage["kind"], timeoutMs: number): Promise<OpenStreamsMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`open-streams sent no '${kind}' in ${timeoutMs} ms:\n${child.tail()}`)), timeoutMs);
+    const onMessage = (m: unknown): void => {
+      const msg = parseOpenStreamsMessage(m);
+      if (msg?.kind === kind) done(undefined, msg);
+    };
+    const onExit = (code: number | null): void => done(new Error(`open-streams exited (${code}) before '${kind}':\n${child.tail()}`));
+    const done = (err: Error | undefined, m?: OpenStreamsMessage): void => {
+      clearTimeout(timer);
+      child.proc.off("message", onMessage);
+      child.proc.off("exit", onExit);
+      if (err || !m) reject(err ?? new Error("no message"));
+      else resolve(m);
+    };
+    child.proc.on("message", onMessage);
+    child.proc.once("exit", onExit);
+  });
+}
+
+/** Opens `spec.count` idle streams through the front door whose process is `middlePid`, and reads that process's RSS around them. */
+export async function measureIdleStreams(middlePid: number, spec: OpenStreamsSpec): Promise<IdleStreamsResult> {
+  const { child } = await spawnNode({ name: "open-streams", script: "bench/gateway/open-streams.ts", args: [JSON.stringify(spec)] });
+  // Generous: on a busy 2-core machine 2,000 connections through the gateway take a while to open.
+  const timeoutMs = 60_000 + spec.count * 30;
+  try {
+    await next(child, "warmed", timeoutMs);
+    await sleep(SETTLE_MS.baseline);
+    const baselineMiB = await rssMiB(middlePid);
+    child.proc.send({ kind: "open" });
+    const opened = await next(child, "opened", timeoutMs);
+    if (opened.kind !== "opened") throw new Error("open-streams: out of order");
+    await sleep(SETTLE_MS.during);
+    const duringMiB = await rssMiB(middlePid);
+    child.proc.send({ kind: "close" });
+    const closed = await next(child, "closed", timeoutMs);
+    if (closed.kind !== "closed") throw new Error("open-streams: out of order");
+    await sleep(SETTLE_MS.after);
+    const afterMiB = await rssMiB(middlePid);
+    const { opened: n, failed, firstError, seconds: openSeconds } = opened;
+    if (failed > 0) console.error(`idle streams: ${failed} of ${spec.count} failed to open, first: ${firstError ?? "?"}`);
+    return { requested: spec.count, opened: n, failed, firstError, endedEarly: closed.endedEarly, openSeconds, baselineMiB, duringMiB, afterMiB };
+  } finally {
+    await child.stop();
+  }
+}

@@ -1,0 +1,59 @@
+// The gateway bench's settings, read once from its arguments and BENCH_* environment variables, with messages that say what to fix.
+
+export interface BenchOptions {
+  /** Measured seconds per row, split over the rounds. */
+  readonly seconds: number;
+  /** Closed-loop workers in the throughput and TTFT scenarios (the latency scenario always runs one). */
+  readonly concurrency: number;
+  readonly rounds: number;
+  /** Warm-up before each window, not counted. */
+  readonly warmupSeconds: number;
+  /** Idle streams held open through the gateway at once in the memory scenario. */
+  readonly openStreams: number;
+  /** Runs the gateway with --cpu-prof and keeps the profile. */
+  readonly cpuProfile: boolean;
+  /** False (BENCH_REDIS=off, a diagnostic): the gateway's in-process limiter instead of its private Redis. */
+  readonly redis: boolean;
+  /** Also measures the c=1 latency scenario with wrk, beside the bench's own generator (BENCH_WRK=1). */
+  readonly wrk: boolean;
+}
+
+export const USAGE = "usage: npx tsx bench/gateway/run.ts [seconds 0.2..600, default 10] [concurrency 1..4096, default 32]";
+/** The upstream pool must hold a connection per open stream, and the gateway's config allows 4096 at most. */
+export const MAX_OPEN_STREAMS = 4000;
+
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, integer: boolean): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new Error(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+function envFlag(env: NodeJS.ProcessEnv, name: string, on: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return false;
+  if (raw !== on) throw new Error(`${name} must be '${on}' or unset, got '${raw}'`);
+  return true;
+}
+
+export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const seconds = Number(argv[0] ?? 10);
+  const concurrency = Number(argv[1] ?? 32);
+  if (!Number.isFinite(seconds) || seconds < 0.2 || seconds > 600 || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 4096) {
+    throw new Error(USAGE);
+  }
+  return Object.freeze({
+    seconds,
+    concurrency,
+    rounds: envNumber(env, "BENCH_ROUNDS", 2, 1, 20, true),
+    // Each window warms its own connections and the load process's JIT; the servers stay warm from the rows before.
+    warmupSeconds: envNumber(env, "BENCH_WARMUP_SECONDS", Math.min(2, Math.max(1, seconds / 5)), 0, 60, false),
+    openStreams: envNumber(env, "BENCH_OPEN_STREAMS", 2000, 1, MAX_OPEN_STREAMS, true),
+    cpuProfile: envFlag(env, "BENCH_CPU_PROF", "1"),
+    redis: !envFlag(env, "BENCH_REDIS", "off"),
+    wrk: envFlag(env, "BENCH_WRK", "1"),
+  });
+}
