@@ -21,6 +21,22 @@ export interface IdleStreamsResult {
 /** How long to let the gateway settle (timers, GC, sockets closing) before reading its RSS. */
 const SETTLE_MS = { baseline: 1_000, during: 1_000, after: 2_000 } as const;
 
+/**
+ * The baseline is read once the gateway has stopped growing: the warm-up's cancelled streams make
+ * it load the o200k tokenizer (about 70 MB, loaded once, on the first stream that ends without
+ * Azure's usage), which a baseline read too early would count against the streams.
+ */
+async function steadyRssMiB(pid: number, maxMs = 15_000): Promise<number> {
+  const until = performance.now() + maxMs;
+  let last = await rssMiB(pid);
+  for (;;) {
+    await sleep(1_000);
+    const now = await rssMiB(pid);
+    if (Math.abs(now - last) < 2 || performance.now() > until) return now;
+    last = now;
+  }
+}
+
 /** The median of a few readings 100 ms apart: one reading can fall just before or after a GC. */
 async function rssMiB(pid: number): Promise<number> {
   const readings: number[] = [];
@@ -59,7 +75,7 @@ export async function measureIdleStreams(middlePid: number, spec: OpenStreamsSpe
   try {
     await next(child, "warmed", timeoutMs);
     await sleep(SETTLE_MS.baseline);
-    const baselineMiB = await rssMiB(middlePid);
+    const baselineMiB = await steadyRssMiB(middlePid);
     child.proc.send({ kind: "open" });
     const opened = await next(child, "opened", timeoutMs);
     if (opened.kind !== "opened") throw new Error("open-streams: out of order");
