@@ -1,9 +1,20 @@
 // The transport-neutral context of one call: identity, cancellation, and what steps report back.
 import { randomUUID } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import type { Deployment } from "./deployments.js";
 import type { CallerLimits } from "./limits.js";
 
 export type Protocol = "http" | "grpc";
+
+/** A call's cancellation without an AbortSignal: emits "abort" once, with the same two fields (undici takes either). */
+export interface AbortEmitter extends EventEmitter {
+  readonly aborted: boolean;
+  /** Why it was aborted (ShuttingDown at a shutdown's deadline), when a reason was given. */
+  readonly reason: unknown;
+}
+
+/** What the core reads of cancellation, and what it hands the upstream client to follow. */
+export type CallSignal = AbortSignal | AbortEmitter;
 
 /** Who is calling, once the auth step has accepted the credential. */
 export interface Caller {
@@ -37,7 +48,7 @@ export interface CallContext {
   readonly requestId: string;
   readonly protocol: Protocol;
   /** Aborted when the client goes away or its deadline passes; upstream calls follow it. */
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   /** The raw credential the client presented; only the auth step reads it. */
   readonly credential: string | undefined;
   /** The client's network address (for login throttling); never logged. */
@@ -71,7 +82,7 @@ export interface ObjectScope {
 export interface ContextInit {
   readonly requestId: string;
   readonly protocol: Protocol;
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   readonly credential: string | undefined;
   readonly peer: string | undefined;
   readonly deadline?: number | undefined;
@@ -89,6 +100,14 @@ export function createContext(init: ContextInit): CallContext {
     deployment: undefined,
     rateLimit: undefined,
   };
+}
+
+/**
+ * The gRPC door turns every answer and stream event into a message, so it reads each one parsed;
+ * the HTTP door sends Azure's text, so what the gateway needs nothing from may go unparsed.
+ */
+export function readsParsed(ctx: CallContext): boolean {
+  return ctx.protocol === "grpc";
 }
 
 /** A unique request id in OpenAI's style ("req_" + 32 hex digits). */

@@ -118,7 +118,7 @@ export class ShuttingDown extends Error {
 }
 
 /** Why an aborted call stopped: the client went away, or the gateway is shutting down (the client may retry elsewhere). */
-export function abortError(signal: AbortSignal, cause?: unknown): GatewayError {
+export function abortError(signal: { readonly reason: unknown }, cause?: unknown): GatewayError {
   if (signal.reason instanceof ShuttingDown) {
     return new GatewayError("unavailable", "The gateway is shutting down; retry the request.", { reason: "shutting_down", cause });
   }

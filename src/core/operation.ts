@@ -1,5 +1,6 @@
 // An operation described once: what the gateway reads of its request, answer and stream; every step works from this.
 import type { Deployment } from "./deployments.js";
+import type { RawBody } from "./raw-body.js";
 import { GatewayError } from "./errors.js";
 import type { JsonObject } from "./json.js";
 import type { ModelInfo } from "./results.js";
@@ -11,6 +12,8 @@ export type RouteStyle = "openai" | "azure-v1" | "azure-classic";
 /** A request as any front door hands it over: OpenAI's JSON body, path parameters and query, nothing transport-specific. */
 export interface OperationInput {
   readonly body: JsonObject | undefined;
+  /** The body as the client sent it (HTTP; a gRPC request has no JSON bytes). */
+  readonly raw?: RawBody | undefined;
   /** Path parameters, percent-decoded (not yet validated). */
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
@@ -41,6 +44,8 @@ export interface UpstreamRequest {
   /** Query parameters to pass on (names checked by the operation). */
   readonly query: ReadonlyArray<readonly [string, string]>;
   readonly body: JsonObject | undefined;
+  /** The client's body as sent (HTTP): its bytes go up when `body` is still its parse, unedited. */
+  readonly raw?: RawBody | undefined;
   readonly stream: boolean;
   /** The client's api-version from a classic route; the deployment's policy decides whether it is used. */
   readonly apiVersion: string | undefined;
@@ -87,6 +92,14 @@ export interface StreamShape {
    * local count if Azure's usage never comes), so reading an event allocates no list of its own.
    */
   read(event: string | undefined, data: JsonObject, call: Call, text: string[]): EventFacts;
+  /**
+   * Whether an event may tell the gateway anything (usage, an error, an object, ids it reveals,
+   * the end), judged from its name and text alone: a test that may say yes wrongly, never no
+   * wrongly. Where the front door forwards events as text (HTTP), the others go on unparsed.
+   */
+  mayTell(event: string | undefined, data: string): boolean;
+  /** Whether an event passed on unparsed may carry generated text (kept in memory, for a local count). */
+  mayCarryText(event: string | undefined, data: string): boolean;
   /** The in-band error a front door sends when the stream fails mid-way, in this operation's framing. */
   errorEvent(envelope: JsonObject, lastSequence: number | undefined): { readonly event: string | undefined; readonly data: JsonObject };
 }
@@ -102,6 +115,8 @@ export interface Call {
   readonly references: readonly string[];
   /** The body as the client sent it; forwarded with only routing-required edits. */
   readonly body: JsonObject | undefined;
+  /** Its bytes as they came (HTTP): forwarded as they are when nothing is edited. */
+  readonly raw: RawBody | undefined;
   /** Query parameters for the upstream call (checked names). */
   readonly query: ReadonlyArray<readonly [string, string]>;
   readonly stream: boolean;

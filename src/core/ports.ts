@@ -1,4 +1,5 @@
 // The port the core calls to reach Azure; src/upstream implements it, tests may too.
+import type { CallSignal } from "./context.js";
 import type { Deployment } from "./deployments.js";
 import type { JsonObject } from "./json.js";
 import type { UpstreamRequest } from "./operation.js";
@@ -6,7 +7,7 @@ import type { UpstreamInfo } from "./results.js";
 import type { Usage } from "./usage.js";
 
 export interface UpstreamCallOptions {
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   readonly requestId: string;
 }
 
@@ -26,8 +27,12 @@ export interface UpstreamStream {
   readonly info: UpstreamInfo;
   /** Events in arrival order, `[DONE]` included. */
   readonly events: AsyncIterable<SseEvent>;
-  /** Releases the upstream connection (aborting it when unfinished). */
-  close(): void;
+  /**
+   * Releases the upstream connection. `complete`: the stream's last event came, so what is left
+   * (normally only the body's end) is read and dropped and the connection kept; otherwise an
+   * unfinished body is aborted. The first call decides.
+   */
+  close(complete?: boolean): void;
 }
 
 /** Failures are thrown as GatewayError with Azure's error mapped (see src/upstream/azure-errors.ts). */

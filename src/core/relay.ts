@@ -1,13 +1,19 @@
 // Relays an upstream event stream event by event, reading each through its operation's stream shape; settles once.
-import type { CallContext } from "./context.js";
+import { readsParsed, type CallContext } from "./context.js";
 import { abortError, GatewayError } from "./errors.js";
 import { isObject, type JsonObject } from "./json.js";
-import type { Call, ObjectState, StreamShape } from "./operation.js";
+import type { Call, EventFacts, ObjectState, StreamShape } from "./operation.js";
 import type { UpstreamStream } from "./ports.js";
 import type { Outcome, Settlement, StreamEvent, StreamResult, UpstreamInfo } from "./results.js";
 import type { Usage } from "./usage.js";
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * Events passed on unparsed but kept for a local count stay below this many characters per stream;
+ * past it they are read down to their text. Memory only, like the text itself.
+ */
+const MAX_KEPT_CHARS = 64 * 1024;
 
 export function relayStream(src: UpstreamStream, shape: StreamShape, call: Call, ctx: CallContext): StreamResult {
   return new Relay(src, shape, call, ctx);
@@ -23,8 +29,12 @@ class Relay implements StreamResult {
   private usage: Usage | undefined;
   private object: ObjectState | undefined;
   private firstTokenMs: number | undefined;
+  /** The last sequence number read (responses): an event without one stands at the place of the one before. */
+  private sequence: number | undefined;
   // Generated text, kept in memory only, to count usage locally if Azure's count never arrives.
-  private readonly text: string[] = [];
+  private readonly text: RelayedText;
+  /** A front door that forwards event text (HTTP) lets events that tell nothing go unparsed. */
+  private readonly skims: boolean;
 
   constructor(
     private readonly src: UpstreamStream,
@@ -34,6 +44,8 @@ class Relay implements StreamResult {
   ) {
     this.upstream = src.info;
     this.settled = new Promise((resolve) => (this.settle = resolve));
+    this.skims = !readsParsed(ctx);
+    this.text = new RelayedText(shape, call);
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<StreamEvent> {
@@ -59,9 +71,15 @@ class Relay implements StreamResult {
           outcome = "ok";
           return;
         }
+        // Until the first token is timed every event is read; after it, only those that may tell something.
+        if (this.skims && this.firstTokenMs !== undefined && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
+          if (this.shape.mayCarryText(event, data)) this.text.keep(event, data);
+          yield new UnreadEvent(event, data, this.shape, this.call, this.sequence);
+          continue;
+        }
         const json = parseEvent(data);
-        const texts = this.text.length;
-        const facts = this.shape.read(event, json, this.call, this.text);
+        const texts = this.text.read.length;
+        const facts = this.shape.read(event, json, this.call, this.text.read);
         if (facts.errorCode !== undefined) {
           throw new GatewayError("bad_gateway", `The upstream reported an error mid-stream (code: ${facts.errorCode}).`, {
             reason: "upstream_stream_error",
@@ -70,12 +88,10 @@ class Relay implements StreamResult {
         if (facts.usage) this.usage = facts.usage;
         if (facts.object) this.object = facts.object;
         if (facts.terminal) terminal = true;
-        if (this.text.length > texts) this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
+        if (this.text.read.length > texts) this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
+        this.sequence = facts.sequence ?? this.sequence;
         if (!facts.forward) continue;
-        // Item ids are the caller's only when Azure stores what this stream creates.
-        const stored = this.object?.stored === true;
-        const reveals = stored && (facts.object || facts.itemIds) ? [...(facts.object ? [facts.object.id, ...facts.object.itemIds] : []), ...(facts.itemIds ?? [])] : NONE;
-        yield { event, raw: data, json, reveals, sequence: facts.sequence };
+        yield { event, raw: data, json, reveals: this.reveals(facts), sequence: this.sequence };
       }
       if (!this.shape.sentinel && terminal) {
         outcome = "ok";
@@ -98,16 +114,115 @@ class Relay implements StreamResult {
           : new GatewayError("bad_gateway", "The upstream stream failed before it was complete.", { reason: "upstream_stream_cut", cause: err });
       throw error;
     } finally {
-      this.src.close();
+      // A stream that ended as it should keeps its upstream connection.
+      this.src.close(outcome === "ok");
       this.finish(outcome, error);
     }
+  }
+
+  /** Item ids are the caller's only when Azure stores what this stream creates. */
+  private reveals(facts: EventFacts): readonly string[] {
+    if (this.object?.stored !== true || (!facts.object && !facts.itemIds)) return NONE;
+    return [...(facts.object ? [facts.object.id, ...facts.object.itemIds] : []), ...(facts.itemIds ?? [])];
   }
 
   private finish(outcome: Outcome, error: GatewayError | undefined): void {
     if (this.done) return;
     this.done = true;
-    this.settle({ outcome, usage: this.usage, relayedText: this.text, firstTokenMs: this.firstTokenMs, error, object: this.object });
+    const text = this.text;
+    this.settle({
+      outcome,
+      usage: this.usage,
+      // Asked for by a local count (Azure's usage never came): the events kept unparsed are read then.
+      get relayedText(): readonly string[] {
+        return text.all();
+      },
+      firstTokenMs: this.firstTokenMs,
+      error,
+      object: this.object,
+    });
   }
+}
+
+/** The generated text a stream relayed: read from parsed events as they pass, from the others only when asked for. */
+class RelayedText {
+  /** Text read so far, in order. */
+  readonly read: string[] = [];
+  /** Events passed on unparsed that may carry text, with their names (a Responses type may come from it). */
+  private names: Array<string | undefined> = [];
+  private kept: string[] = [];
+  private chars = 0;
+
+  constructor(
+    private readonly shape: StreamShape,
+    private readonly call: Call,
+  ) {}
+
+  keep(event: string | undefined, data: string): void {
+    this.names.push(event);
+    this.kept.push(data);
+    this.chars += data.length;
+    if (this.chars > MAX_KEPT_CHARS) this.readKept();
+  }
+
+  all(): readonly string[] {
+    if (this.kept.length > 0) this.readKept();
+    return this.read;
+  }
+
+  /** Each kept event looked like an object; one that does not parse adds no text (its client got it as sent). */
+  private readKept(): void {
+    for (let i = 0; i < this.kept.length; i++) {
+      let json: JsonObject;
+      try {
+        json = parseEvent(this.kept[i] ?? "");
+      } catch {
+        continue;
+      }
+      this.shape.read(this.names[i], json, this.call, this.read);
+    }
+    this.names = [];
+    this.kept = [];
+    this.chars = 0;
+  }
+}
+
+/**
+ * An event passed on as its text, parsed only if a reader asks (the HTTP door asks for the last
+ * event's sequence when a stream fails). It tells nothing, so it reveals nothing. Without a sequence
+ * number of its own it stands at `before`, the last one read (not one of an unread event before it).
+ */
+class UnreadEvent implements StreamEvent {
+  readonly reveals = NONE;
+  private parsed: JsonObject | undefined;
+
+  constructor(
+    readonly event: string | undefined,
+    readonly raw: string,
+    private readonly shape: StreamShape,
+    private readonly call: Call,
+    private readonly before: number | undefined,
+  ) {}
+
+  get json(): JsonObject {
+    return (this.parsed ??= parseEvent(this.raw));
+  }
+
+  get sequence(): number | undefined {
+    try {
+      return this.shape.read(this.event, this.json, this.call, []).sequence ?? this.before;
+    } catch {
+      return this.before;
+    }
+  }
+}
+
+/**
+ * The part of the JSON check an event passed on unparsed gets: an object's braces at both ends (what
+ * a cut or an array shows). An event malformed inside them reaches an HTTP client as Azure sent it.
+ */
+function looksLikeObject(data: string): boolean {
+  return data.charCodeAt(0) === 0x7b && data.charCodeAt(data.length - 1) === 0x7d;
 }
 
 function parseEvent(data: string): JsonObject {

@@ -38,14 +38,18 @@ export interface UnaryResult extends Settles {
   readonly json: JsonObject;
 }
 
-/** One SSE event: its name (responses have them), the original data text (HTTP forwards it as is) and its parse. */
+/**
+ * One SSE event: its name (responses have them), the original data text (HTTP forwards it as is)
+ * and its parse. An event the gateway needs nothing from may be relayed unparsed where the front
+ * door sends text (HTTP): `json` and `sequence` then parse it on first use.
+ */
 export interface StreamEvent {
   readonly event: string | undefined;
   readonly raw: string;
   readonly json: JsonObject;
   /** Upstream object ids this event reveals (a response id, item ids). */
   readonly reveals: readonly string[];
-  /** Its place in the stream (responses' sequence_number), for an error event that follows it. */
+  /** Its place in the stream (responses' sequence_number, else the last one before it), for an error event that follows it. */
   readonly sequence: number | undefined;
 }
 

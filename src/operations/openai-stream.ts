@@ -6,6 +6,13 @@ import { usageOf } from "../core/usage.js";
 
 const FORWARD: EventFacts = Object.freeze({ forward: true });
 
+/**
+ * What `read` acts on: an `error` key, or a `usage` object (a JSON string holds no unescaped quote,
+ * so these tokens are keys or whole values, never content; `\u` catches a key spelt with escapes).
+ * Chunks carrying `"usage":null` are ordinary chunks.
+ */
+const TELLS = /"error"|"usage"\s*:\s*\{|\\u/;
+
 /** `textOf` pushes the generated text of one choice of a chunk (a chat delta, a completion fragment) onto `text`. */
 export function openAiStream(textOf: (choice: JsonObject, text: string[]) => void): StreamShape {
   return {
@@ -19,6 +26,8 @@ export function openAiStream(textOf: (choice: JsonObject, text: string[]) => voi
       for (const choice of choices) if (isObject(choice)) textOf(choice, text);
       return FORWARD;
     },
+    mayTell: (_event, data) => TELLS.test(data),
+    mayCarryText: () => true,
     errorEvent: (envelope) => ({ event: undefined, data: envelope }),
   };
 }

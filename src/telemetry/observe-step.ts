@@ -4,16 +4,39 @@ import { toGatewayError } from "../core/errors.js";
 import { closedReason } from "../core/reasons.js";
 import type { Step } from "../core/pipeline.js";
 import type { Usage } from "../core/usage.js";
+import { LabelSets } from "./label-sets.js";
+import { LocalCounter, type Series } from "./local-counter.js";
 import type { Logger } from "./logger.js";
+
+/** What one label combination records into: the duration's attributes, its request count, its token counts. */
+interface CallLabels {
+  readonly attributes: Attributes;
+  readonly requests: Series;
+  readonly prompt: Series;
+  readonly completion: Series;
+}
+
+// Label values are configured names and closed sets, never free text, so none holds the separator.
+const SEP = "\u0000";
 
 /** `label` maps a model name to a bounded label: configured names as they are, anything a client typed as "other". */
 export function observeStep(logger: Logger, label: (name: string | undefined) => string): Step {
   const tracer = trace.getTracer("ai-k");
   // Instruments are made once telemetry has started (main registers the meter provider first).
   const meter = metrics.getMeter("ai-k");
-  const requests = meter.createCounter("aik.requests", { description: "Calls by operation, model, protocol and outcome" });
+  const requests = new LocalCounter(meter, "aik.requests", { description: "Calls by operation, model, protocol and outcome" });
   const duration = meter.createHistogram("aik.request.duration", { unit: "ms", description: "Time from arrival to the end of the answer" });
-  const tokens = meter.createCounter("aik.tokens", { description: "Tokens reported by Azure, by kind and model" });
+  const tokens = new LocalCounter(meter, "aik.tokens", { description: "Tokens reported by Azure, by kind and model" });
+  const labelSets = new LabelSets<CallLabels>((key) => {
+    const [op = "", model = "", deployment = "", protocol = "", outcome = ""] = key.split(SEP);
+    const attributes = Object.freeze({ op, model, deployment, protocol, outcome });
+    return {
+      attributes,
+      requests: requests.series(key, () => attributes),
+      prompt: tokens.series(`${key}${SEP}prompt`, () => ({ ...attributes, kind: "prompt" })),
+      completion: tokens.series(`${key}${SEP}completion`, () => ({ ...attributes, kind: "completion" })),
+    };
+  });
 
   return {
     name: "observe",
@@ -29,22 +52,22 @@ export function observeStep(logger: Logger, label: (name: string | undefined) =>
         const deployment = ctx.deployment;
         // Metric labels stay bounded: configured model names only, never what a client typed.
         const deploymentLabel = label(deployment?.id);
-        const labels: Attributes = { op: call.op.name, model: label(deployment?.model), deployment: deploymentLabel, protocol: ctx.protocol, outcome };
+        const labels = labelSets.get(`${call.op.name}${SEP}${label(deployment?.model)}${SEP}${deploymentLabel}${SEP}${ctx.protocol}${SEP}${outcome}`);
         const attributes: Attributes = { "aik.outcome": outcome, "aik.attempts": ctx.attempts };
         if (deployment) attributes["aik.deployment"] = deploymentLabel;
         if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
         if (usage) {
           Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
-          tokens.add(usage.promptTokens, { ...labels, kind: "prompt" });
-          tokens.add(usage.completionTokens, { ...labels, kind: "completion" });
+          labels.prompt.value += usage.promptTokens;
+          labels.completion.value += usage.completionTokens;
         }
         span.setAttributes(attributes);
         // The status names the failure by its code, never by a message that could quote a client's input.
         span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: reason ?? outcome });
         span.end();
         const ms = performance.now() - ctx.startedAt;
-        requests.add(1, labels);
-        duration.record(ms, labels);
+        labels.requests.value += 1;
+        duration.record(ms, labels.attributes);
         // Failures that are the gateway's or Azure's, not the client's, are worth an operator's attention.
         const serious = outcome === "bad_gateway" || outcome === "upstream_timeout" || outcome === "unavailable" || outcome === "internal";
         (serious ? logger.warn : logger.debug)("request", {

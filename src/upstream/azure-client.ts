@@ -2,13 +2,13 @@
 import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../core/deployments.js";
 import { GatewayError } from "../core/errors.js";
-import { isObject, jsonText } from "../core/json.js";
+import { isObject } from "../core/json.js";
 import type { UpstreamRequest } from "../core/operation.js";
 import type { Upstream, UpstreamCallOptions, UpstreamStream, UpstreamUnary } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
 import { azureError, transportError } from "./azure-errors.js";
 import { readBounded } from "./read-bounded.js";
-import { upstreamBody } from "./request-body.js";
+import { upstreamPayload } from "./request-body.js";
 import { sseEvents } from "./sse.js";
 import { endpointParts, upstreamPath } from "./urls.js";
 
@@ -70,7 +70,18 @@ export class AzureUpstream implements Upstream {
         reason: "upstream_bad_response",
       });
     }
-    return { info: infoOf(d, res.headers), events: sseEvents(res.body), close: () => res.body.destroy() };
+    // Not destroyed when the reader stops early (at [DONE]): release() decides, without an abort Error on a normal end.
+    const events = sseEvents(res.body.iterator({ destroyOnReturn: false }));
+    let released = false;
+    return {
+      info: infoOf(d, res.headers),
+      events,
+      close: (complete = false) => {
+        if (released) return;
+        released = true;
+        release(res.body, complete);
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -80,7 +91,7 @@ export class AzureUpstream implements Upstream {
 
   private async send(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<Dispatcher.ResponseData> {
     const target = this.target(d);
-    const payload = serialize(upstreamBody(d, req));
+    const payload = upstreamPayload(d, req);
     try {
       const res = await target.pool.request({
         method: req.method,
@@ -129,6 +140,31 @@ export class AzureUpstream implements Upstream {
   }
 }
 
+/** What may follow a stream's last event before its end; more, and the connection is not worth keeping. */
+const MAX_REST_BYTES = 64 * 1024;
+
+const ignore = (): void => undefined;
+
+/**
+ * A stream read to its last event has, normally, nothing left but its end: reading that keeps the
+ * connection for the next request (aborting a body Azure has not finished closes its socket) and
+ * makes no abort Error. Any other stream is aborted.
+ */
+function release(body: Dispatcher.ResponseData["body"], complete: boolean): void {
+  if (body.destroyed || body.readableEnded) return;
+  if (!complete) {
+    body.destroy();
+    return;
+  }
+  let rest = 0;
+  // A failure while reading what is left (the body timeout) ends nothing anyone waits for.
+  body.on("error", ignore);
+  body.on("data", (chunk: Buffer) => {
+    rest += chunk.length;
+    if (rest > MAX_REST_BYTES) body.destroy();
+  });
+}
+
 const HEADER_VALUE = /^[\x20-\x7e]{1,128}$/;
 
 function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {
@@ -142,9 +178,4 @@ function infoOf(d: Deployment, headers: Dispatcher.ResponseData["headers"]): Ups
     region: header(headers, "x-ms-region") ?? d.region,
     azureRequestId: header(headers, "apim-request-id"),
   };
-}
-
-/** The body as JSON text (made once per body object: a failover sends the same text again). */
-function serialize(body: object | undefined): string | null {
-  return body ? jsonText(body, "body", "The request body is nested too deeply to forward.") : null;
 }

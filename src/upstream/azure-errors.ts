@@ -1,4 +1,5 @@
 // Maps Azure's answers and connection failures to the gateway's error model, repeating only codes and verdicts.
+import type { CallSignal } from "../core/context.js";
 import type { Deployment } from "../core/deployments.js";
 import { abortError, GatewayError, safeCode } from "../core/errors.js";
 import { isObject, type JsonObject } from "../core/json.js";
@@ -89,7 +90,7 @@ export function azureError(d: Deployment, status: number, headers: Headers, raw:
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 /** Connection-level failures; GatewayErrors pass through unchanged. */
-export function transportError(err: unknown, d: Deployment, signal: AbortSignal): GatewayError {
+export function transportError(err: unknown, d: Deployment, signal: CallSignal): GatewayError {
   if (err instanceof GatewayError) return err;
   if (signal.aborted) return abortError(signal, err);
   const code = err instanceof Error && "code" in err ? err.code : undefined;

@@ -1,6 +1,6 @@
-// The body Azure gets: the client's, with only the edits routing needs (the deployment as `model`, the usage event asked for).
+// The body Azure gets: the client's, with only the edits routing needs (the deployment as `model`, the usage event asked for); unedited, the client's own bytes.
 import type { Deployment } from "../core/deployments.js";
-import { isObject, type JsonObject } from "../core/json.js";
+import { isObject, jsonText, type JsonObject } from "../core/json.js";
 import type { UpstreamRequest } from "../core/operation.js";
 import { supportsStreamOptions } from "./api-versions.js";
 
@@ -20,4 +20,15 @@ export function upstreamBody(d: Deployment, req: UpstreamRequest): JsonObject | 
     if (options.include_usage !== true) body = { ...body, stream_options: { ...options, include_usage: true } };
   }
   return body;
+}
+
+/**
+ * The request payload: the client's own bytes when the body goes up unedited and they say what its
+ * parse says (see RawBody), else the body written out (once per body object: a failover sends the
+ * same text again).
+ */
+export function upstreamPayload(d: Deployment, req: UpstreamRequest): Buffer | string | null {
+  const body = upstreamBody(d, req);
+  if (!body) return null;
+  return req.raw?.bytesFor(body) ?? jsonText(body, "body", "The request body is nested too deeply to forward.");
 }

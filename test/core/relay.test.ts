@@ -45,8 +45,8 @@ async function drain(s: StreamResult): Promise<{ error: unknown; seen: number }>
   }
 }
 
-function context(): CallContext {
-  return createContext({ requestId: "req_1", protocol: "http", signal: new AbortController().signal, credential: undefined, peer: undefined });
+function context(protocol: "http" | "grpc" = "http"): CallContext {
+  return createContext({ requestId: "req_1", protocol, signal: new AbortController().signal, credential: undefined, peer: undefined });
 }
 
 describe("relayStream", () => {
@@ -123,5 +123,51 @@ describe("relayStream", () => {
     const second = await drain(failed);
     expect(second.error).toMatchObject({ reason: "upstream_stream_error" });
     expect(await failed.settled).toMatchObject({ outcome: "error", object: { id: "resp_1", stored: false } });
+  });
+
+  it("over HTTP, events after the first token that tell nothing go on unparsed: the same text out, the same usage, time and text in the settlement", async () => {
+    const { performance } = globalThis;
+    const events = [data({ choices: [], prompt_filter_results: [] }), chunk("a"), chunk("b"), chunk("c"), usage, DONE];
+    const http = relayStream(upstream(events), chatCompletions.stream!, { ...chat, includeUsage: true }, context("http"));
+    const grpc = relayStream(upstream(events), chatCompletions.stream!, { ...chat, includeUsage: true }, context("grpc"));
+    const seen = async (s: StreamResult) => {
+      const out: { raw: string; json: unknown }[] = [];
+      for await (const e of s) out.push({ raw: e.raw, json: e.json });
+      return out;
+    };
+    const [fromHttp, fromGrpc] = [await seen(http), await seen(grpc)];
+    expect(fromHttp).toEqual(fromGrpc);
+    expect(fromHttp.map((e) => e.raw)).toEqual(events.slice(0, 5).map((e) => e.data));
+    for (const s of [http, grpc]) {
+      const settled = await s.settled;
+      expect(settled).toMatchObject({ outcome: "ok", usage: { promptTokens: 5, completionTokens: 2 } });
+      expect(settled.relayedText).toEqual(["a", "b", "c"]);
+      expect(settled.firstTokenMs).toBeGreaterThanOrEqual(0);
+      expect(settled.firstTokenMs).toBeLessThanOrEqual(performance.now());
+    }
+  });
+
+  it("a Responses event passed on unparsed still gives its sequence number (the last one read when it has none) and its text", async () => {
+    const ev = (type: string, fields: Record<string, unknown>): SseEvent => ({ event: type, data: JSON.stringify({ type, ...fields }) });
+    const events: SseEvent[] = [
+      ev("response.created", { sequence_number: 0, response: { id: "resp_1", object: "response", status: "in_progress", store: false } }),
+      ev("response.output_text.delta", { sequence_number: 1, delta: "hi" }),
+      ev("response.output_text.delta", { sequence_number: 2, delta: " there" }),
+      ev("response.output_text.done", { text: "hi there" }),
+    ];
+    const s = relayStream(upstream(events), createResponse.stream!, responses, context("http"));
+    const sequences: Array<number | undefined> = [];
+    const { error } = await (async () => {
+      try {
+        for await (const e of s) sequences.push(e.sequence);
+        return { error: undefined };
+      } catch (err) {
+        return { error: err };
+      }
+    })();
+    expect(error).toMatchObject({ reason: "upstream_stream_cut" });
+    // The first delta is read (it times the first token), the second is not: the `.done` without a number stands at 1.
+    expect(sequences).toEqual([0, 1, 2, 1]);
+    expect((await s.settled).relayedText).toEqual(["hi", " there"]);
   });
 });

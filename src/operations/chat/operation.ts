@@ -30,7 +30,7 @@ function parse(input: OperationInput): Call {
   const n = optionalInteger(body, "n", 1, 128) ?? 1;
   const maxTokens = optionalInteger(body, "max_tokens", 1, ABSURD_TOKENS);
   const maxCompletionTokens = optionalInteger(body, "max_completion_tokens", 1, ABSURD_TOKENS);
-  return callOf({ op: chatCompletions, model, body, stream, apiVersion, includeUsage, maxOutputTokens: maxCompletionTokens ?? maxTokens, choices: n });
+  return callOf({ op: chatCompletions, model, body, raw: input.raw, stream, apiVersion, includeUsage, maxOutputTokens: maxCompletionTokens ?? maxTokens, choices: n });
 }
 
 const DELTA_TEXTS = ["content", "refusal"] as const;
@@ -67,6 +67,7 @@ export const chatCompletions: Operation = {
     path: "chat/completions",
     query: [],
     body: call.body,
+    raw: call.raw,
     stream: call.stream,
     apiVersion: call.apiVersion,
     askStreamUsage: call.stream,

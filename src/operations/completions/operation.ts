@@ -21,7 +21,7 @@ function parse(input: OperationInput): Call {
   const maxTokens = optionalInteger(body, "max_tokens", 1, ABSURD_TOKENS) ?? DEFAULT_MAX_TOKENS;
   const prompts = isArray(body.prompt) ? Math.max(1, body.prompt.length) : 1;
   // n completions for each prompt.
-  return callOf({ op: completions, model, body, stream, apiVersion, includeUsage, maxOutputTokens: maxTokens, choices: n * prompts });
+  return callOf({ op: completions, model, body, raw: input.raw, stream, apiVersion, includeUsage, maxOutputTokens: maxTokens, choices: n * prompts });
 }
 
 function promptTexts(prompt: JsonValue | undefined): string[] {
@@ -47,6 +47,7 @@ export const completions: Operation = {
     path: "completions",
     query: [],
     body: call.body,
+    raw: call.raw,
     stream: call.stream,
     apiVersion: call.apiVersion,
     askStreamUsage: call.stream,

@@ -11,7 +11,7 @@ function parse(input: OperationInput): Call {
   const apiVersion = apiVersionOf(input);
   if (body.input === undefined || body.input === null) throw missing("input");
   // Embeddings produce no output tokens: nothing to reserve beyond the input.
-  return callOf({ op: embeddings, model, body, apiVersion, maxOutputTokens: 0 });
+  return callOf({ op: embeddings, model, body, raw: input.raw, apiVersion, maxOutputTokens: 0 });
 }
 
 /** input: a string, strings, token ids, or arrays of token ids; token ids count one each. */
@@ -40,6 +40,7 @@ export const embeddings: Operation = {
     path: "embeddings",
     query: [],
     body: call.body,
+    raw: call.raw,
     stream: false,
     apiVersion: call.apiVersion,
     askStreamUsage: false,

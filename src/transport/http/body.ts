@@ -2,6 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { isUtf8 } from "node:buffer";
 import { GatewayError, invalidArgument } from "../../core/errors.js";
+import { RawBody } from "../../core/raw-body.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -10,6 +11,16 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * On a failure the request is left paused, unread: the server decides whether to drain or drop the rest.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadline: number): Promise<unknown> {
+  return (await readJson(req, maxBytes, deadline)).value;
+}
+
+/** The body parsed, and as the client sent it (forwarded as such when the gateway changes nothing). */
+export async function readJsonRequest(req: IncomingMessage, maxBytes: number, deadline: number): Promise<{ value: unknown; raw: RawBody }> {
+  const { value, bytes, text } = await readJson(req, maxBytes, deadline);
+  return { value, raw: new RawBody(bytes, text, value) };
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number, deadline: number): Promise<{ value: unknown; bytes: Buffer; text: string }> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_TYPE.test(type)) {
     throw new GatewayError("unsupported_media_type", "Send the request body as JSON with 'Content-Type: application/json'.", {
@@ -45,7 +56,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, deadl
     const at = nonFinitePath(value);
     if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': a number too large to represent.`);
   }
-  return value;
+  return { value, bytes, text };
 }
 
 const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;

@@ -5,7 +5,7 @@ import type { Gateway } from "../../core/gateway.js";
 import { isObject } from "../../core/json.js";
 import type { Result } from "../../core/results.js";
 import type { ServedMethod } from "../../operations/index.js";
-import { readJsonBody } from "./body.js";
+import { readJsonRequest } from "./body.js";
 import { decodeParams, type Route } from "./routes.js";
 import { writeEventStream } from "./sse-writer.js";
 import { rateLimitHeaders } from "../rate-limit-headers.js";
@@ -30,9 +30,10 @@ export function operationHandlers(gateway: Gateway, methods: readonly ServedMeth
     handlers[m.name] = async (call) => {
       // The credential first, from the headers: no body byte is read or parsed for a caller without a valid key.
       await gateway.authenticate(call.ctx);
-      const body = call.route.hasBody ? await readJsonBody(call.req, maxBodyBytes, call.deadline) : undefined;
+      const body = call.route.hasBody ? await readJsonRequest(call.req, maxBodyBytes, call.deadline) : undefined;
       const parsed = m.op.parse({
-        body: isObject(body) ? body : undefined,
+        body: isObject(body?.value) ? body.value : undefined,
+        raw: body?.raw,
         params: decodeParams(call.params),
         query: call.query,
         style: call.route.style,

@@ -10,6 +10,7 @@ import type { ServedMethod } from "../../operations/index.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { errorFields, type Logger } from "../../telemetry/logger.js";
 import { OperatorToken } from "../../auth/operator-token.js";
+import { CallAbort } from "../call-abort.js";
 import { InFlight } from "../in-flight.js";
 import { TLS_CIPHERS } from "../tls-ciphers.js";
 import { refuseTunnel, rejectMalformed } from "./bare-answers.js";
@@ -85,7 +86,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
     const socket = req.socket;
     connections.acquire(socket);
     // Preflights, probes and /metrics need no abort signal: the call a shutdown waits for (and may end) starts past them.
-    let aborter: AbortController | undefined;
+    let aborter: CallAbort | undefined;
     let answered: (() => void) | undefined;
     // The one listener on the answer's end: the connection's count, and the call's.
     res.on("close", () => {
@@ -105,7 +106,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
         serveMetrics(req, res, deps.metrics, metricsToken, options.production);
         return;
       }
-      aborter = new AbortController();
+      aborter = new CallAbort();
       answered = inFlight.track(aborter);
       refuseKeyInQuery(query);
       const found = routes.find(req.method ?? "GET", path);
@@ -117,7 +118,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
       ctx = createContext({
         requestId,
         protocol: "http",
-        signal: aborter.signal,
+        signal: aborter,
         credential: credentialOf(req),
         peer: peerOf(req, options.trustedProxies),
         deadline: clientDeadline(req),
@@ -128,7 +129,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
       const gwErr = toGatewayError(err);
       if (gwErr.code === "internal") deps.logger.error("http.internal_error", { request_id: requestId, ...errorFields(gwErr.cause) });
       if (ctx && !res.headersSent) setRateLimitHeaders({ res, ctx });
-      if (aborter?.signal.aborted) return;
+      if (aborter?.aborted) return;
       leaveBody(req, res, gwErr);
       sendError(res, gwErr);
     }

@@ -1,7 +1,7 @@
 // Writes an event stream as OpenAI frames it (`event:` lines where the operation has them, `data:` per event, `[DONE]` where it ends so), with backpressure.
 import type { ServerResponse } from "node:http";
 import { toGatewayError } from "../../core/errors.js";
-import type { StreamResult } from "../../core/results.js";
+import type { StreamEvent, StreamResult } from "../../core/results.js";
 import { drained } from "../drained.js";
 import { errorEnvelope } from "./errors.js";
 
@@ -16,18 +16,19 @@ export async function writeEventStream(res: ServerResponse, stream: StreamResult
     // Proxies such as nginx must not buffer the stream.
     "x-accel-buffering": "no",
   });
-  let sequence: number | undefined;
+  // Its sequence is read only if the stream fails (an event passed on unparsed parses then).
+  let last: StreamEvent | undefined;
   try {
     for await (const e of stream) {
       if (res.destroyed) return;
-      sequence = e.sequence ?? sequence;
+      last = e;
       if (!res.write(frame(e.event, e.raw))) await drained(res, ["close"]);
     }
     res.end(shape.sentinel ? "data: [DONE]\n\n" : undefined);
   } catch (err) {
     // A stream cut mid-way ends with an error event (and no [DONE]): never a silent success.
     if (!res.destroyed) {
-      const { event, data } = shape.errorEvent(errorEnvelope(toGatewayError(err)), sequence);
+      const { event, data } = shape.errorEvent(errorEnvelope(toGatewayError(err)), last?.sequence);
       res.end(frame(event, JSON.stringify(data)));
     }
   } finally {
