@@ -1,13 +1,14 @@
 // Azure's chat JSON answers -> gRPC response messages, read tolerantly (Azure adds and omits fields).
+// Each message is built complete (every field the generated type requires), so no fromPartial copy follows.
 import {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ContentFilterResults,
   FinishReason,
   ChatRole,
+  type ChatCompletion,
+  type ChatCompletionChunk,
   type ChunkChoice,
   type Choice,
   type ContentFilterDetection,
+  type ContentFilterResults,
   type ContentFilterSeverity,
   type Logprobs,
   type PromptFilterResult,
@@ -45,7 +46,7 @@ function num(o: JsonObject | undefined, key: string): number {
 }
 
 export function chatCompletionFromJson(j: JsonObject): ChatCompletion {
-  return ChatCompletion.fromPartial({
+  return {
     id: stringAt(j, "id") ?? "",
     object: stringAt(j, "object") ?? "",
     created: intAt(j, "created") ?? 0,
@@ -54,11 +55,11 @@ export function chatCompletionFromJson(j: JsonObject): ChatCompletion {
     choices: objectsIn(j.choices).map(choiceFromJson),
     usage: usageFromJson(objectAt(j, "usage")),
     promptFilterResults: promptFiltersFromJson(j.prompt_filter_results),
-  });
+  };
 }
 
 export function chatChunkFromJson(j: JsonObject): ChatCompletionChunk {
-  return ChatCompletionChunk.fromPartial({
+  return {
     id: stringAt(j, "id") ?? "",
     object: stringAt(j, "object") ?? "",
     created: intAt(j, "created") ?? 0,
@@ -67,7 +68,7 @@ export function chatChunkFromJson(j: JsonObject): ChatCompletionChunk {
     choices: objectsIn(j.choices).map(chunkChoiceFromJson),
     usage: usageFromJson(objectAt(j, "usage")),
     promptFilterResults: promptFiltersFromJson(j.prompt_filter_results),
-  });
+  };
 }
 
 function choiceFromJson(c: JsonObject): Choice {
@@ -182,7 +183,7 @@ function detection(o: JsonObject | undefined): ContentFilterDetection | undefine
 export function filterResultsFromJson(f: JsonObject | undefined): ContentFilterResults | undefined {
   if (!f) return undefined;
   const err = objectAt(f, "error");
-  return ContentFilterResults.fromPartial({
+  return {
     hate: severity(objectAt(f, "hate")),
     selfHarm: severity(objectAt(f, "self_harm")),
     sexual: severity(objectAt(f, "sexual")),
@@ -194,5 +195,5 @@ export function filterResultsFromJson(f: JsonObject | undefined): ContentFilterR
     profanity: detection(objectAt(f, "profanity")),
     customBlocklists: objectsIn(f.custom_blocklists).map((b) => ({ id: stringAt(b, "id") ?? "", filtered: b.filtered === true })),
     error: err ? { code: stringAt(err, "code") ?? "", message: stringAt(err, "message") ?? "" } : undefined,
-  });
+  };
 }

@@ -1,9 +1,5 @@
 // ResponsesService messages <-> OpenAI's JSON: typed fields for what every caller reads, every item carried losslessly.
-import {
-  Response,
-  ResponseStreamEvent,
-  type CreateResponseRequest,
-} from "../../../gen/aik/v1/responses.js";
+import type { CreateResponseRequest, Response, ResponseStreamEvent } from "../../../gen/aik/v1/responses.js";
 import { invalidArgument } from "../../core/errors.js";
 import { intAt, isArray, objectAt, objectsIn, stringAt, type JsonObject } from "../../core/json.js";
 import { extraBody, put, structField } from "../struct-json.js";
@@ -55,7 +51,7 @@ export function responseFromJson(j: JsonObject): Response {
   const usage = responseUsage(j);
   const error = objectAt(j, "error");
   const metadata = objectAt(j, "metadata");
-  return Response.fromPartial({
+  return {
     id: stringAt(j, "id") ?? "",
     object: stringAt(j, "object") ?? "",
     createdAt: Math.trunc(typeof j.created_at === "number" ? j.created_at : 0),
@@ -78,13 +74,13 @@ export function responseFromJson(j: JsonObject): Response {
     incompleteReason: stringAt(objectAt(j, "incomplete_details"), "reason") ?? "",
     output,
     metadata,
-  });
+  };
 }
 
 export function streamEventFromJson(j: JsonObject): ResponseStreamEvent {
   const response = objectAt(j, "response");
   const delta = j.delta;
-  return ResponseStreamEvent.fromPartial({
+  return {
     type: stringAt(j, "type") ?? "",
     sequenceNumber: intAt(j, "sequence_number") ?? 0,
     response: response ? responseFromJson(response) : undefined,
@@ -92,7 +88,7 @@ export function streamEventFromJson(j: JsonObject): ResponseStreamEvent {
     itemId: stringAt(j, "item_id") ?? stringAt(objectAt(j, "item"), "id") ?? "",
     outputIndex: intAt(j, "output_index") ?? 0,
     event: j,
-  });
+  };
 }
 
 export function inputItemsFromJson(j: JsonObject): { object: string; data: JsonObject[]; firstId: string; lastId: string; hasMore: boolean } {
