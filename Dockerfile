@@ -1,5 +1,6 @@
 # AI-K gateway image: build with the dev toolchain, run with production dependencies only.
-FROM node:22-bookworm-slim AS build
+# Node 26, the newest LTS line; CI tests the suite on Node 20 and 26 (README "Kubernetes").
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,9 +8,11 @@ COPY tsconfig.json tsconfig.build.json buf.yaml buf.gen.yaml ./
 COPY proto ./proto
 COPY gen ./gen
 COPY src ./src
+# The web console (Vite, Preact, uPlot): `npm run build` builds it into dist/console.
+COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production \
     AIK_HOST=0.0.0.0 \
     AIK_ENV=production
