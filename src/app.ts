@@ -1,14 +1,14 @@
 // Starts and stops one gateway: stores, identity, upstream (Azure or the emulator), core, both front doors.
 import type { Server as HttpServer } from "node:http";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Redis } from "ioredis";
 import type { Config } from "./config/config.js";
 import { createGateway, type Gateway } from "./core/gateway.js";
 import { OPERATOR_ACTOR } from "./auth/audit.js";
 import { Readiness } from "./core/readiness.js";
 import type { Router } from "./core/router.js";
 import type { Emulator } from "./emulator/index.js";
-import { connectRedis, redisReady } from "./redis/connection.js";
+import { connectRedis, redisReady, type RedisClient, type RedisServers } from "./redis/connection.js";
 import { loadApiSchema } from "./schema/api-schema.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { migrate } from "./store/migrate.js";
@@ -33,6 +33,8 @@ import { monthSpend } from "./metering/month-spend.js";
 
 export interface RunningGateway {
   readonly httpUrl: string;
+  /** The web console's address and whether its build is there; undefined when AIK_CONSOLE=off. */
+  readonly console: { readonly url: string; readonly built: boolean } | undefined;
   readonly grpcAddress: string;
   readonly gateway: Gateway;
   /** The deployment pools and what this replica knows of their members' health. */
@@ -58,9 +60,10 @@ export interface GatewayOptions {
 export async function startGateway(config: Config, logger: Logger, telemetry?: Telemetry, options: GatewayOptions = {}): Promise<RunningGateway> {
   const schema = loadApiSchema();
   const readiness = new Readiness();
-  const database = await openDatabase({ url: config.database.url, dataDir: join(config.dataDir, "pgdata"), maxConnections: config.database.maxConnections });
-  const redis = config.redis.url ? await startRedis(config, logger) : undefined;
+  const database = await openDatabase({ ...config.database, dataDir: join(config.dataDir, "pgdata") });
+  const redis = config.redis.servers ? await startRedis(config.redis.servers, config, logger) : undefined;
   try {
+    // Through the pool, PgBouncer or not: migrate() holds nothing beyond its one transaction.
     await migrate(database.sql, migrations);
   } catch (err) {
     await database.close();
@@ -81,9 +84,10 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     audit: { append: (entry) => identity.audit.append(entry) },
     logger,
   });
-  const identity = await startIdentity(config, database, redis, logger, metering.report, routingControl);
+  // Before identity: GetLimitStatus reads the limiter's counters.
   const limits = buildLimiter(config, redis, logger);
   const limiter = limits.limiter;
+  const identity = await startIdentity(config, database, redis, logger, metering.report, routingControl, limiter);
   const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs);
   void budgets.sync();
   // The order is checked when built: limits and metering need the caller the authentication step gives.
@@ -99,7 +103,17 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   });
 
   const http = createHttpServer(
-    { gateway, methods: servedMethods, schema, logger, ready: () => readiness.ready, services: identity.services, metrics: telemetry?.serveMetrics, metricsToken: config.auth.adminToken },
+    {
+      gateway,
+      methods: servedMethods,
+      schema,
+      logger,
+      ready: () => readiness.ready,
+      services: identity.services,
+      metrics: telemetry?.serveMetrics,
+      metricsToken: config.auth.adminToken,
+      console: config.console.enabled ? { dir: config.console.dir, auth: identity.auth } : undefined,
+    },
     {
       maxBodyBytes: config.maxBodyBytes,
       production: config.production,
@@ -117,8 +131,10 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   readiness.set(true);
 
   const scheme = config.tls ? "https" : "http";
+  const httpUrl = `${scheme}://${hostForUrl(config.host)}:${httpPort}`;
   return {
-    httpUrl: `${scheme}://${hostForUrl(config.host)}:${httpPort}`,
+    httpUrl,
+    console: config.console.enabled ? { url: `${httpUrl}/console`, built: existsSync(join(config.console.dir, "index.html")) } : undefined,
     grpcAddress: `${hostForUrl(config.host)}:${grpcPort}`,
     gateway,
     router,
@@ -151,11 +167,10 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
 }
 
 /** Redis down at start is not fatal: logins fail closed and limits follow their outage setting until it returns. */
-async function startRedis(config: Config, logger: Logger): Promise<Redis> {
-  const url = config.redis.url ?? "";
-  const redis = connectRedis({ url, commandTimeoutMs: config.redis.commandTimeoutMs });
+async function startRedis(servers: RedisServers, config: Config, logger: Logger): Promise<RedisClient> {
+  const redis = connectRedis({ servers, commandTimeoutMs: config.redis.commandTimeoutMs });
   redis.on("error", (err: unknown) => logger.debug("redis.error", errorFields(err)));
-  await redisReady(redis, 3000).catch((err: unknown) => logger.warn("redis.unreachable_at_start", errorFields(err)));
+  await redisReady(redis, 3000).catch((err: unknown) => logger.warn("redis.unreachable_at_start", { mode: servers.mode, ...errorFields(err) }));
   return redis;
 }
 

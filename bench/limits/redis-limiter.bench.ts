@@ -1,10 +1,9 @@
 // Admit+settle throughput and latency of RedisLimiter against a real Redis, beside a bare PING as the round-trip floor.
 // Run: npx tsx bench/limits/redis-limiter.bench.ts   (BENCH_REDIS_URL overrides redis://127.0.0.1:6379)
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Limits, Subject } from "../../src/limits/limiter.js";
 import { RedisLimiter } from "../../src/limits/redis-limiter.js";
-import { connectRedis, redisReady } from "../../src/redis/connection.js";
+import { connectRedis, redisReady, type RedisClient } from "../../src/redis/connection.js";
 
 const URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const CONCURRENCY = [1, 16, 64];
@@ -62,7 +61,7 @@ async function runLimiter(limiter: RedisLimiter, concurrency: number, seconds: n
   return { ops: pair.length, seconds: (performance.now() - start) / 1000, admit: sort(admit), settle: sort(settle), pair: sort(pair), refused };
 }
 
-async function runPing(redis: Redis, concurrency: number, seconds: number): Promise<{ rate: number; p50: number; p99: number }> {
+async function runPing(redis: RedisClient, concurrency: number, seconds: number): Promise<{ rate: number; p50: number; p99: number }> {
   const lat: number[] = [];
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -82,7 +81,7 @@ const ms = (x: number): string => x.toFixed(3).padStart(8);
 const num = (x: number): string => Math.round(x).toString().padStart(9);
 
 async function main(): Promise<void> {
-  const redis = connectRedis({ url: URL, commandTimeoutMs: 2000 });
+  const redis = connectRedis({ servers: { mode: "standalone", url: URL }, commandTimeoutMs: 2000 });
   redis.on("error", () => undefined);
   await redisReady(redis, 3000);
   const prefix = `aik-bench-${randomBytes(4).toString("hex")}:`;

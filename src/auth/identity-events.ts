@@ -24,9 +24,19 @@ function parse(payload: string): IdentityEvent | undefined {
   return { kind, id };
 }
 
+/**
+ * Where LISTEN and NOTIFY go. LISTEN needs a session that lasts, so behind PgBouncer in
+ * transaction mode it is Postgres itself (database.listen_url); NOTIFY is an ordinary statement
+ * and takes the pool.
+ */
+export interface NotifyChannel {
+  readonly listen: postgres.Sql;
+  readonly notify: postgres.Sql;
+}
+
 /** Postgres LISTEN/NOTIFY: every replica on the database hears every change. */
-export async function postgresIdentityEvents(sql: postgres.Sql, handlers: IdentityEventHandlers, logger: Logger): Promise<IdentityEvents> {
-  const listener = await sql.listen(
+export async function postgresIdentityEvents(channel: NotifyChannel, handlers: IdentityEventHandlers, logger: Logger): Promise<IdentityEvents> {
+  const listener = await channel.listen.listen(
     CHANNEL,
     (payload) => {
       const e = parse(payload);
@@ -39,7 +49,7 @@ export async function postgresIdentityEvents(sql: postgres.Sql, handlers: Identi
       // This replica acts at once; the notification tells the others (and this one again, harmlessly).
       handlers.onEvent(e);
       try {
-        await sql.notify(CHANNEL, `${e.kind}:${e.id}`);
+        await channel.notify.notify(CHANNEL, `${e.kind}:${e.id}`);
       } catch (err) {
         logger.error("auth.notify_failed", { kind: e.kind, ...errorFields(err) });
         throw err;

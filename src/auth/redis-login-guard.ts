@@ -1,6 +1,6 @@
 // The login guard in Redis: one Lua script per step, so every replica shares one count and one lock.
-import type { Redis } from "ioredis";
 import { GatewayError } from "../core/errors.js";
+import type { RedisClient } from "../redis/connection.js";
 import { type Admission, type LockoutPolicy, type LoginGuard } from "./login-guard.js";
 
 // KEYS: fail, lock, level, srcFail, srcLock. ARGV: window, maxFailures, maxSource, lockMs, maxLockMs, levelMemory, now
@@ -54,15 +54,15 @@ interface GuardCommands {
   aikLoginSucceeded(...args: Array<string | number>): Promise<number>;
 }
 
-function hasGuardCommands(r: Redis): r is Redis & GuardCommands {
+function hasGuardCommands(r: RedisClient): r is RedisClient & GuardCommands {
   return typeof Reflect.get(r, "aikLoginBegin") === "function";
 }
 
 export class RedisLoginGuard implements LoginGuard {
-  private readonly redis: Redis & GuardCommands;
+  private readonly redis: RedisClient & GuardCommands;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
     private readonly policy: LockoutPolicy,
   ) {

@@ -8,6 +8,8 @@ import type { KeyCacheOptions } from "../auth/api-key-authenticator.js";
 import type { Limits } from "../core/limits.js";
 import type { LogLevel } from "../telemetry/logger.js";
 import type { TelemetryMode } from "../telemetry/otel.js";
+import type { ConsoleSettings } from "./console.js";
+import type { RedisServers } from "../redis/connection.js";
 
 /** Where requests go: configured Azure deployments, env-only Azure, or the built-in emulator. */
 export type UpstreamMode =
@@ -47,16 +49,24 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Browser origins allowed to call the HTTP API (CORS); empty: CORS off. */
   readonly corsOrigins: readonly string[];
+  /** The web console at /console on the HTTP port (AIK_CONSOLE, AIK_CONSOLE_DIR). */
+  readonly console: ConsoleSettings;
   readonly database: {
     /** DATABASE_URL; undefined: embedded PGlite under `dataDir`. */
     readonly url: string | undefined;
+    /**
+     * DATABASE_LISTEN_URL: a direct (unpooled) connection for LISTEN, when `url` goes through a
+     * transaction-pooling PgBouncer; setting it also turns named prepared statements off on `url`.
+     * undefined: LISTEN on `url`, as without a pooler.
+     */
+    readonly listenUrl: string | undefined;
     readonly maxConnections: number;
   };
   /** Where zero-config mode keeps its embedded database (and the metering spool). */
   readonly dataDir: string;
   readonly redis: {
-    /** REDIS_URL; undefined: in-process limits and lockout (single instance only). */
-    readonly url: string | undefined;
+    /** REDIS_MODE with REDIS_URL (or REDIS_SENTINELS); undefined: in-process limits and lockout (single instance only). */
+    readonly servers: RedisServers | undefined;
     readonly keyPrefix: string;
     readonly commandTimeoutMs: number;
   };

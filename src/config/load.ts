@@ -9,6 +9,8 @@ import type { TelemetryMode } from "../telemetry/otel.js";
 import type { Config, TlsFiles, UpstreamMode } from "./config.js";
 import { readDeployments, readWildcard } from "./deployments.js";
 import { readAliases, readRouting } from "./routing.js";
+import { readRedis } from "./redis.js";
+import { readConsole } from "./console.js";
 import { ConfigError, Reader, envInteger, envOneOf } from "./reader.js";
 
 const MIB = 1024 * 1024;
@@ -51,14 +53,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
     headersTimeoutMs: server.integer("headers_timeout_ms", 1_000, 600_000) ?? 10_000,
     requestTimeoutMs: server.integer("request_timeout_ms", 1_000, 3_600_000) ?? 60_000,
     corsOrigins: readOrigins(server),
+    console: readConsole(env),
     database: {
       url: env.DATABASE_URL || database.string("url"),
+      listenUrl: env.DATABASE_LISTEN_URL || database.string("listen_url"),
       maxConnections: database.integer("max_connections", 1, 1000) ?? 10,
     },
     dataDir: env.AIK_DATA_DIR || server.string("data_dir") || ".aik",
     redis: {
-      url: env.REDIS_URL || redis.string("url"),
-      keyPrefix: env.AIK_REDIS_PREFIX || redis.string("key_prefix") || "aik:",
+      ...readRedis(redis, env),
       commandTimeoutMs: redis.integer("command_timeout_ms", 10, 10_000) ?? 500,
     },
     auth: {

@@ -1,8 +1,8 @@
 // Admission without a round trip: far from its limits a replica admits from a slice of Redis's remaining requests, tokens and budget, and gives back what it did not use.
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkSettlement } from "./limit-checks.js";
-import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Settlement, Subject, SubjectRef, Ticket } from "./limiter.js";
+import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Limits, Settlement, Subject, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
 import { SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
 import { LEASE } from "./lease-script.js";
 import { integers, RedisLimiter, state } from "./redis-limiter.js";
@@ -132,14 +132,14 @@ interface LeaseCommand {
   aikLimitLease(...args: Array<string | number>): Promise<unknown>;
 }
 
-function hasLeaseCommand(r: Redis): r is Redis & LeaseCommand {
+function hasLeaseCommand(r: RedisClient): r is RedisClient & LeaseCommand {
   return typeof Reflect.get(r, "aikLimitLease") === "function";
 }
 
 const NO_BALANCE: Balance = Object.freeze({ requests: 0, tokens: 0, cost: 0 });
 
 export class LeasedLimiter implements Limiter {
-  private readonly redis: Redis & LeaseCommand;
+  private readonly redis: RedisClient & LeaseCommand;
   /** The per-request path, for what leases do not cover, and for spend and token reads. */
   private readonly exact: RedisLimiter;
   private readonly leases = new Map<string, Lease>();
@@ -152,7 +152,7 @@ export class LeasedLimiter implements Limiter {
   private sweeping: Promise<void> | undefined;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly o: LeasedLimiterOptions,
   ) {
     this.exact = new RedisLimiter(redis, o.keyPrefix);
@@ -214,6 +214,36 @@ export class LeasedLimiter implements Limiter {
 
   remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number> {
     return this.exact.remainingTokens(subject, limitPerMinute, now);
+  }
+
+  /**
+   * Redis's reading, corrected by what this replica holds: a slice is debited in Redis when taken,
+   * so its unused part (a debt: negative) is not in use, and requests admitted from leases hold no
+   * in-flight entry in Redis, so they are counted here. Other replicas' unused slices and leased
+   * requests stay invisible; a subject with a concurrency limit is never leased, so its count is exact.
+   */
+  async usage(subject: SubjectRef, limits: Limits, now?: number): Promise<SubjectUsage> {
+    const read = await this.exact.usage(subject, limits, now);
+    let requests = 0;
+    let tokens = 0;
+    let cost = 0;
+    let open = 0;
+    for (const lease of this.leases.values()) {
+      const mine = lease.partition === subject.partition ? lease.subjects.find((s) => s.kind === subject.kind && s.id === subject.id) : undefined;
+      if (!mine) continue;
+      // A slice is debited only from the buckets and budgets this subject has.
+      if (mine.limits.requestsPerMinute !== undefined) requests += finite(lease.held.requests);
+      if (mine.limits.tokensPerMinute !== undefined) tokens += finite(lease.held.tokens);
+      if (mine.limits.monthlyBudgetMicroUsd !== undefined) cost += finite(lease.held.cost);
+      open += lease.open;
+    }
+    const less = (v: number | undefined, held: number): number | undefined => (v === undefined ? undefined : Math.max(0, v - held));
+    return {
+      requests: less(read.requests, requests),
+      tokens: less(read.tokens, tokens),
+      concurrent: read.concurrent + open,
+      spentMicroUsd: Math.max(0, read.spentMicroUsd - cost),
+    };
   }
 
   /** Stops the sweeper and gives back every balance (a clean shutdown loses no capacity). */

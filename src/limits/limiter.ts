@@ -94,6 +94,21 @@ export interface Settlement {
   readonly costMicroUsd: number;
 }
 
+/**
+ * What one subject uses of its limits right now, as the limiter counts it for admission (a read: nothing changes).
+ * requests and tokens: the RPM and TPM token buckets' levels, rounded up (limit minus what the next admission may
+ * take; the bucket drains at the limit's rate, so this is not a count of the last 60 s); undefined where no limit
+ * is set, since no bucket is kept then.
+ */
+export interface SubjectUsage {
+  readonly requests: number | undefined;
+  readonly tokens: number | undefined;
+  /** Admitted and not settled yet (leases lapse after DEFAULT_LEASE_MS). */
+  readonly concurrent: number;
+  /** The month's spend counter the budget check reads (settled + reserved), micro-USD. */
+  readonly spentMicroUsd: number;
+}
+
 export interface Limiter {
   admit(req: AdmitRequest): Promise<Admission>;
   /** Reconciles tokens and cost with the actual numbers and frees the concurrency slot. Idempotent per ticket. */
@@ -107,4 +122,6 @@ export interface Limiter {
   raiseSpend(subject: SubjectRef, atLeastMicroUsd: number, now?: number): Promise<void>;
   /** Remaining tokens now (for tests/metrics); negative while the bucket is in debt. */
   remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number>;
+  /** What `subject` uses now of `limits` (the ones it is admitted with: they set the buckets' refill rates). */
+  usage(subject: SubjectRef, limits: Limits, now?: number): Promise<SubjectUsage>;
 }

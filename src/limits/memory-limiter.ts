@@ -2,7 +2,7 @@
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { ExpiringStore } from "./expiring-store.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
-import type { Admission, AdmitRequest, Dimension, DimensionState, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
+import type { Admission, AdmitRequest, Dimension, DimensionState, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
 import {
   type Bucket,
   bucketRefusal,
@@ -193,5 +193,20 @@ export class MemoryLimiter implements Limiter {
     const limit = checkPerMinute(limitPerMinute);
     const b = refill(this.buckets.get(this.key(subject.partition, "tokens", subject)), limit, checkNow(now) ?? this.clock());
     return bucketRemaining(b.level, limit);
+  }
+
+  async usage(subject: SubjectRef, limits: Limits, now?: number): Promise<SubjectUsage> {
+    checkSubjectRef(subject);
+    const at = checkNow(now) ?? this.clock();
+    const used = (dimension: RateDimension, limit: number | undefined): number | undefined => {
+      if (limit === undefined || limit <= 0) return undefined;
+      return Math.ceil(refill(this.buckets.get(this.key(subject.partition, dimension, subject)), limit, at).level / UNIT);
+    };
+    return {
+      requests: used("requests", limits.requestsPerMinute),
+      tokens: used("tokens", limits.tokensPerMinute),
+      concurrent: this.slots(subject.partition, subject, at).size,
+      spentMicroUsd: this.spend.get(this.key(subject.partition, `spend:${monthOf(at)}`, subject)) ?? 0,
+    };
   }
 }

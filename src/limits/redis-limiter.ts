@@ -1,10 +1,10 @@
 // Limits shared by every replica: each admission and each settlement is one atomic Lua script, one round trip.
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
-import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
+import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
 import { DEFAULT_LEASE_MS, SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
-import { ADMIT, PEEK, RAISE_SPEND, SETTLE } from "./redis-scripts.js";
+import { ADMIT, PEEK, RAISE_SPEND, SETTLE, USAGE } from "./redis-scripts.js";
 import { SettleBatch } from "./settle-batch.js";
 
 /*
@@ -28,10 +28,11 @@ interface LimiterCommands {
   aikLimitSettle(...args: Arg[]): Promise<unknown>;
   aikLimitRaiseSpend(...args: Arg[]): Promise<unknown>;
   aikLimitPeek(...args: Arg[]): Promise<unknown>;
+  aikLimitUsage(...args: Arg[]): Promise<unknown>;
 }
 
-function hasLimiterCommands(r: Redis): r is Redis & LimiterCommands {
-  return typeof Reflect.get(r, "aikLimitAdmit") === "function";
+function hasLimiterCommands(r: RedisClient): r is RedisClient & LimiterCommands {
+  return typeof Reflect.get(r, "aikLimitAdmit") === "function" && typeof Reflect.get(r, "aikLimitUsage") === "function";
 }
 
 export interface RedisLimiterOptions {
@@ -59,12 +60,12 @@ export function state(limit: number, remaining: number, resetMs: number): Dimens
 }
 
 export class RedisLimiter implements Limiter {
-  private readonly redis: Redis & LimiterCommands;
+  private readonly redis: RedisClient & LimiterCommands;
   private readonly leaseMs: number;
   private readonly settles: SettleBatch;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keyPrefix: string,
     options: RedisLimiterOptions = {},
   ) {
@@ -74,6 +75,7 @@ export class RedisLimiter implements Limiter {
       redis.defineCommand("aikLimitSettle", { lua: SETTLE });
       redis.defineCommand("aikLimitPeek", { numberOfKeys: 1, lua: PEEK });
       redis.defineCommand("aikLimitRaiseSpend", { numberOfKeys: 1, lua: RAISE_SPEND });
+      redis.defineCommand("aikLimitUsage", { numberOfKeys: 4, lua: USAGE });
     }
     if (!hasLimiterCommands(redis)) throw new Error("Redis commands could not be defined");
     this.redis = redis;
@@ -139,7 +141,7 @@ export class RedisLimiter implements Limiter {
       actual.tokens - ticket.tokens,
       actual.costMicroUsd - ticket.costMicroUsd,
       ...limits,
-    ]);
+    ], ticket.partition);
     integer(reply, "settle");
   }
 
@@ -167,5 +169,16 @@ export class RedisLimiter implements Limiter {
     const limit = checkPerMinute(limitPerMinute);
     const reply = await this.redis.aikLimitPeek(this.key(subject.partition, "tpm", subject), checkNow(now) ?? "", limit);
     return integer(reply, "peek");
+  }
+
+  async usage(subject: SubjectRef, limits: Limits, now?: number): Promise<SubjectUsage> {
+    checkSubjectRef(subject);
+    const at = checkNow(now);
+    const month = monthOf(at ?? Date.now());
+    const p = subject.partition;
+    const keys = [this.key(p, "rpm", subject), this.key(p, "tpm", subject), this.key(p, "inflight", subject), this.spendKey(p, month, subject)];
+    const reply = await this.redis.aikLimitUsage(...keys, at ?? "", limits.requestsPerMinute ?? "", limits.tokensPerMinute ?? "");
+    const [requests = -1, tokens = -1, concurrent = 0, spent = 0] = integers(reply, 4, "usage");
+    return { requests: requests < 0 ? undefined : requests, tokens: tokens < 0 ? undefined : tokens, concurrent, spentMicroUsd: spent };
   }
 }

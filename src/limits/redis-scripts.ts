@@ -130,6 +130,25 @@ local l = bucket(KEYS[1], limit)
 return math.floor((limit * UNIT - l) / UNIT)
 `;
 
+/**
+ * A read of one subject, changing nothing. KEYS: rpm bucket, tpm bucket, in-flight set, month spend.
+ * ARGV: now|'', rpm limit|'', tpm limit|''. Returns {requests used|-1, tokens used|-1, in flight, spend}:
+ * a bucket's level in requests or tokens, rounded up (-1 without a limit); in-flight entries whose lease holds.
+ */
+export const USAGE = `${CLOCK}
+local out = {-1, -1, 0, 0}
+for d = 1, 2 do
+  local limit = tonumber(ARGV[d + 1])
+  if limit and limit > 0 then
+    local l = bucket(KEYS[d], limit)
+    out[d] = math.ceil(l / UNIT)
+  end
+end
+out[3] = redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
+out[4] = tonumber(redis.call('GET', KEYS[4]) or '0')
+return out
+`;
+
 /** KEYS: month spend. ARGV: the metered spend, ms until the counter may expire. Raises, never lowers. */
 export const RAISE_SPEND = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')

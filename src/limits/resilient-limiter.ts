@@ -1,6 +1,6 @@
 // Redis limits that survive a Redis outage: fail open to the in-process limiter or fail closed, and come back unaided.
 import { checkSettlement, LimitInputError } from "./limit-checks.js";
-import type { Admission, AdmitRequest, Limiter, Settlement, SubjectRef, Ticket } from "./limiter.js";
+import type { Admission, AdmitRequest, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
 
 /** The primary limiter failed and the limiter fails closed: the request gets 503, not unlimited service. */
 export class LimiterUnavailableError extends Error {
@@ -92,6 +92,10 @@ export class ResilientLimiter implements Limiter {
 
   async remainingTokens(subject: SubjectRef, limitPerMinute: number, now?: number): Promise<number> {
     return (await this.route((l) => l.remainingTokens(subject, limitPerMinute, now))).value;
+  }
+
+  async usage(subject: SubjectRef, limits: Limits, now?: number): Promise<SubjectUsage> {
+    return (await this.route((l) => l.usage(subject, limits, now))).value;
   }
 
   private async route<T>(call: (l: Limiter) => Promise<T>): Promise<{ value: T; fallback: boolean }> {

@@ -1,10 +1,12 @@
 // Settlements go to Redis in pipelines: they are off the request path, so a few milliseconds of gathering cost nothing.
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 
 type Arg = string | number;
 
 interface Waiting {
   readonly args: Arg[];
+  /** The hash tag every key of this settlement carries. */
+  readonly tag: string;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -18,14 +20,14 @@ export class SettleBatch {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** The name the settle script was defined under (ioredis defineCommand). */
     private readonly command: string,
   ) {}
 
-  send(args: Arg[]): Promise<unknown> {
+  send(args: Arg[], tag: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ args, resolve, reject });
+      this.waiting.push({ args, tag, resolve, reject });
       if (this.waiting.length >= MAX_BATCH) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), GATHER_MS);
     });
@@ -37,6 +39,18 @@ export class SettleBatch {
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;
+    if (!this.redis.isCluster) return this.exec(batch);
+    // A Cluster pipeline must stay on one node: one pipeline per hash tag (one slot) keeps that true.
+    const byTag = new Map<string, Waiting[]>();
+    for (const w of batch) {
+      const group = byTag.get(w.tag);
+      if (group) group.push(w);
+      else byTag.set(w.tag, [w]);
+    }
+    for (const group of byTag.values()) this.exec(group);
+  }
+
+  private exec(batch: readonly Waiting[]): void {
     const pipeline = this.redis.pipeline();
     const settle: unknown = Reflect.get(pipeline, this.command);
     if (typeof settle !== "function") {

@@ -6,7 +6,8 @@ import type { UsageRecord } from "./record.js";
  * The rows travel as ONE jsonb parameter unpacked by jsonb_to_recordset, so the statement text
  * is the same for every batch size: the `postgres` client prepares it once per connection,
  * where a VALUES list would prepare a new statement for each batch size (and embedded PGlite
- * never frees them). Raw insert and rollup upsert are one statement, hence one transaction: the
+ * never frees them). Behind a transaction pooler the client prepares nothing, and the
+ * `prepare: true` below yields to that (src/store/database.ts). Raw insert and rollup upsert are one statement, hence one transaction: the
  * rollup adds exactly the rows the insert returned, so a replayed record (a conflict, not
  * returned) is never counted twice. Rollup rows are upserted in key order so two writers
  * touching the same keys lock them in the same order.

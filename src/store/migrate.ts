@@ -1,17 +1,21 @@
-// Versioned schema migrations, applied at start under an advisory lock so replicas starting together migrate once.
+// Versioned schema migrations, applied at start in one transaction under an advisory lock so replicas starting together migrate once.
 import { createHash } from "node:crypto";
 import type postgres from "postgres";
 
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  /** Plain SQL, several statements allowed; no BEGIN/COMMIT and nothing that refuses a transaction (CREATE INDEX CONCURRENTLY). */
+  /**
+   * Plain SQL, several statements allowed; no BEGIN/COMMIT and nothing that refuses a transaction
+   * (CREATE INDEX CONCURRENTLY). It runs in one transaction with the other pending migrations, so
+   * it may not use an enum value that an earlier one of them added.
+   */
   readonly sql: string;
 }
 
 /**
- * Session advisory lock key held while migrating: the bytes of "AIKMIG" (0x41494B4D4947).
- * Anything else taking this key blocks start-up.
+ * Transaction advisory lock key held while migrating: the bytes of "AIKMIG" (0x41494B4D4947).
+ * Anything else holding this key blocks start-up.
  */
 export const MIGRATION_LOCK_KEY = 0x41494b4d4947;
 const MAX_VERSION = 2_147_483_647;
@@ -22,39 +26,45 @@ interface AppliedRow {
 }
 
 /**
- * Applies the migrations not yet recorded in schema_migrations, in order, each in its own
- * transaction together with its row. A recorded version the list no longer has is left alone:
+ * Applies the migrations not yet recorded in schema_migrations, in order, each under a savepoint
+ * together with its row. A failing one is rolled back to its savepoint, the ones before it are
+ * committed, and its error is thrown. A recorded version the list no longer has is left alone:
  * during a rolling deploy an older replica starts against a schema its successor has migrated.
+ *
+ * The lock is transaction-scoped and everything happens in that one transaction, so migrating
+ * needs no session state: it works the same on Postgres itself and through PgBouncer in
+ * transaction mode, where a session lock would stay behind on whichever server connection took it.
  */
 export async function migrate(sql: postgres.Sql, migrations: readonly Migration[]): Promise<{ applied: number[] }> {
   checkOrder(migrations);
-  // A session lock lives on one connection, so take it, use it and release it on a reserved one.
-  const conn = await sql.reserve();
-  try {
-    await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`;
-    const unlock = async () => {
-      await conn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::bigint)`;
-    };
-    let applied: number[];
-    try {
-      applied = await migrateLocked(conn, migrations);
-    } catch (e) {
-      // If the connection died, the lock died with it; the migration error is the one to report.
-      await unlock().catch(() => undefined);
-      throw e;
+  let failure: Error | undefined;
+  const done: number[] = [];
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`;
+    for (const m of await pendingOf(tx, migrations)) {
+      try {
+        await tx.savepoint(async (sp) => {
+          await sp.unsafe(m.sql);
+          await sp`insert into schema_migrations (version, name, checksum) values (${m.version}, ${m.name}, ${checksum(m.sql)})`;
+        });
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        failure = new Error(`migration ${m.version} (${m.name}) failed and was rolled back: ${reason}`, { cause: e });
+        return;
+      }
+      done.push(m.version);
     }
-    await unlock();
-    return { applied };
-  } finally {
-    conn.release();
-  }
+  });
+  if (failure !== undefined) throw failure;
+  return { applied: done };
 }
 
-async function migrateLocked(conn: postgres.ReservedSql, migrations: readonly Migration[]): Promise<number[]> {
+/** Read under the lock: what another replica committed while this one waited is seen here. */
+async function pendingOf(tx: postgres.TransactionSql, migrations: readonly Migration[]): Promise<Migration[]> {
   // Checked rather than CREATE ... IF NOT EXISTS, which sends a notice every start.
-  const [table] = await conn`select to_regclass('schema_migrations') is not null as present`;
+  const [table] = await tx`select to_regclass('schema_migrations') is not null as present`;
   if (table?.present !== true) {
-    await conn`
+    await tx`
       create table schema_migrations (
         version int primary key,
         name text not null,
@@ -62,7 +72,7 @@ async function migrateLocked(conn: postgres.ReservedSql, migrations: readonly Mi
         applied_at timestamptz not null default now()
       )`;
   }
-  const rows = await conn`select version, checksum from schema_migrations order by version`;
+  const rows = await tx`select version, checksum from schema_migrations order by version`;
   const applied = new Map(rows.map((r) => appliedRow(r)).map((r) => [r.version, r.checksum]));
   const newest = Math.max(0, ...applied.keys());
 
@@ -76,28 +86,7 @@ async function migrateLocked(conn: postgres.ReservedSql, migrations: readonly Mi
   if (late !== undefined) {
     throw new Error(`migration ${late.version} (${late.name}) is not applied but migration ${newest} is: give it a version after ${newest}.`);
   }
-
-  const done: number[] = [];
-  for (const m of pending) {
-    await applyOne(conn, m);
-    done.push(m.version);
-  }
-  return done;
-}
-
-async function applyOne(conn: postgres.ReservedSql, m: Migration): Promise<void> {
-  // sql.begin() is not available on a reserved connection; BEGIN on it is allowed.
-  await conn`begin`;
-  try {
-    await conn.unsafe(m.sql);
-    await conn`insert into schema_migrations (version, name, checksum) values (${m.version}, ${m.name}, ${checksum(m.sql)})`;
-    await conn`commit`;
-  } catch (e) {
-    // A failed ROLLBACK means a lost connection, which rolls back anyway; report the cause.
-    await conn`rollback`.catch(() => undefined);
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new Error(`migration ${m.version} (${m.name}) failed and was rolled back: ${reason}`, { cause: e });
-  }
+  return pending;
 }
 
 function checkOrder(migrations: readonly Migration[]): void {

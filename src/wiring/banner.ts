@@ -1,4 +1,4 @@
-// What a person starting the gateway needs to read: the mode, the addresses, and (once) the first key.
+// What a person starting the gateway needs to read: the mode, the addresses (the console's too), and (once) the first key.
 import type { RunningGateway } from "../app.js";
 
 const RULE = "=".repeat(78);
@@ -18,6 +18,10 @@ export function banner(g: RunningGateway, dataDir: string): string {
     lines.push(`  Store: embedded PGlite in ${dataDir} (single instance). Set DATABASE_URL for Postgres.`);
   }
   lines.push(`  HTTP  ${g.httpUrl}        gRPC  ${g.grpcAddress}`);
+  if (g.console) {
+    const note = g.console.built ? "log in with an email and password" : "not built: run npm run build";
+    lines.push(`  Console  ${g.console.url}   (${note})`);
+  }
   const key = g.bootstrap?.apiKey ?? "<your API key>";
   const model = g.emulator ? "gpt-4o-mini" : "<model>";
   const curl = `curl ${g.httpUrl}/v1/chat/completions -H 'Authorization: Bearer ${key}' -H 'content-type: application/json' -d '{"model":"${model}","messages":[{"role":"user","content":"Hello"}]}'`;

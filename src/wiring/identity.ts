@@ -1,9 +1,8 @@
 // Builds identity: store, key authentication, login guard, sessions, and the Admin and Auth services.
-import type { Redis } from "ioredis";
 import { AdminServiceService } from "../../gen/aik/v1/admin.js";
 import { AuthServiceService } from "../../gen/aik/v1/auth.js";
 import { adminApi } from "../api/admin-api.js";
-import { AUTH_OPEN_METHODS, authApi } from "../api/auth-api.js";
+import { AUTH_OPEN_METHODS, authApi, type AuthApi } from "../api/auth-api.js";
 import type { UnaryService } from "../api/unary-api.js";
 import { AdminCallers } from "../auth/admin-caller.js";
 import { ApiKeyAuthenticator } from "../auth/api-key-authenticator.js";
@@ -16,6 +15,7 @@ import { OperatorToken } from "../auth/operator-token.js";
 import { RedisLoginGuard } from "../auth/redis-login-guard.js";
 import { SessionService } from "../auth/sessions.js";
 import type { Config } from "../config/config.js";
+import type { RedisClient } from "../redis/connection.js";
 import type { CallContext, Caller } from "../core/context.js";
 import type { Limits } from "../core/limits.js";
 import { deploymentsApi, type RoutingControl } from "../api/deployments-api.js";
@@ -31,12 +31,18 @@ import type { Logger } from "../telemetry/logger.js";
 import { bootstrapAdmin, type Bootstrap } from "./bootstrap.js";
 import type { UsageQuery, UsageReport } from "../metering/reports.js";
 import { usageCsv } from "../api/usage-api.js";
+import { limitStatusApi } from "../api/limit-status-api.js";
+import { storedUsageApi } from "../api/stored-usage-api.js";
+import type { Limiter } from "../limits/limiter.js";
+import { newestUsageRow } from "../metering/stored-record.js";
 
 export interface Identity {
   /** The caller an API key names; every invalid key gets the same 401. */
   readonly authenticate: (credential: string | undefined) => Promise<Caller>;
   readonly modelAccess: Step;
   readonly services: readonly UnaryService[];
+  /** AuthService's functions, for the console's cookie sessions (the same login, lockout and logout). */
+  readonly auth: AuthApi;
   readonly users: UserStore;
   readonly keys: ApiKeyStore;
   /** The audit trail (a SIGHUP reload is recorded here too). */
@@ -51,10 +57,11 @@ export interface Identity {
 export async function startIdentity(
   config: Config,
   db: Database,
-  redis: Redis | undefined,
+  redis: RedisClient | undefined,
   logger: Logger,
   usage: (q: UsageQuery) => Promise<UsageReport>,
   routing: RoutingControl,
+  limiter: Limiter,
 ): Promise<Identity> {
   const users = new UserStore(db.sql);
   await fillCanonicalEmails(users, logger);
@@ -63,12 +70,14 @@ export async function startIdentity(
   const sessions = new SessionService(new SessionStore(db.sql), config.auth.sessionTtlMs);
   const lastUsed = new LastUsedRecorder(keys, logger);
   const keyAuth = new ApiKeyAuthenticator(keys, lastUsed, config.auth.keyCache, config.limits.defaults);
+  // The defaults keys are admitted with, for GetLimitStatus (a reload replaces them in both).
+  let defaultLimits = config.limits.defaults;
   const handlers: IdentityEventHandlers = {
     onEvent: (e) => (e.kind === "key" ? keyAuth.forgetKey(e.id) : keyAuth.forgetUser(e.id)),
     onResync: () => keyAuth.forgetAll(),
   };
   // PGlite cannot deliver NOTIFY, but embedded mode is one process (its data directory is locked).
-  const events = db.embedded ? localIdentityEvents(handlers) : await postgresIdentityEvents(db.sql, handlers, logger);
+  const events = db.embedded ? localIdentityEvents(handlers) : await postgresIdentityEvents({ listen: db.listener, notify: db.sql }, handlers, logger);
   const guard = redis ? new RedisLoginGuard(redis, config.redis.keyPrefix, config.auth.lockout) : new MemoryLoginGuard(config.auth.lockout);
   const callers = new AdminCallers(new OperatorToken(config.auth.adminToken), sessions, users);
   const login = new LoginService(users, sessions, guard, audit);
@@ -78,6 +87,7 @@ export async function startIdentity(
   };
 
   const bootstrap = db.embedded || !config.auth.adminToken ? await bootstrapAdmin(users, keys) : undefined;
+  const auth = authApi(login, callers, sessions, audit);
   return {
     authenticate: (credential) => keyAuth.authenticate(credential),
     modelAccess: modelAccessStep(),
@@ -85,7 +95,12 @@ export async function startIdentity(
       {
         name: "aik.v1.AdminService",
         definition: AdminServiceService,
-        api: { ...adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }), ...deploymentsApi(callers, routing) },
+        api: {
+          ...adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }),
+          ...deploymentsApi(callers, routing),
+          ...limitStatusApi({ callers, users, keys, limiter, defaults: () => defaultLimits }),
+          ...storedUsageApi(callers, (userId) => newestUsageRow(db.sql, userId)),
+        },
         authenticate,
         open: [],
         csv: { getUsage: usageCsv },
@@ -93,16 +108,20 @@ export async function startIdentity(
       {
         name: "aik.v1.AuthService",
         definition: AuthServiceService,
-        api: authApi(login, callers, sessions, audit),
+        api: auth,
         authenticate,
         open: AUTH_OPEN_METHODS,
       },
     ],
+    auth,
     users,
     keys,
     audit,
     bootstrap,
-    setDefaultLimits: (limits) => keyAuth.setDefaultLimits(limits),
+    setDefaultLimits: (limits) => {
+      defaultLimits = limits;
+      keyAuth.setDefaultLimits(limits);
+    },
     close: async () => {
       await events.close();
       await lastUsed.close();

@@ -1,11 +1,11 @@
 // Builds the limits step: Redis when configured (falling back or failing closed per config), else in process.
 import { metrics } from "@opentelemetry/api";
-import type { Redis } from "ioredis";
 import type { Config } from "../config/config.js";
 import type { Step } from "../core/pipeline.js";
 import type { Pricing } from "../core/ports.js";
 import type { TokenCounter } from "../core/usage-estimate.js";
 import type { Limiter } from "../limits/limiter.js";
+import type { RedisClient } from "../redis/connection.js";
 import { limitsStep } from "../limits/limits-step.js";
 import { MemoryLimiter } from "../limits/memory-limiter.js";
 import { LeasedLimiter } from "../limits/leased-limiter.js";
@@ -18,7 +18,7 @@ export interface Limits {
   close(): Promise<void>;
 }
 
-export function buildLimiter(config: Config, redis: Redis | undefined, logger: Logger): Limits {
+export function buildLimiter(config: Config, redis: RedisClient | undefined, logger: Logger): Limits {
   if (!redis) return { limiter: new MemoryLimiter(), close: () => Promise.resolve() };
   const fallbacks = metrics.getMeter("ai-k").createCounter("aik.limits.fallback", {
     description: "Limit checks that could not reach Redis (served in process when fail_open, refused otherwise)",

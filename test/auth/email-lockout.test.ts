@@ -8,8 +8,8 @@ import { adminCall } from "../support/identity.js";
 
 const ZERO_CONFIG = {
   // No DATABASE_URL and no REDIS_URL: embedded PGlite and the in-process login guard, as `npm start` runs.
-  database: { url: undefined, maxConnections: 4 },
-  redis: { url: undefined, keyPrefix: "", commandTimeoutMs: 500 },
+  database: { url: undefined, listenUrl: undefined, maxConnections: 4 },
+  redis: { servers: undefined, keyPrefix: "", commandTimeoutMs: 500 },
 };
 
 const modes: Array<[string, Parameters<typeof startTestGateway>[0]]> = [

@@ -125,7 +125,7 @@ describe("lock expiry", () => {
 
 describe("Redis unreachable", () => {
   it("login fails closed with 503, never open", async () => {
-    const down = await startTestGateway({ redis: { url: "redis://127.0.0.1:1", keyPrefix: "x:", commandTimeoutMs: 200 } });
+    const down = await startTestGateway({ redis: { servers: { mode: "standalone", url: "redis://127.0.0.1:1" }, keyPrefix: "x:", commandTimeoutMs: 200 } });
     try {
       const res = await adminCall(down.httpUrl, undefined, "POST", "/v1/auth/login", { email: down.member.email, password: down.member.password });
       expect(res.status).toBe(503);

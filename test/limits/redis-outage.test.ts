@@ -40,7 +40,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function outage(failOpen: boolean): Promise<{ t: TestGateway; u: Provisioned; during: Array<{ status: number; ms: number }> }> {
   const t = await startTestGateway({}, (c) => ({
     ...c,
-    redis: { ...c.redis, url: redis.url, commandTimeoutMs: 200 },
+    redis: { ...c.redis, servers: { mode: "standalone", url: redis.url }, commandTimeoutMs: 200 },
     limits: { ...c.limits, failOpen },
   }));
   const u = await provisionUser(t.httpUrl, t.adminToken, "member", { limits: { requests_per_minute: 100_000 } });

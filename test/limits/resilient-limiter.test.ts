@@ -1,12 +1,11 @@
 // Redis outages against a private redis-server: answers keep coming within the command timeout, and Redis takes over again unaided.
-import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LimitInputError } from "../../src/limits/limit-checks.js";
 import { MemoryLimiter } from "../../src/limits/memory-limiter.js";
 import type { Admission, Limiter } from "../../src/limits/limiter.js";
 import { RedisLimiter } from "../../src/limits/redis-limiter.js";
 import { LimiterUnavailableError, ResilientLimiter } from "../../src/limits/resilient-limiter.js";
-import { connectRedis, redisReady } from "../../src/redis/connection.js";
+import { connectRedis, redisReady, type RedisClient } from "../../src/redis/connection.js";
 import { fixture, type Fixture } from "./contract-setup.js";
 import { PrivateRedis } from "../support/private-redis.js";
 
@@ -15,7 +14,7 @@ const COMMAND_TIMEOUT_MS = 200;
 const PROMPT_MS = COMMAND_TIMEOUT_MS + 250;
 
 let node: PrivateRedis;
-let redis: Redis;
+let redis: RedisClient;
 const unhandled: unknown[] = [];
 const onUnhandled = (err: unknown): void => {
   unhandled.push(err);
@@ -24,7 +23,7 @@ const onUnhandled = (err: unknown): void => {
 beforeEach(async () => {
   node = await PrivateRedis.start();
   // Configured as the app configures it: no offline queue, no retries, a command timeout.
-  redis = connectRedis({ url: node.url, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+  redis = connectRedis({ servers: { mode: "standalone", url: node.url }, commandTimeoutMs: COMMAND_TIMEOUT_MS });
   // The app listens too: an unheard "error" event would crash the process.
   redis.on("error", () => undefined);
   await redisReady(redis, 2000);

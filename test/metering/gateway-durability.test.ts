@@ -47,7 +47,7 @@ describe("Postgres outage", () => {
   let t: TestGateway;
   beforeAll(async () => {
     pg = await startPrivatePostgres();
-    t = await startTestGateway({}, (c) => ({ ...c, database: { url: pg.url, maxConnections: 10 } }));
+    t = await startTestGateway({}, (c) => ({ ...c, database: { url: pg.url, listenUrl: undefined, maxConnections: 10 } }));
   });
   afterAll(async () => {
     await t.close();

@@ -97,9 +97,11 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 60_000,
     corsOrigins: [],
-    database: { url: stores.databaseUrl, maxConnections: 10 },
+    // No console build unless a test names one (/console then answers 503, "not built").
+    console: { enabled: true, dir: join(tmpdir(), "aik-console-not-built") },
+    database: { url: stores.databaseUrl, listenUrl: undefined, maxConnections: 10 },
     dataDir: mkdtempSync(join(tmpdir(), "aik-test-data-")),
-    redis: { url: REDIS_URL, keyPrefix: stores.redisPrefix, commandTimeoutMs: 500 },
+    redis: { servers: { mode: "standalone", url: REDIS_URL }, keyPrefix: stores.redisPrefix, commandTimeoutMs: 500 },
     auth: {
       adminToken: stores.adminToken,
       sessionTtlMs: 3600_000,

@@ -2,7 +2,8 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 
-const ADMIN_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/** The real Postgres the tests use, as its superuser. */
+export const ADMIN_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** Creates a fresh, uniquely named database on the real Postgres (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres as the admin connection) and returns its URL and a drop() that terminates its connections and drops it. Throws loudly (never skips) when Postgres is unreachable. */
 export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {

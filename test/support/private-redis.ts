@@ -1,26 +1,60 @@
-// A redis-server child of this test alone, on its own port: outage and cluster tests stop it, never the shared one.
+// A redis-server (or redis-sentinel) child of this test alone, on its own port: outage and cluster tests stop it, never the shared one.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { freePort } from "./ports.js";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 
+/** A test that needs these binaries fails here, saying what to install; it never skips. */
+export function requireBinaries(names: readonly string[]): void {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "");
+  const found = (name: string): boolean =>
+    dirs.some((d) => {
+      try {
+        accessSync(join(d, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  const missing = names.filter((n) => !found(n));
+  if (missing.length > 0) {
+    throw new Error(`${missing.join(", ")} not found on PATH: install Debian's redis-server, redis-tools and redis-sentinel packages (scripts/system-packages.sh, run by npm test, does).`);
+  }
+}
+
+export interface PrivateRedisOptions {
+  /** Default redis-server. */
+  readonly binary?: "redis-server" | "redis-sentinel";
+  /** Written once to a file in the server's directory and passed first: a sentinel needs a config file it can rewrite. */
+  readonly config?: string;
+  /** The log line that means it serves; default "Ready to accept connections". */
+  readonly readyText?: string;
+}
 
 export class PrivateRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), "aik-redis-"));
 
+  private readonly configFile: string | undefined;
+
   private constructor(
     readonly port: number,
     private readonly extraArgs: readonly string[],
-  ) {}
+    private readonly options: PrivateRedisOptions,
+  ) {
+    if (options.config !== undefined) {
+      this.configFile = join(this.dir, "redis.conf");
+      writeFileSync(this.configFile, options.config);
+    }
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), extraArgs);
+  static async start(extraArgs: readonly string[] = [], options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), extraArgs, options);
     await redis.restart();
     return redis;
   }
@@ -28,8 +62,10 @@ export class PrivateRedis {
   /** Starts the server (again) on the same port, with no data. */
   async restart(): Promise<void> {
     if (this.child) throw new Error("private redis is already running");
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...this.extraArgs];
-    const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const args = [...(this.configFile ? [this.configFile] : []), "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...this.extraArgs];
+    const binary = this.options.binary ?? "redis-server";
+    const readyText = this.options.readyText ?? "Ready to accept connections";
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     // A worker that dies mid-test must not leave a server behind.
     const reap = (): void => void child.kill("SIGKILL");
@@ -37,10 +73,10 @@ export class PrivateRedis {
     child.once("exit", () => process.off("exit", reap));
     let output = "";
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 5000);
+      const timer = setTimeout(() => reject(new Error(`${binary} did not start:\n${output}`)), 5000);
       const onData = (chunk: Buffer): void => {
         output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
+        if (output.includes(readyText)) {
           clearTimeout(timer);
           resolve();
         }
@@ -49,7 +85,12 @@ export class PrivateRedis {
       child.stderr?.on("data", onData);
       child.once("exit", (code) => {
         clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${String(code)}:\n${output}`));
+        reject(new Error(`${binary} exited with ${String(code)}:\n${output}`));
+      });
+      // Not installed: say which package is missing instead of crashing the worker on an unheard error.
+      child.once("error", (err) => {
+        clearTimeout(timer);
+        reject(new Error(`${binary} could not be started (install Debian's ${binary} package; scripts/system-packages.sh does): ${err.message}`));
       });
     });
   }

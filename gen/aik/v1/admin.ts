@@ -554,6 +554,107 @@ export interface ReloadConfigResponse {
   needsRestart: string[];
 }
 
+/** GetLimitStatus input. */
+export interface GetLimitStatusRequest {
+  /** The user id, or "me" for the caller's own (a session's user). */
+  userId: string;
+}
+
+/**
+ * What one user or key has used of its limits right now, read from the limiter (Redis, or the
+ * in-process limiter without Redis) at the time of the call.
+ */
+export interface LimitUsage {
+  /**
+   * Of the requests-per-minute limit, what is in use: the token bucket's level, rounded up. The
+   * bucket refills continuously at the limit's rate, so this is not a count of the last 60
+   * seconds: a burst of N shows N and falls back to 0 within N/limit minutes. Absent when there
+   * is no such limit (no bucket is kept). May exceed the limit briefly (settled debts).
+   */
+  requestsPerMinute?:
+    | number
+    | undefined;
+  /** The same for tokens per minute (prompt + completion; reservations of requests in flight included). */
+  tokensPerMinute?:
+    | number
+    | undefined;
+  /**
+   * Requests in flight (a stream counts until it ends). Exact across replicas for a user or key
+   * with a concurrency limit; otherwise requests other replicas admitted from leases are not seen.
+   */
+  concurrentRequests: number;
+  /**
+   * Spend counted against the budget this UTC month, USD as an exact decimal string: what the
+   * budget check reads (settled cost plus reservations of requests in flight). Without a budget
+   * the counter is only fed from metering every limits.budget_sync_ms.
+   */
+  monthlySpentUsd: string;
+}
+
+/** A key's limits and what it uses of them. */
+export interface KeyLimitStatus {
+  /** The key id. */
+  keyId: string;
+  /** The key's label. */
+  name: string;
+  /** Its display prefix ("aik_AbC123"). */
+  prefix: string;
+  /** The key's own limits (absent fields inherit the user's, which count for it too). */
+  limits:
+    | Limits
+    | undefined;
+  /** What the key uses of its own limits. */
+  used: LimitUsage | undefined;
+}
+
+/** GetLimitStatus output. */
+export interface GetLimitStatusResponse {
+  /** The user asked about. */
+  userId: string;
+  /** The budget month, UTC, e.g. "2026-11". */
+  month: string;
+  /** The limits in force for the user: their own, else the configured defaults. */
+  limits:
+    | Limits
+    | undefined;
+  /** What the user (all their keys together) uses of them. */
+  used:
+    | LimitUsage
+    | undefined;
+  /** Each live key (not revoked, not expired), oldest first, at most 1000. */
+  keys: KeyLimitStatus[];
+}
+
+/** No fields: the record is always the caller's own. */
+export interface GetStoredUsageRecordRequest {
+}
+
+/** One column of a stored row. */
+export interface StoredColumn {
+  /** The column's name. */
+  name: string;
+  /** The value as the database's text form; absent when it is NULL. */
+  value?: string | undefined;
+}
+
+/** One thing AI-K never stores, anywhere. */
+export interface NeverStored {
+  /** What it is, e.g. "Prompts". */
+  what: string;
+  /** What that covers, or what is kept instead. */
+  detail: string;
+}
+
+/** GetStoredUsageRecord output. */
+export interface GetStoredUsageRecordResponse {
+  /** The table the row comes from ("usage_records"). */
+  table: string;
+  /** Every column of the row, in the table's order. */
+  columns: StoredColumn[];
+  /** What is never stored, from the same list the README's table is checked against. */
+  neverStored: NeverStored[];
+}
+
 function createBaseLimits(): Limits {
   return {
     requestsPerMinute: undefined,
@@ -4309,6 +4410,791 @@ export const ReloadConfigResponse: MessageFns<ReloadConfigResponse> = {
   },
 };
 
+function createBaseGetLimitStatusRequest(): GetLimitStatusRequest {
+  return { userId: "" };
+}
+
+export const GetLimitStatusRequest: MessageFns<GetLimitStatusRequest> = {
+  encode(message: GetLimitStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLimitStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLimitStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLimitStatusRequest {
+    return { userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "" };
+  },
+
+  toJSON(message: GetLimitStatusRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetLimitStatusRequest>, I>>(base?: I): GetLimitStatusRequest {
+    return GetLimitStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLimitStatusRequest>, I>>(object: I): GetLimitStatusRequest {
+    const message = createBaseGetLimitStatusRequest();
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseLimitUsage(): LimitUsage {
+  return { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentRequests: 0, monthlySpentUsd: "" };
+}
+
+export const LimitUsage: MessageFns<LimitUsage> = {
+  encode(message: LimitUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestsPerMinute !== undefined) {
+      writer.uint32(8).int32(message.requestsPerMinute);
+    }
+    if (message.tokensPerMinute !== undefined) {
+      writer.uint32(16).int64(message.tokensPerMinute);
+    }
+    if (message.concurrentRequests !== 0) {
+      writer.uint32(24).int32(message.concurrentRequests);
+    }
+    if (message.monthlySpentUsd !== "") {
+      writer.uint32(34).string(message.monthlySpentUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LimitUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLimitUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestsPerMinute = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokensPerMinute = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.concurrentRequests = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.monthlySpentUsd = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LimitUsage {
+    return {
+      requestsPerMinute: isSet(object.requests_per_minute) ? globalThis.Number(object.requests_per_minute) : undefined,
+      tokensPerMinute: isSet(object.tokens_per_minute) ? globalThis.Number(object.tokens_per_minute) : undefined,
+      concurrentRequests: isSet(object.concurrent_requests) ? globalThis.Number(object.concurrent_requests) : 0,
+      monthlySpentUsd: isSet(object.monthly_spent_usd) ? globalThis.String(object.monthly_spent_usd) : "",
+    };
+  },
+
+  toJSON(message: LimitUsage): unknown {
+    const obj: any = {};
+    if (message.requestsPerMinute !== undefined) {
+      obj.requests_per_minute = Math.round(message.requestsPerMinute);
+    }
+    if (message.tokensPerMinute !== undefined) {
+      obj.tokens_per_minute = Math.round(message.tokensPerMinute);
+    }
+    if (message.concurrentRequests !== 0) {
+      obj.concurrent_requests = Math.round(message.concurrentRequests);
+    }
+    if (message.monthlySpentUsd !== "") {
+      obj.monthly_spent_usd = message.monthlySpentUsd;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LimitUsage>, I>>(base?: I): LimitUsage {
+    return LimitUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LimitUsage>, I>>(object: I): LimitUsage {
+    const message = createBaseLimitUsage();
+    message.requestsPerMinute = object.requestsPerMinute ?? undefined;
+    message.tokensPerMinute = object.tokensPerMinute ?? undefined;
+    message.concurrentRequests = object.concurrentRequests ?? 0;
+    message.monthlySpentUsd = object.monthlySpentUsd ?? "";
+    return message;
+  },
+};
+
+function createBaseKeyLimitStatus(): KeyLimitStatus {
+  return { keyId: "", name: "", prefix: "", limits: undefined, used: undefined };
+}
+
+export const KeyLimitStatus: MessageFns<KeyLimitStatus> = {
+  encode(message: KeyLimitStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.prefix !== "") {
+      writer.uint32(26).string(message.prefix);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(34).fork()).join();
+    }
+    if (message.used !== undefined) {
+      LimitUsage.encode(message.used, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyLimitStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyLimitStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.used = LimitUsage.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyLimitStatus {
+    return {
+      keyId: isSet(object.key_id) ? globalThis.String(object.key_id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      used: isSet(object.used) ? LimitUsage.fromJSON(object.used) : undefined,
+    };
+  },
+
+  toJSON(message: KeyLimitStatus): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.key_id = message.keyId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    if (message.used !== undefined) {
+      obj.used = LimitUsage.toJSON(message.used);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyLimitStatus>, I>>(base?: I): KeyLimitStatus {
+    return KeyLimitStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyLimitStatus>, I>>(object: I): KeyLimitStatus {
+    const message = createBaseKeyLimitStatus();
+    message.keyId = object.keyId ?? "";
+    message.name = object.name ?? "";
+    message.prefix = object.prefix ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    message.used = (object.used !== undefined && object.used !== null)
+      ? LimitUsage.fromPartial(object.used)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetLimitStatusResponse(): GetLimitStatusResponse {
+  return { userId: "", month: "", limits: undefined, used: undefined, keys: [] };
+}
+
+export const GetLimitStatusResponse: MessageFns<GetLimitStatusResponse> = {
+  encode(message: GetLimitStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.month !== "") {
+      writer.uint32(18).string(message.month);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    if (message.used !== undefined) {
+      LimitUsage.encode(message.used, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.keys) {
+      KeyLimitStatus.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLimitStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLimitStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.month = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.used = LimitUsage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keys.push(KeyLimitStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLimitStatusResponse {
+    return {
+      userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
+      month: isSet(object.month) ? globalThis.String(object.month) : "",
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      used: isSet(object.used) ? LimitUsage.fromJSON(object.used) : undefined,
+      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => KeyLimitStatus.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetLimitStatusResponse): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    if (message.month !== "") {
+      obj.month = message.month;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    if (message.used !== undefined) {
+      obj.used = LimitUsage.toJSON(message.used);
+    }
+    if (message.keys?.length) {
+      obj.keys = message.keys.map((e) => KeyLimitStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetLimitStatusResponse>, I>>(base?: I): GetLimitStatusResponse {
+    return GetLimitStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLimitStatusResponse>, I>>(object: I): GetLimitStatusResponse {
+    const message = createBaseGetLimitStatusResponse();
+    message.userId = object.userId ?? "";
+    message.month = object.month ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    message.used = (object.used !== undefined && object.used !== null)
+      ? LimitUsage.fromPartial(object.used)
+      : undefined;
+    message.keys = object.keys?.map((e) => KeyLimitStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetStoredUsageRecordRequest(): GetStoredUsageRecordRequest {
+  return {};
+}
+
+export const GetStoredUsageRecordRequest: MessageFns<GetStoredUsageRecordRequest> = {
+  encode(_: GetStoredUsageRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStoredUsageRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStoredUsageRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetStoredUsageRecordRequest {
+    return {};
+  },
+
+  toJSON(_: GetStoredUsageRecordRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStoredUsageRecordRequest>, I>>(base?: I): GetStoredUsageRecordRequest {
+    return GetStoredUsageRecordRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStoredUsageRecordRequest>, I>>(_: I): GetStoredUsageRecordRequest {
+    const message = createBaseGetStoredUsageRecordRequest();
+    return message;
+  },
+};
+
+function createBaseStoredColumn(): StoredColumn {
+  return { name: "", value: undefined };
+}
+
+export const StoredColumn: MessageFns<StoredColumn> = {
+  encode(message: StoredColumn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== undefined) {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredColumn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoredColumn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoredColumn {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: StoredColumn): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoredColumn>, I>>(base?: I): StoredColumn {
+    return StoredColumn.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoredColumn>, I>>(object: I): StoredColumn {
+    const message = createBaseStoredColumn();
+    message.name = object.name ?? "";
+    message.value = object.value ?? undefined;
+    return message;
+  },
+};
+
+function createBaseNeverStored(): NeverStored {
+  return { what: "", detail: "" };
+}
+
+export const NeverStored: MessageFns<NeverStored> = {
+  encode(message: NeverStored, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.what !== "") {
+      writer.uint32(10).string(message.what);
+    }
+    if (message.detail !== "") {
+      writer.uint32(18).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NeverStored {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNeverStored();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.what = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NeverStored {
+    return {
+      what: isSet(object.what) ? globalThis.String(object.what) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: NeverStored): unknown {
+    const obj: any = {};
+    if (message.what !== "") {
+      obj.what = message.what;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NeverStored>, I>>(base?: I): NeverStored {
+    return NeverStored.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NeverStored>, I>>(object: I): NeverStored {
+    const message = createBaseNeverStored();
+    message.what = object.what ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseGetStoredUsageRecordResponse(): GetStoredUsageRecordResponse {
+  return { table: "", columns: [], neverStored: [] };
+}
+
+export const GetStoredUsageRecordResponse: MessageFns<GetStoredUsageRecordResponse> = {
+  encode(message: GetStoredUsageRecordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.table !== "") {
+      writer.uint32(10).string(message.table);
+    }
+    for (const v of message.columns) {
+      StoredColumn.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.neverStored) {
+      NeverStored.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStoredUsageRecordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStoredUsageRecordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.table = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.columns.push(StoredColumn.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.neverStored.push(NeverStored.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStoredUsageRecordResponse {
+    return {
+      table: isSet(object.table) ? globalThis.String(object.table) : "",
+      columns: globalThis.Array.isArray(object?.columns)
+        ? object.columns.map((e: any) => StoredColumn.fromJSON(e))
+        : [],
+      neverStored: globalThis.Array.isArray(object?.never_stored)
+        ? object.never_stored.map((e: any) => NeverStored.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetStoredUsageRecordResponse): unknown {
+    const obj: any = {};
+    if (message.table !== "") {
+      obj.table = message.table;
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns.map((e) => StoredColumn.toJSON(e));
+    }
+    if (message.neverStored?.length) {
+      obj.never_stored = message.neverStored.map((e) => NeverStored.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStoredUsageRecordResponse>, I>>(base?: I): GetStoredUsageRecordResponse {
+    return GetStoredUsageRecordResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStoredUsageRecordResponse>, I>>(object: I): GetStoredUsageRecordResponse {
+    const message = createBaseGetStoredUsageRecordResponse();
+    message.table = object.table ?? "";
+    message.columns = object.columns?.map((e) => StoredColumn.fromPartial(e)) || [];
+    message.neverStored = object.neverStored?.map((e) => NeverStored.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * AdminService manages users and API keys. The operator token or an admin's session may
  * act on anyone; a member's session may list, create and revoke only their own keys.
@@ -4465,6 +5351,37 @@ export const AdminServiceService = {
       Buffer.from(ReloadConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReloadConfigResponse => ReloadConfigResponse.decode(value),
   },
+  /**
+   * A user's limits and each of their live keys' limits, with what the limiter counts as used
+   * right now. A member may ask only about themselves ("me"); admins and the operator about anyone.
+   */
+  getLimitStatus: {
+    path: "/aik.v1.AdminService/GetLimitStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLimitStatusRequest): Buffer =>
+      Buffer.from(GetLimitStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLimitStatusRequest => GetLimitStatusRequest.decode(value),
+    responseSerialize: (value: GetLimitStatusResponse): Buffer =>
+      Buffer.from(GetLimitStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLimitStatusResponse => GetLimitStatusResponse.decode(value),
+  },
+  /**
+   * The caller's most recent usage record exactly as the database holds it, every column as
+   * the database's text, beside the list of what AI-K never stores. Sessions only (the
+   * operator makes no model calls); NOT_FOUND until the caller has a record.
+   */
+  getStoredUsageRecord: {
+    path: "/aik.v1.AdminService/GetStoredUsageRecord" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetStoredUsageRecordRequest): Buffer =>
+      Buffer.from(GetStoredUsageRecordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetStoredUsageRecordRequest => GetStoredUsageRecordRequest.decode(value),
+    responseSerialize: (value: GetStoredUsageRecordResponse): Buffer =>
+      Buffer.from(GetStoredUsageRecordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetStoredUsageRecordResponse => GetStoredUsageRecordResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -4506,6 +5423,17 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * on the replica that answers, without dropping a request (SIGHUP does the same). The operator only.
    */
   reloadConfig: handleUnaryCall<ReloadConfigRequest, ReloadConfigResponse>;
+  /**
+   * A user's limits and each of their live keys' limits, with what the limiter counts as used
+   * right now. A member may ask only about themselves ("me"); admins and the operator about anyone.
+   */
+  getLimitStatus: handleUnaryCall<GetLimitStatusRequest, GetLimitStatusResponse>;
+  /**
+   * The caller's most recent usage record exactly as the database holds it, every column as
+   * the database's text, beside the list of what AI-K never stores. Sessions only (the
+   * operator makes no model calls); NOT_FOUND until the caller has a record.
+   */
+  getStoredUsageRecord: handleUnaryCall<GetStoredUsageRecordRequest, GetStoredUsageRecordResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -4728,6 +5656,45 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReloadConfigResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A user's limits and each of their live keys' limits, with what the limiter counts as used
+   * right now. A member may ask only about themselves ("me"); admins and the operator about anyone.
+   */
+  getLimitStatus(
+    request: GetLimitStatusRequest,
+    callback: (error: ServiceError | null, response: GetLimitStatusResponse) => void,
+  ): ClientUnaryCall;
+  getLimitStatus(
+    request: GetLimitStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLimitStatusResponse) => void,
+  ): ClientUnaryCall;
+  getLimitStatus(
+    request: GetLimitStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLimitStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The caller's most recent usage record exactly as the database holds it, every column as
+   * the database's text, beside the list of what AI-K never stores. Sessions only (the
+   * operator makes no model calls); NOT_FOUND until the caller has a record.
+   */
+  getStoredUsageRecord(
+    request: GetStoredUsageRecordRequest,
+    callback: (error: ServiceError | null, response: GetStoredUsageRecordResponse) => void,
+  ): ClientUnaryCall;
+  getStoredUsageRecord(
+    request: GetStoredUsageRecordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStoredUsageRecordResponse) => void,
+  ): ClientUnaryCall;
+  getStoredUsageRecord(
+    request: GetStoredUsageRecordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStoredUsageRecordResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,6 +1,7 @@
-// The credential an HTTP client presents (`Authorization: Bearer <key>` or Azure's `api-key: <key>`), and never one in the URL.
+// The credential an HTTP client presents (`Authorization: Bearer <key>` or Azure's `api-key: <key>`; on the control plane the console's cookie), and never one in the URL.
 import type { IncomingMessage } from "node:http";
 import { GatewayError } from "../../core/errors.js";
+import { sessionCookieOf } from "./session-cookie.js";
 
 export function credentialOf(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
@@ -10,6 +11,15 @@ export function credentialOf(req: IncomingMessage): string | undefined {
   }
   const key = req.headers["api-key"];
   return typeof key === "string" ? key.trim() : undefined;
+}
+
+/**
+ * The console's session cookie when it is a control-plane call's credential: only when no
+ * Authorization or api-key header is sent (a header always wins). The server asks this for
+ * control-plane routes alone: the data plane and gRPC never read a cookie.
+ */
+export function cookieCredentialOf(req: IncomingMessage): string | undefined {
+  return credentialOf(req) === undefined ? sessionCookieOf(req) : undefined;
 }
 
 // A key in a URL ends up in proxy logs and browser history: refused however it is spelled

@@ -19,6 +19,8 @@ export interface HttpCall {
   readonly query: URLSearchParams;
   /** performance.now() by which the whole request must have arrived (server.request_timeout_ms). */
   readonly deadline: number;
+  /** The credential is the console's session cookie (control plane only): a state change then needs the CSRF token. */
+  readonly viaCookie: boolean;
 }
 
 export type MethodHandler = (call: HttpCall) => Promise<void>;

@@ -16,7 +16,10 @@ import { TLS_CIPHERS } from "../tls-ciphers.js";
 import { refuseTunnel, rejectMalformed } from "./bare-answers.js";
 import { Connections } from "./connections.js";
 import { Cors } from "./cors.js";
-import { credentialOf, refuseKeyInQuery } from "./credentials.js";
+import { cookieCredentialOf, credentialOf, refuseKeyInQuery } from "./credentials.js";
+import { ConsoleDoor } from "./console-door.js";
+import { sessionCookieOf } from "./session-cookie.js";
+import type { AuthApi } from "../../api/auth-api.js";
 import { lingeringClose, SMALL_REST_BYTES, unreadBytes } from "./linger.js";
 import type { UnaryService } from "../../api/unary-api.js";
 import { transcodedHandlers } from "./transcode.js";
@@ -53,6 +56,8 @@ export interface HttpDeps {
   readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
   /** When set, GET /metrics needs `Authorization: Bearer <this>` (the operator token). */
   readonly metricsToken?: string;
+  /** The web console at /console (its build directory, and AuthService for its cookie sessions); unset: off, /console is a 404. */
+  readonly console?: { readonly dir: string; readonly auth: AuthApi };
 }
 
 export interface HttpFrontDoor {
@@ -63,10 +68,11 @@ export interface HttpFrontDoor {
 
 export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFrontDoor {
   const routes = new RouteTable(deps.schema.httpRules);
-  const handlers: Record<string, MethodHandler> = Object.assign(
-    operationHandlers(deps.gateway, deps.methods, options.maxBodyBytes),
-    ...(deps.services ?? []).map((s) => transcodedHandlers(deps.schema, s, options.maxBodyBytes)),
-  );
+  const control: Record<string, MethodHandler> = {};
+  for (const s of deps.services ?? []) Object.assign(control, transcodedHandlers(deps.schema, s, options.maxBodyBytes));
+  // The control plane's methods: the only ones a console cookie may authenticate.
+  const controlMethods = new Set(Object.keys(control));
+  const handlers: Record<string, MethodHandler> = { ...operationHandlers(deps.gateway, deps.methods, options.maxBodyBytes), ...control };
   for (const method of routes.methods()) {
     if (!handlers[method]) throw new Error(`No HTTP handler for ${method}, which the proto binds to a route.`);
   }
@@ -75,6 +81,9 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
   // Off (no origins) is checked here, before a closure for the allowed verbs is made per request.
   const cors = options.corsOrigins.length > 0 ? new Cors(options.corsOrigins) : undefined;
   const inFlight = new InFlight();
+  const consoleDoor = deps.console
+    ? new ConsoleDoor({ ...deps.console, schema: deps.schema, secure: strictTransport, maxBodyBytes: options.maxBodyBytes })
+    : undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const deadline = performance.now() + options.requestTimeoutMs;
@@ -109,22 +118,29 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
       aborter = new CallAbort();
       answered = inFlight.track(aborter);
       refuseKeyInQuery(query);
+      if (consoleDoor?.owns(path)) {
+        ctx = createContext({ requestId, protocol: "http", signal: aborter, credential: sessionCookieOf(req), peer: peerOf(req, options.trustedProxies) });
+        await consoleDoor.serve({ req, res, ctx, deadline }, path);
+        return;
+      }
       const found = routes.find(req.method ?? "GET", path);
       if (found === undefined) throw new GatewayError("not_found", `No route for ${req.method ?? "GET"} ${safePath(path)}.`, { reason: "not_found" });
       if (found === "method") {
         res.setHeader("allow", routes.allowedVerbs(path).join(", "));
         throw new GatewayError("method_not_allowed", `Method ${req.method ?? ""} is not allowed here.`, { reason: "method_not_allowed" });
       }
+      const method = found.route.methods[0] ?? "";
+      // The console's cookie counts on the control plane only, and only when no credential header is sent.
+      const cookie = controlMethods.has(method) ? cookieCredentialOf(req) : undefined;
       ctx = createContext({
         requestId,
         protocol: "http",
         signal: aborter,
-        credential: credentialOf(req),
+        credential: cookie ?? credentialOf(req),
         peer: peerOf(req, options.trustedProxies),
         deadline: clientDeadline(req),
       });
-      const method = found.route.methods[0] ?? "";
-      await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query, deadline });
+      await (handlers[method] ?? notFound)({ req, res, ctx, route: found.route, params: found.params, query, deadline, viaCookie: cookie !== undefined });
     } catch (err) {
       const gwErr = toGatewayError(err);
       if (gwErr.code === "internal") deps.logger.error("http.internal_error", { request_id: requestId, ...errorFields(gwErr.cause) });

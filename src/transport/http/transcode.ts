@@ -6,6 +6,7 @@ import { GatewayError, invalidArgument } from "../../core/errors.js";
 import { isObject } from "../../core/json.js";
 import type { ApiSchema } from "../../schema/api-schema.js";
 import { readJsonBody } from "./body.js";
+import { requireCsrf } from "./csrf.js";
 import type { HttpCall, MethodHandler } from "./operation-handlers.js";
 import { protoMethods } from "../grpc/server.js";
 import { decodeParams } from "./routes.js";
@@ -21,7 +22,11 @@ export function transcodedHandlers(schema: ApiSchema, service: UnaryService, max
     handlers[`${service.name}/${method.name}`] = async (call) => {
       // The credential first, from the headers alone: a caller without a valid one gets 401 before
       // any body byte is read, parsed or checked (the server decides what to do with the unread rest).
-      if (first) await service.authenticate(call.ctx);
+      if (first) {
+        await service.authenticate(call.ctx);
+        // A browser sends its cookie with any request any page makes: a change needs the console page's CSRF token too.
+        if (call.viaCookie) requireCsrf(call.req, call.ctx.credential ?? "");
+      }
       const message = parseRequest(method, await requestJson(call, method, maxBodyBytes));
       const request: unknown = codec.requestDeserialize(Buffer.from(toBinary(method.input, message)));
       // The generated deserializer for this very method made `request`, so it has the method's input type.

@@ -1,0 +1,211 @@
+// Keys: the list (name, prefix, models, limits, times, state), a form that creates one and shows its secret once, and revoking with a confirmation.
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { describe, isNotAllowed } from "../api";
+import { ConfirmDialog } from "../components/confirm-dialog";
+import { LimitsFields, NO_LIMITS, parseLimits, type LimitsText } from "../components/limits-fields";
+import { ErrorNote, Loading, NotAllowed } from "../components/notes";
+import { SecretDialog } from "../components/secret-dialog";
+import { formatTime } from "../format";
+import { createKey, keyState, listKeys, revokeKey, type ApiKey } from "../models/keys";
+import { describeLimits } from "../models/limits";
+import type { Session } from "../models/session";
+
+interface Props {
+  readonly session: Session;
+  /** Whose keys (admins): a user id from ?user_id=; the caller's own when absent. */
+  readonly userId: string | undefined;
+}
+
+type Load = { readonly kind: "loading" } | { readonly kind: "ready"; readonly keys: readonly ApiKey[] } | { readonly kind: "failed"; readonly message: string; readonly notAllowed: boolean };
+
+export function KeysPage({ session, userId }: Props) {
+  const owner = userId ?? session.user.id;
+  const [load, setLoad] = useState<Load>({ kind: "loading" });
+  const [created, setCreated] = useState<{ name: string; secret: string }>();
+  const [revoking, setRevoking] = useState<ApiKey>();
+  const [status, setStatus] = useState<string>();
+  const [actionError, setActionError] = useState<string>();
+
+  const refresh = useCallback(
+    () =>
+      listKeys(owner).then(
+        (keys) => setLoad({ kind: "ready", keys }),
+        (e: unknown) => setLoad({ kind: "failed", message: describe(e), notAllowed: isNotAllowed(e) }),
+      ),
+    [owner],
+  );
+  useEffect(() => void refresh(), [refresh]);
+
+  if (load.kind === "failed" && load.notAllowed) return <NotAllowed detail={`You may see only your own keys. (${load.message})`} />;
+
+  const revoke = (k: ApiKey): void => {
+    setRevoking(undefined);
+    setActionError(undefined);
+    revokeKey(k.id).then(
+      () => refresh().then(() => setStatus(`Key “${k.name}” is revoked: requests with it are refused from now on.`)),
+      (e: unknown) => setActionError(describe(e)),
+    );
+  };
+
+  return (
+    <>
+      <h1>API keys</h1>
+      <p class="lede">
+        {owner === session.user.id ? "Your keys. " : "The keys of the user you picked. "}A key is shown once, when it is created; afterwards only its prefix identifies it.
+      </p>
+      <p role="status" class="notice" hidden={status === undefined}>
+        {status}
+      </p>
+      <ErrorNote message={actionError} />
+      {load.kind === "loading" && <Loading />}
+      {load.kind === "failed" && <ErrorNote message={load.message} />}
+      {load.kind === "ready" && <KeyTable keys={load.keys} onRevoke={setRevoking} />}
+      <CreateKeyForm
+        userId={userId}
+        onCreated={(name, secret) => {
+          setStatus(undefined);
+          setCreated({ name, secret });
+          void refresh();
+        }}
+      />
+      {created && <SecretDialog name={created.name} secret={created.secret} onClose={() => setCreated(undefined)} />}
+      {revoking && (
+        <ConfirmDialog title="Revoke this key?" confirmLabel="Revoke key" onConfirm={() => revoke(revoking)} onCancel={() => setRevoking(undefined)}>
+          <p>
+            “<span class="name">{revoking.name}</span>” ({revoking.prefix}…) will be refused at once, by every replica. This cannot be undone.
+          </p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}
+
+function KeyTable({ keys, onRevoke }: { readonly keys: readonly ApiKey[]; readonly onRevoke: (k: ApiKey) => void }) {
+  if (keys.length === 0) return <p class="empty">No keys yet: create one below.</p>;
+  return (
+    <div class="table-wrap" role="region" aria-label="API keys" tabIndex={0}>
+      <table class="keys">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Models</th>
+            <th scope="col">Limits</th>
+            <th scope="col">Created</th>
+            <th scope="col">Last used</th>
+            <th scope="col">Expires</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => {
+            const state = keyState(k);
+            return (
+              <tr key={k.id} data-key-id={k.id}>
+                <td class="name">{k.name}</td>
+                <td>
+                  <code>{k.prefix}…</code>
+                </td>
+                <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
+                <td>{describeLimits(k.limits, "the user's")}</td>
+                <td>{formatTime(k.createdAt)}</td>
+                <td>{formatTime(k.lastUsedAt)}</td>
+                <td>{formatTime(k.expiresAt)}</td>
+                <td>
+                  <span class={`state state-${state}`}>{state}</span>
+                </td>
+                <td>
+                  {state === "active" && (
+                    <button type="button" class="danger small" onClick={() => onRevoke(k)} aria-label={`Revoke key ${k.name}`}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function CreateKeyForm({ userId, onCreated }: { readonly userId: string | undefined; readonly onCreated: (name: string, secret: string) => void }) {
+  const [name, setName] = useState("");
+  const [models, setModels] = useState("");
+  const [expires, setExpires] = useState("");
+  const [limits, setLimits] = useState<LimitsText>(NO_LIMITS);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setError(undefined);
+    let parsed;
+    try {
+      parsed = parseLimits(limits);
+    } catch (err) {
+      setError(describe(err));
+      return;
+    }
+    setBusy(true);
+    const allowedModels = models
+      .split(",")
+      .map((m) => m.trim())
+      .filter((m) => m !== "");
+    // A date input gives a day; the key works through the whole of that UTC day.
+    const expiresAt = expires === "" ? undefined : `${expires}T23:59:59Z`;
+    createKey({ userId, name, allowedModels, expiresAt, limits: parsed }).then(
+      ({ secret }) => {
+        setBusy(false);
+        setName("");
+        setModels("");
+        setExpires("");
+        setLimits(NO_LIMITS);
+        onCreated(name, secret);
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(describe(err));
+      },
+    );
+  };
+
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="create-key-title">
+      <h2 id="create-key-title">Create a key</h2>
+      <div class="field">
+        <label for="key-name">Name</label>
+        <input id="key-name" name="name" required autoComplete="off" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="key-models">Allowed models</label>
+        <input
+          id="key-models"
+          name="models"
+          autoComplete="off"
+          aria-describedby="key-models-hint"
+          placeholder="all models"
+          value={models}
+          onInput={(e) => setModels(e.currentTarget.value)}
+        />
+        <small id="key-models-hint">Model names separated by commas, e.g. gpt-4o, gpt-4o-mini. Empty allows every model.</small>
+      </div>
+      <div class="field">
+        <label for="key-expires">Expires after (UTC day)</label>
+        <input id="key-expires" name="expires" type="date" aria-describedby="key-expires-hint" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
+        <small id="key-expires-hint">Empty: the key does not expire.</small>
+      </div>
+      <LimitsFields idPrefix="key-limits" legend="Limits of this key (empty fields inherit yours)" value={limits} onChange={setLimits} />
+      <ErrorNote message={error} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Creating…" : "Create key"}
+        </button>
+      </div>
+    </form>
+  );
+}
