@@ -56,6 +56,13 @@ export class Connections {
     NetServer.prototype.close.call(this.server);
     const deadline = performance.now() + graceMs;
     return new Promise((resolve) => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearInterval(sweep);
+        resolve();
+      };
       const sweep = setInterval(() => {
         const now = performance.now();
         for (const [socket, state] of this.sockets) {
@@ -68,14 +75,18 @@ export class Connections {
           }
         }
         if (this.sockets.size === 0) {
-          clearInterval(sweep);
-          resolve();
-        } else if (now >= deadline) {
+          // Under TLS a connection still in its handshake is not in `sockets` yet, and its client (a
+          // load balancer) sends a request the moment the handshake ends: wait for it like any other.
+          this.server.getConnections((err, open) => {
+            if (err || open === 0) finish();
+          });
+        }
+        if (now >= deadline) {
           clearInterval(sweep);
           inFlight.endAll();
           setTimeout(() => {
             for (const socket of this.sockets.keys()) socket.destroy();
-            resolve();
+            finish();
           }, LAST_WORDS_MS);
         }
       }, SWEEP_MS);
