@@ -1,21 +1,21 @@
-// AdminService's API key methods: create, list, revoke, re-limit; each change commits with its audit row.
+// AdminService's API key methods: create, list, revoke, rotate, re-limit; each change commits with its audit row.
 import type { AdminServiceServer } from "../../gen/aik/v1/admin.js";
 import type { AdminCaller } from "../auth/admin-caller.js";
-import { changedFields } from "../auth/audit.js";
+import { changedFields, secretChanged, type FieldChange } from "../auth/audit.js";
 import { API_KEY_PREFIX, newSecret } from "../auth/tokens.js";
-import { GatewayError } from "../core/errors.js";
+import { GatewayError, invalidArgument } from "../core/errors.js";
 import type { ApiKeyRecord } from "../store/api-keys.js";
 import type { IdentityTx } from "../store/identity-tx.js";
 import { decodePageToken, pageSize } from "../store/page-token.js";
 import { auditEntry, isAdmin, requireAdmin, requireSelfOrAdmin } from "./access.js";
 import type { IdentityParts } from "./admin-api.js";
 import { keyFields } from "./audit-fields.js";
-import { checkFuture, checkId, checkKeyName, checkModels } from "./identity-checks.js";
+import { checkFuture, checkGraceSeconds, checkId, checkKeyName, checkModels } from "./identity-checks.js";
 import { apiKeyMessage } from "./identity-mapping.js";
 import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
 import type { UnaryApi } from "./unary-api.js";
 
-export type ApiKeyMethods = UnaryApi<Pick<AdminServiceServer, "createApiKey" | "listApiKeys" | "revokeApiKey" | "updateApiKey">>;
+export type ApiKeyMethods = UnaryApi<Pick<AdminServiceServer, "createApiKey" | "listApiKeys" | "revokeApiKey" | "rotateApiKey" | "updateApiKey">>;
 
 function keyNotFound(): GatewayError {
   return new GatewayError("not_found", "No such API key.", { param: "id", reason: "not_found" });
@@ -72,6 +72,26 @@ export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
       return { apiKey: apiKeyMessage(revoked) };
     },
 
+    async rotateApiKey(req, ctx) {
+      const caller = await p.callers.of(ctx);
+      const graceSeconds = checkGraceSeconds(req.graceSeconds);
+      const { secret, hash, display } = newSecret(API_KEY_PREFIX);
+      const rotated = await p.transaction(async (tx) => {
+        const key = await visibleKey(tx, caller, req.id);
+        // Its new secret would be refused as the old one is: say so instead of handing out a dead secret.
+        if (key.revokedAt !== undefined) throw invalidArgument("id", "This API key is revoked; create a new key instead.");
+        if (key.expiresAt !== undefined && key.expiresAt.getTime() <= Date.now()) throw invalidArgument("id", "This API key has expired; create a new key instead.");
+        // The row is locked since visibleKey: it cannot have gone.
+        const after = await tx.keys.rotate(key.id, { hash, prefix: display }, graceSeconds);
+        if (!after) throw keyNotFound();
+        await tx.audit.append(auditEntry(caller, ctx, "api_key.rotated", key.id, rotationChanges(graceSeconds, after)));
+        return after;
+      });
+      // Every replica drops what it cached of the key: the old secret is looked up afresh, with its expiry.
+      await p.events.publish({ kind: "key", id: rotated.id });
+      return { apiKey: apiKeyMessage(rotated), secret };
+    },
+
     async updateApiKey(req, ctx) {
       // Limits are an operator's or admin's decision, not the key owner's.
       const caller = await p.callers.of(ctx);
@@ -87,4 +107,13 @@ export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
       return { apiKey: apiKeyMessage(updated) };
     },
   };
+}
+
+/** The secret only as "changed"; the grace asked for and when the old secret ends (absent with no grace). */
+function rotationChanges(graceSeconds: number, after: ApiKeyRecord): FieldChange[] {
+  return [
+    secretChanged("secret"),
+    { field: "grace_seconds", new: String(graceSeconds) },
+    ...(after.previousExpiresAt ? [{ field: "previous_secret_expires_at", new: after.previousExpiresAt.toISOString() }] : []),
+  ];
 }

@@ -41,3 +41,18 @@ export function checkFuture(date: Date | undefined, param: string): Date | undef
   }
   return date;
 }
+
+/** The longest a replaced API key secret may keep working: 7 days. */
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+/** Refused, never clamped: a caller who asked for 8 days must learn that they do not get them. */
+export function checkGraceSeconds(seconds: number | undefined): number {
+  // Required: left out by mistake, a default of 0 would cut the old secret off at once.
+  if (seconds === undefined) {
+    throw invalidArgument("grace_seconds", "Missing 'grace_seconds': how long the old secret keeps working, 0 (not at all) to 604800 (7 days).");
+  }
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_GRACE_SECONDS) {
+    throw invalidArgument("grace_seconds", `Invalid 'grace_seconds': expected a whole number of seconds from 0 to ${MAX_GRACE_SECONDS} (7 days).`);
+  }
+  return seconds;
+}

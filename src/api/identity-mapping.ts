@@ -30,6 +30,7 @@ export function apiKeyMessage(k: ApiKeyRecord): ApiKey {
     revokedAt: k.revokedAt,
     allowedModels: [...k.allowedModels],
     limits: limitsToProto(k.limits),
+    previousSecretExpiresAt: k.previousExpiresAt,
   };
 }
 

@@ -7,7 +7,6 @@ import type { LastUsedRecorder } from "./last-used.js";
 import { TtlCache } from "../core/ttl-cache.js";
 import { API_KEY_PREFIX, hashSecret, isWellFormed } from "./tokens.js";
 
-
 export interface KeyCacheOptions {
   readonly maxEntries: number;
   readonly ttlMs: number;
@@ -24,6 +23,11 @@ export class ApiKeyAuthenticator {
   private readonly valid: TtlCache<KeyWithOwner>;
   private readonly invalid: TtlCache<true>;
   private readonly inflight = new Map<string, Promise<KeyWithOwner | undefined>>();
+  /**
+   * Bumped by every forget: a lookup that started before a revocation or a rotation may return the
+   * row as it was, and must not put it in the cache after the notification emptied it.
+   */
+  private generation = 0;
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -69,33 +73,46 @@ export class ApiKeyAuthenticator {
 
   /** Revocation and expiry edits: this replica forgets the key at once (notifications reach the others). */
   forgetKey(keyId: string): void {
+    this.forgetLookups();
     this.valid.deleteWhere((k) => k.id === keyId);
   }
 
   /** A user disabled (or re-enabled): every cached key of theirs is looked up afresh. */
   forgetUser(userId: string): void {
+    this.forgetLookups();
     this.valid.deleteWhere((k) => k.userId === userId);
     // A re-enabled user's keys may sit in the negative cache.
     this.invalid.clear();
   }
 
   forgetAll(): void {
+    this.forgetLookups();
     this.valid.clear();
     this.invalid.clear();
+  }
+
+  /** Lookups in flight may read rows from before the change: later requests start their own, and none of them is cached. */
+  private forgetLookups(): void {
+    this.generation++;
+    this.inflight.clear();
   }
 
   /** One database lookup per hash, however many requests carry the same key at once. */
   private load(id: string, hash: Buffer): Promise<KeyWithOwner | undefined> {
     let pending = this.inflight.get(id);
     if (!pending) {
+      const generation = this.generation;
+      const done = (): void => {
+        if (this.inflight.get(id) === pending) this.inflight.delete(id);
+      };
       pending = this.keys.byHash(hash).then(
         (key) => {
-          this.inflight.delete(id);
-          if (key) this.valid.set(id, key);
+          done();
+          if (key && generation === this.generation) this.valid.set(id, key);
           return key;
         },
         (err: unknown) => {
-          this.inflight.delete(id);
+          done();
           throw new GatewayError("unavailable", "The key store is unavailable; try again shortly.", { reason: "service_unavailable", cause: err });
         },
       );
@@ -105,6 +122,12 @@ export class ApiKeyAuthenticator {
   }
 }
 
+/** Checked on every request, cached or not: a replaced secret cached as valid stops at its expiry, whatever the cache's TTL. */
 function usable(k: KeyWithOwner, now: number): boolean {
-  return k.revokedAt === undefined && k.ownerStatus === "active" && (k.expiresAt === undefined || k.expiresAt.getTime() > now);
+  return (
+    k.revokedAt === undefined &&
+    k.ownerStatus === "active" &&
+    (k.expiresAt === undefined || k.expiresAt.getTime() > now) &&
+    (k.secretExpiresAt === undefined || k.secretExpiresAt.getTime() > now)
+  );
 }

@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   "user.unlocked",
   "api_key.created",
   "api_key.revoked",
+  "api_key.rotated",
   "api_key.updated",
   "login.succeeded",
   "login.account_locked",

@@ -18,6 +18,8 @@ export interface ApiKeyRecord {
   readonly lastUsedAt: Date | undefined;
   readonly expiresAt: Date | undefined;
   readonly revokedAt: Date | undefined;
+  /** After a rotation with a grace period: when the replaced secret stops working (undefined once it has, or on a revoked key). */
+  readonly previousExpiresAt: Date | undefined;
 }
 
 /** What authentication needs in one query: the key, its owner's status and the owner's limit overrides. */
@@ -25,6 +27,8 @@ export interface KeyWithOwner extends ApiKeyRecord {
   readonly ownerStatus: UserStatus;
   readonly ownerRole: UserRole;
   readonly ownerLimits: Limits;
+  /** Set when the lookup matched the replaced secret: the moment it stops being accepted. */
+  readonly secretExpiresAt: Date | undefined;
 }
 
 interface KeyRow extends LimitColumns {
@@ -37,6 +41,7 @@ interface KeyRow extends LimitColumns {
   last_used_at: Date | null;
   expires_at: Date | null;
   revoked_at: Date | null;
+  previous_expires_at: Date | null;
 }
 
 function record(r: KeyRow): ApiKeyRecord {
@@ -51,12 +56,15 @@ function record(r: KeyRow): ApiKeyRecord {
     lastUsedAt: r.last_used_at ?? undefined,
     expiresAt: r.expires_at ?? undefined,
     revokedAt: r.revoked_at ?? undefined,
+    previousExpiresAt: r.previous_expires_at ?? undefined,
   };
 }
 
+// A replaced secret's expiry is shown only while that secret still works.
 const COLUMNS =
   "k.id, k.user_id, k.name, k.prefix, k.allowed_models, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, " +
-  "k.requests_per_minute, k.tokens_per_minute, k.max_concurrent_requests, k.monthly_budget_micro_usd";
+  "k.requests_per_minute, k.tokens_per_minute, k.max_concurrent_requests, k.monthly_budget_micro_usd, " +
+  "case when k.revoked_at is null and k.previous_expires_at > now() then k.previous_expires_at end as previous_expires_at";
 
 export interface KeyListFilter {
   readonly userId: string | undefined;
@@ -87,20 +95,25 @@ export class ApiKeyStore {
     return record(row);
   }
 
+  /** The current secret's hash, or a replaced one's while its grace period runs (by the database's clock). */
   async byHash(hash: Buffer): Promise<KeyWithOwner | undefined> {
-    const [row] = await this.sql<Array<KeyRow & { owner_status: string; owner_role: string; owner_limits: LimitColumns }>>`
+    const [row] = await this.sql<
+      Array<KeyRow & { owner_status: string; owner_role: string; owner_limits: LimitColumns; secret_expires_at: Date | null }>
+    >`
       select ${this.sql.unsafe(COLUMNS)}, u.status as owner_status, u.role as owner_role,
              json_build_object('requests_per_minute', u.requests_per_minute, 'tokens_per_minute', u.tokens_per_minute,
                                'max_concurrent_requests', u.max_concurrent_requests,
-                               'monthly_budget_micro_usd', u.monthly_budget_micro_usd) as owner_limits
+                               'monthly_budget_micro_usd', u.monthly_budget_micro_usd) as owner_limits,
+             case when k.key_hash = ${hash} then null else k.previous_expires_at end as secret_expires_at
       from api_keys k join users u on u.id = k.user_id
-      where k.key_hash = ${hash}`;
+      where k.key_hash = ${hash} or (k.previous_hash = ${hash} and k.previous_expires_at > now())`;
     if (!row) return undefined;
     return {
       ...record(row),
       ownerStatus: row.owner_status === "active" ? "active" : "disabled",
       ownerRole: row.owner_role === "admin" ? "admin" : "member",
       ownerLimits: limitsFromRow(row.owner_limits),
+      secretExpiresAt: row.secret_expires_at ?? undefined,
     };
   }
 
@@ -131,6 +144,23 @@ export class ApiKeyStore {
       update api_keys as k set
         requests_per_minute = ${l.requests_per_minute}, tokens_per_minute = ${l.tokens_per_minute},
         max_concurrent_requests = ${l.max_concurrent_requests}, monthly_budget_micro_usd = ${l.monthly_budget_micro_usd}
+      where k.id = ${id}
+      returning ${this.sql.unsafe(COLUMNS)}`;
+    return row ? record(row) : undefined;
+  }
+
+  /**
+   * A new secret for the same key: the current one's hash becomes the previous, accepted for
+   * `graceSeconds` more by the database's clock (0: not at all). A previous one still in its grace
+   * period is overwritten, so it ends now: one rotation at a time.
+   */
+  async rotate(id: string, next: { hash: Buffer; prefix: string }, graceSeconds: number): Promise<ApiKeyRecord | undefined> {
+    const grace = graceSeconds > 0;
+    const [row] = await this.sql<KeyRow[]>`
+      update api_keys as k set
+        previous_hash = ${grace ? this.sql`k.key_hash` : null},
+        previous_expires_at = ${grace ? this.sql`now() + make_interval(secs => ${graceSeconds})` : null},
+        key_hash = ${next.hash}, prefix = ${next.prefix}
       where k.id = ${id}
       returning ${this.sql.unsafe(COLUMNS)}`;
     return row ? record(row) : undefined;

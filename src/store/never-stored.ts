@@ -16,7 +16,7 @@ export const NEVER_STORED: readonly NeverStored[] = Object.freeze([
   { what: "Embeddings input", detail: "the text or tokens sent to be embedded" },
   { what: "Tool arguments", detail: "function and tool call arguments and results, in either direction" },
   { what: "Azure's error bodies", detail: "they may quote the request; a 400 goes back only to the client whose request it judged" },
-  { what: "API keys", detail: "only their SHA-256 and a display prefix; the key is shown once, at creation" },
+  { what: "API keys", detail: "only their SHA-256 and a display prefix; the key is shown once, at creation or rotation" },
   { what: "Session tokens", detail: "only their SHA-256; the console's cookie holds the token in the browser alone" },
   { what: "Passwords", detail: "only an argon2id hash" },
 ]);

@@ -45,8 +45,10 @@ const everyMethod: HttpCase[] = [
   ["CreateApiKey", "POST", () => "/v1/admin/api-keys", () => ({ user_id: b.userId, name: "x" })],
   ["ListApiKeys", "GET", () => `/v1/admin/api-keys?user_id=${b.userId}`],
   ["RevokeApiKey", "POST", () => `/v1/admin/api-keys/${b.keyId}:revoke`],
+  ["RotateApiKey", "POST", () => `/v1/admin/api-keys/${b.keyId}:rotate`, () => ({ grace_seconds: 0 })],
   ["UpdateApiKey", "PATCH", () => `/v1/admin/api-keys/${b.keyId}`, () => ({ limits: { requests_per_minute: 5 } })],
   ["ListAuditEvents", "GET", () => "/v1/admin/audit-events"],
+  ["GetLimitStatus", "GET", () => `/v1/admin/users/${b.userId}/limit-status`],
   ["ListDeployments", "GET", () => "/v1/admin/deployments"],
   ["ReloadConfig", "POST", () => "/v1/admin/config:reload"],
 ];
@@ -87,7 +89,7 @@ describe("AdminService over HTTP", () => {
   });
 
   it("an admin session may do everything but reload the config, which is the operator's", async () => {
-    for (const [, verb, path, body] of everyMethod.filter(([n]) => n !== "RevokeApiKey" && n !== "UpdateUser" && n !== "ReloadConfig")) {
+    for (const [, verb, path, body] of everyMethod.filter(([n]) => n !== "RevokeApiKey" && n !== "RotateApiKey" && n !== "UpdateUser" && n !== "ReloadConfig")) {
       expect((await adminCall(t.httpUrl, session.admin, verb, path(), body?.())).status).toBe(200);
     }
     const reload = await adminCall(t.httpUrl, session.admin, "POST", "/v1/admin/config:reload");
@@ -107,6 +109,8 @@ describe("AdminService over gRPC", () => {
     ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [], limits: undefined }, m)],
     ["ListApiKeys", (m) => call(client, client.listApiKeys, { userId: b.userId, includeRevoked: false, pageSize: 0, pageToken: "" }, m)],
     ["RevokeApiKey", (m) => call(client, client.revokeApiKey, { id: b.keyId }, m)],
+    ["RotateApiKey", (m) => call(client, client.rotateApiKey, { id: b.keyId, graceSeconds: 0 }, m)],
+    ["GetLimitStatus", (m) => call(client, client.getLimitStatus, { userId: b.userId }, m)],
     ["UpdateApiKey", (m) => call(client, client.updateApiKey, { id: b.keyId, limits: { requestsPerMinute: 5 } }, m)],
     ["ListAuditEvents", (m) => call(client, client.listAuditEvents, { actor: "", action: "", targetId: "", startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "" }, m)],
     ["ListDeployments", (m) => call(client, client.listDeployments, {}, m)],

@@ -185,7 +185,14 @@ export interface ApiKey {
   /** The models it may call; empty means every model. */
   allowedModels: string[];
   /** The key's own limits (absent fields inherit the user's). */
-  limits: Limits | undefined;
+  limits:
+    | Limits
+    | undefined;
+  /**
+   * After a RotateApiKey with a grace period: when the secret it replaced stops working
+   * (absent when no replaced secret works any more).
+   */
+  previousSecretExpiresAt: Date | undefined;
 }
 
 /** CreateUser input. */
@@ -324,6 +331,28 @@ export interface RevokeApiKeyRequest {
 export interface RevokeApiKeyResponse {
   /** The key, revoked. */
   apiKey: ApiKey | undefined;
+}
+
+/** RotateApiKey input. */
+export interface RotateApiKeyRequest {
+  /** The key id. */
+  id: string;
+  /**
+   * Required: how long the current secret keeps working beside the new one, from 0 (refused
+   * at once) to 604800 (7 days). Rotating again within the grace period ends the older secret
+   * at once.
+   */
+  graceSeconds?: number | undefined;
+}
+
+/** RotateApiKey output. */
+export interface RotateApiKeyResponse {
+  /** The key's metadata, with its new prefix. */
+  apiKey:
+    | ApiKey
+    | undefined;
+  /** The new secret ("aik_…"): shown this once, unrecoverable afterwards. */
+  secret: string;
 }
 
 /** UpdateApiKey input. */
@@ -983,6 +1012,7 @@ function createBaseApiKey(): ApiKey {
     revokedAt: undefined,
     allowedModels: [],
     limits: undefined,
+    previousSecretExpiresAt: undefined,
   };
 }
 
@@ -1017,6 +1047,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     }
     if (message.limits !== undefined) {
       Limits.encode(message.limits, writer.uint32(82).fork()).join();
+    }
+    if (message.previousSecretExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.previousSecretExpiresAt), writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1114,6 +1147,14 @@ export const ApiKey: MessageFns<ApiKey> = {
             message.limits = Limits.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.previousSecretExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1140,6 +1181,9 @@ export const ApiKey: MessageFns<ApiKey> = {
         ? object.allowed_models.map((e: any) => globalThis.String(e))
         : [],
       limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      previousSecretExpiresAt: isSet(object.previous_secret_expires_at)
+        ? fromJsonTimestamp(object.previous_secret_expires_at)
+        : undefined,
     };
   },
 
@@ -1175,6 +1219,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     if (message.limits !== undefined) {
       obj.limits = Limits.toJSON(message.limits);
     }
+    if (message.previousSecretExpiresAt !== undefined) {
+      obj.previous_secret_expires_at = message.previousSecretExpiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -1195,6 +1242,7 @@ export const ApiKey: MessageFns<ApiKey> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? Limits.fromPartial(object.limits)
       : undefined;
+    message.previousSecretExpiresAt = object.previousSecretExpiresAt ?? undefined;
     return message;
   },
 };
@@ -2583,6 +2631,178 @@ export const RevokeApiKeyResponse: MessageFns<RevokeApiKeyResponse> = {
     message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
       ? ApiKey.fromPartial(object.apiKey)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseRotateApiKeyRequest(): RotateApiKeyRequest {
+  return { id: "", graceSeconds: undefined };
+}
+
+export const RotateApiKeyRequest: MessageFns<RotateApiKeyRequest> = {
+  encode(message: RotateApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.graceSeconds !== undefined) {
+      writer.uint32(16).int32(message.graceSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.graceSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateApiKeyRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      graceSeconds: isSet(object.grace_seconds) ? globalThis.Number(object.grace_seconds) : undefined,
+    };
+  },
+
+  toJSON(message: RotateApiKeyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.graceSeconds !== undefined) {
+      obj.grace_seconds = Math.round(message.graceSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateApiKeyRequest>, I>>(base?: I): RotateApiKeyRequest {
+    return RotateApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateApiKeyRequest>, I>>(object: I): RotateApiKeyRequest {
+    const message = createBaseRotateApiKeyRequest();
+    message.id = object.id ?? "";
+    message.graceSeconds = object.graceSeconds ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRotateApiKeyResponse(): RotateApiKeyResponse {
+  return { apiKey: undefined, secret: "" };
+}
+
+export const RotateApiKeyResponse: MessageFns<RotateApiKeyResponse> = {
+  encode(message: RotateApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiKey !== undefined) {
+      ApiKey.encode(message.apiKey, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiKey = ApiKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateApiKeyResponse {
+    return {
+      apiKey: isSet(object.api_key) ? ApiKey.fromJSON(object.api_key) : undefined,
+      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
+    };
+  },
+
+  toJSON(message: RotateApiKeyResponse): unknown {
+    const obj: any = {};
+    if (message.apiKey !== undefined) {
+      obj.api_key = ApiKey.toJSON(message.apiKey);
+    }
+    if (message.secret !== "") {
+      obj.secret = message.secret;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateApiKeyResponse>, I>>(base?: I): RotateApiKeyResponse {
+    return RotateApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateApiKeyResponse>, I>>(object: I): RotateApiKeyResponse {
+    const message = createBaseRotateApiKeyResponse();
+    message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
+      ? ApiKey.fromPartial(object.apiKey)
+      : undefined;
+    message.secret = object.secret ?? "";
     return message;
   },
 };
@@ -5283,6 +5503,21 @@ export const AdminServiceService = {
       Buffer.from(RevokeApiKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeApiKeyResponse => RevokeApiKeyResponse.decode(value),
   },
+  /**
+   * Gives an API key a new secret; the key stays the same record (id, limits, allowed models,
+   * usage). The old secret keeps working for grace_seconds, then is refused on every replica.
+   * The new secret is in this response and nowhere else, ever.
+   */
+  rotateApiKey: {
+    path: "/aik.v1.AdminService/RotateApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateApiKeyRequest): Buffer => Buffer.from(RotateApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateApiKeyRequest => RotateApiKeyRequest.decode(value),
+    responseSerialize: (value: RotateApiKeyResponse): Buffer =>
+      Buffer.from(RotateApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateApiKeyResponse => RotateApiKeyResponse.decode(value),
+  },
   /** Replaces an API key's own limits. */
   updateApiKey: {
     path: "/aik.v1.AdminService/UpdateApiKey" as const,
@@ -5401,6 +5636,12 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listApiKeys: handleUnaryCall<ListApiKeysRequest, ListApiKeysResponse>;
   /** Revokes an API key on every replica within a second. */
   revokeApiKey: handleUnaryCall<RevokeApiKeyRequest, RevokeApiKeyResponse>;
+  /**
+   * Gives an API key a new secret; the key stays the same record (id, limits, allowed models,
+   * usage). The old secret keeps working for grace_seconds, then is refused on every replica.
+   * The new secret is in this response and nowhere else, ever.
+   */
+  rotateApiKey: handleUnaryCall<RotateApiKeyRequest, RotateApiKeyResponse>;
   /** Replaces an API key's own limits. */
   updateApiKey: handleUnaryCall<UpdateApiKeyRequest, UpdateApiKeyResponse>;
   /**
@@ -5564,6 +5805,26 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Gives an API key a new secret; the key stays the same record (id, limits, allowed models,
+   * usage). The old secret keeps working for grace_seconds, then is refused on every replica.
+   * The new secret is in this response and nowhere else, ever.
+   */
+  rotateApiKey(
+    request: RotateApiKeyRequest,
+    callback: (error: ServiceError | null, response: RotateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateApiKey(
+    request: RotateApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateApiKey(
+    request: RotateApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateApiKeyResponse) => void,
   ): ClientUnaryCall;
   /** Replaces an API key's own limits. */
   updateApiKey(

@@ -6,6 +6,7 @@ import { usage } from "./0003_usage.js";
 import { upstreamObjects } from "./0004_upstream_objects.js";
 import { emailCanonical } from "./0005_email_canonical.js";
 import { auditEvents } from "./0006_audit_events.js";
+import { keyRotation } from "./0007_key_rotation.js";
 
 /*
  * Each migration is a TypeScript module beside this one, named NNNN_name.ts (0001_keys.ts, ...),
@@ -13,4 +14,4 @@ import { auditEvents } from "./0006_audit_events.js";
  * files to copy. Append new ones with the next version; never edit one that has been applied
  * (migrate() refuses a changed checksum).
  */
-export const migrations: Migration[] = [identity, limits, usage, upstreamObjects, emailCanonical, auditEvents];
+export const migrations: Migration[] = [identity, limits, usage, upstreamObjects, emailCanonical, auditEvents, keyRotation];
