@@ -8,7 +8,7 @@ const COLON = 0x3a;
  * Nesting JSON.stringify is sure to write. A deeper body takes the serializing path, which refuses
  * what JSON.stringify cannot write (400): the same bodies are refused whether or not bytes are kept.
  */
-const MAX_DEPTH = 1_000;
+export const MAX_DEPTH = 1_000;
 
 /**
  * The client's bytes mean exactly what the parse says only when no object repeats a key:

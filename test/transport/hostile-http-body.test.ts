@@ -56,6 +56,9 @@ describe("hostile JSON bodies over HTTP", () => {
     [`embeddings input nested ${DEEP} deep`, "/v1/embeddings", `{"model":"text-embedding-3-small","input":${nestedJson(DEEP)}}`, invalid()],
     [`responses input nested ${DEEP} deep`, "/v1/responses", `{"model":"gpt-4o-mini","input":${nestedJson(DEEP)}}`, invalid()],
     [`completions prompt nested ${DEEP} deep`, "/v1/completions", `{"model":"gpt-35-turbo-instruct","prompt":${nestedJson(DEEP)}}`, invalid()],
+    // The bound is the gateway's own (1,000), the same on every Node line, not where a serializer overflows.
+    ["a forwarded field nested 998 deep (1,000 with the body) goes up as it is", "/v1/chat/completions", chatWith("x_extension", nestedJson(998)), { status: 200, upstream: 1 }],
+    ["a forwarded field nested 1,000 deep (past the bound with the body) is refused", "/v1/chat/completions", chatWith("x_extension", nestedJson(1_000)), invalid()],
     ["a forwarded field nested 32 deep (a real JSON schema's depth) goes up as it is", "/v1/chat/completions", chatWith("x_extension", nestedJson(32)), { status: 200, upstream: 1 }],
     // Invalid UTF-8 anywhere in the body: refused before parsing, never replaced with U+FFFD and forwarded.
     ["an overlong '/' (C0 AF) in content", "/v1/chat/completions", utf8('{"model":"gpt-4o","messages":[{"role":"user","content":"a', [0xc0, 0xaf], '"}]}'), encoding],

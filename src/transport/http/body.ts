@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { isUtf8 } from "node:buffer";
 import { GatewayError, invalidArgument } from "../../core/errors.js";
-import { RawBody } from "../../core/raw-body.js";
+import { MAX_DEPTH, RawBody } from "../../core/raw-body.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -56,7 +56,38 @@ async function readJson(req: IncomingMessage, maxBytes: number, deadline: number
     const at = nonFinitePath(value);
     if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': a number too large to represent.`);
   }
+  // Deeper than JSON.stringify is sure to write (MAX_DEPTH): refused here, by a rule of our own, not by whether
+  // the engine's serializer happens to overflow (Node 20's does at ~10,000, Node 26's does not at 100,000).
+  if (mayNestBeyond(text, MAX_DEPTH)) {
+    const at = tooDeepPath(value, MAX_DEPTH);
+    if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': nested more than ${MAX_DEPTH} deep.`);
+  }
   return { value, bytes, text };
+}
+
+/** False when the text opens `max` arrays and objects or fewer in all (most bodies): then none nests deeper. */
+function mayNestBeyond(text: string, max: number): boolean {
+  let opened = 0;
+  for (const opener of ["[", "{"]) {
+    for (let i = text.indexOf(opener); i >= 0; i = text.indexOf(opener, i + 1)) {
+      if (++opened > max) return true;
+    }
+  }
+  return false;
+}
+
+/** The path of the first value nested deeper than `max`, or undefined; iterative, like nonFinitePath. */
+function tooDeepPath(root: unknown, max: number): string | undefined {
+  const stack: Array<{ node: Node; depth: number }> = [{ node: { value: root, parent: undefined, key: "" }, depth: 0 }];
+  for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
+    const { node, depth } = at;
+    const v = node.value;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= max) return pathOf(node);
+    const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((item, i) => [i, item]) : Object.entries(v);
+    for (const [key, item] of entries) stack.push({ node: { value: item, parent: node, key }, depth: depth + 1 });
+  }
+  return undefined;
 }
 
 const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;
