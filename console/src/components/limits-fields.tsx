@@ -1,4 +1,5 @@
 // The four limit fields every form shares (create key, create user, change limits); empty means inherited.
+import { describe } from "../api";
 import type { Limits } from "../models/limits";
 
 export interface LimitsText {
@@ -39,6 +40,16 @@ export function parseLimits(t: LimitsText): Limits {
     ...(concurrent !== undefined ? { maxConcurrentRequests: concurrent } : {}),
     ...(budget !== "" ? { monthlyBudgetUsd: budget } : {}),
   };
+}
+
+/** parseLimits for a form's submit: the limits, or undefined once `report` has the wrong field's message. */
+export function limitsOrReport(t: LimitsText, report: (message: string) => void): Limits | undefined {
+  try {
+    return parseLimits(t);
+  } catch (err) {
+    report(describe(err));
+    return undefined;
+  }
 }
 
 interface Props {

@@ -1,7 +1,7 @@
 // Admin: every user, with create, disable/enable, unlock, role and limits; links to their keys, usage and limits.
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { describe, isNotAllowed } from "../api";
-import { LimitsFields, NO_LIMITS, limitsText, parseLimits, type LimitsText } from "../components/limits-fields";
+import { LimitsFields, NO_LIMITS, limitsOrReport, limitsText, type LimitsText } from "../components/limits-fields";
 import { Modal } from "../components/modal";
 import { ErrorNote, Loading, NotAllowed } from "../components/notes";
 import { formatTime } from "../format";
@@ -154,13 +154,8 @@ function CreateUserForm({ onCreated }: { readonly onCreated: (u: User) => void }
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
-    let parsed;
-    try {
-      parsed = parseLimits(limits);
-    } catch (err) {
-      setError(describe(err));
-      return;
-    }
+    const parsed = limitsOrReport(limits, setError);
+    if (!parsed) return;
     setBusy(true);
     createUser(email, password, role, parsed).then(
       (u) => {
@@ -222,13 +217,8 @@ function LimitsDialog({ user, onDone }: { readonly user: User; readonly onDone: 
   const save = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
-    let parsed;
-    try {
-      parsed = parseLimits(limits);
-    } catch (err) {
-      setError(describe(err));
-      return;
-    }
+    const parsed = limitsOrReport(limits, setError);
+    if (!parsed) return;
     updateUser(user.id, { limits: parsed }).then(
       (u) => onDone(`The limits of ${u.email} are saved.`),
       (err: unknown) => setError(describe(err)),

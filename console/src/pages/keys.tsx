@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { describe, isNotAllowed } from "../api";
 import { ConfirmDialog } from "../components/confirm-dialog";
-import { LimitsFields, NO_LIMITS, parseLimits, type LimitsText } from "../components/limits-fields";
+import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
 import { ErrorNote, Loading, NotAllowed } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
 import { formatTime } from "../format";
@@ -144,13 +144,8 @@ function CreateKeyForm({ userId, onCreated }: { readonly userId: string | undefi
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
-    let parsed;
-    try {
-      parsed = parseLimits(limits);
-    } catch (err) {
-      setError(describe(err));
-      return;
-    }
+    const parsed = limitsOrReport(limits, setError);
+    if (!parsed) return;
     setBusy(true);
     const allowedModels = models
       .split(",")

@@ -53,13 +53,13 @@ async function readJson(req: IncomingMessage, maxBytes: number, deadline: number
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify would forward as null: refused instead.
   // Only a number with a 3-digit exponent or 309+ digits can overflow, so most bodies skip the walk.
   if (HUGE_NUMBER.test(text)) {
-    const at = nonFinitePath(value);
+    const at = firstPath(value, (v) => typeof v === "number" && !Number.isFinite(v));
     if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': a number too large to represent.`);
   }
   // Deeper than JSON.stringify is sure to write (MAX_DEPTH): refused here, by a rule of our own, not by whether
   // the engine's serializer happens to overflow (Node 20's does at ~10,000, Node 26's does not at 100,000).
   if (mayNestBeyond(text, MAX_DEPTH)) {
-    const at = tooDeepPath(value, MAX_DEPTH);
+    const at = firstPath(value, (v, depth) => depth >= MAX_DEPTH && typeof v === "object" && v !== null);
     if (at !== undefined) throw invalidArgument(at || "body", `Invalid '${at || "body"}': nested more than ${MAX_DEPTH} deep.`);
   }
   return { value, bytes, text };
@@ -76,20 +76,6 @@ function mayNestBeyond(text: string, max: number): boolean {
   return false;
 }
 
-/** The path of the first value nested deeper than `max`, or undefined; iterative, like nonFinitePath. */
-function tooDeepPath(root: unknown, max: number): string | undefined {
-  const stack: Array<{ node: Node; depth: number }> = [{ node: { value: root, parent: undefined, key: "" }, depth: 0 }];
-  for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
-    const { node, depth } = at;
-    const v = node.value;
-    if (typeof v !== "object" || v === null) continue;
-    if (depth >= max) return pathOf(node);
-    const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((item, i) => [i, item]) : Object.entries(v);
-    for (const [key, item] of entries) stack.push({ node: { value: item, parent: node, key }, depth: depth + 1 });
-  }
-  return undefined;
-}
-
 const HUGE_NUMBER = /[eE]\+?\d{3}|\d{309}/;
 
 /** A value met in the walk, with the way back to the root: its path is spelled out only for the one found. */
@@ -97,16 +83,18 @@ interface Node {
   readonly value: unknown;
   readonly parent: Node | undefined;
   readonly key: string | number;
+  readonly depth: number;
 }
 
-/** The path of the first number that is not finite, or undefined; iterative, so no nesting depth can overflow it. */
-function nonFinitePath(root: unknown): string | undefined {
-  const stack: Node[] = [{ value: root, parent: undefined, key: "" }];
+/** The path of the first value `bad` picks (given its nesting depth), or undefined; iterative, so no nesting depth can overflow it. */
+function firstPath(root: unknown, bad: (value: unknown, depth: number) => boolean): string | undefined {
+  const stack: Node[] = [{ value: root, parent: undefined, key: "", depth: 0 }];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     const v = node.value;
-    if (typeof v === "number" && !Number.isFinite(v)) return pathOf(node);
-    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push({ value: v[i], parent: node, key: i });
-    else if (typeof v === "object" && v !== null) for (const [k, item] of Object.entries(v)) stack.push({ value: item, parent: node, key: k });
+    if (bad(v, node.depth)) return pathOf(node);
+    const depth = node.depth + 1;
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push({ value: v[i], parent: node, key: i, depth });
+    else if (typeof v === "object" && v !== null) for (const [k, item] of Object.entries(v)) stack.push({ value: item, parent: node, key: k, depth });
   }
   return undefined;
 }
