@@ -25,7 +25,7 @@ import { reloader } from "./wiring/reload.js";
 import { AzureUpstream } from "./upstream/azure-client.js";
 import type { Bootstrap } from "./wiring/bootstrap.js";
 import { startIdentity } from "./wiring/identity.js";
-import { startRouting } from "./wiring/upstream.js";
+import { poolSettings, startRouting } from "./wiring/upstream.js";
 import { buildLimiter, buildLimitsStep } from "./wiring/limits.js";
 import { counter, pricing, startMetering } from "./wiring/metering.js";
 import { BudgetSync } from "./limits/budget-sync.js";
@@ -71,7 +71,9 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     throw err;
   }
   const { router, emulator, emulatorDeployments } = await startRouting(config);
-  const upstream = new AzureUpstream(config.upstream);
+  const upstream = new AzureUpstream(config.upstream, logger);
+  // Entra tokens are fetched now, before the first request needs one.
+  upstream.prepare(poolSettings(config, emulatorDeployments).deployments);
   const objects = startObjects(database, router, upstream, logger);
   const metering = await startMetering(config, database, router, objects.probe, logger);
   const routingControl = reloader({
@@ -79,6 +81,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
     read: options.readConfig ?? (() => config),
     router,
     emulatorDeployments,
+    prepareUpstream: (deployments) => upstream.prepare(deployments),
     setDefaultLimits: (limits) => identity.setDefaultLimits(limits),
     // The audit trail is the identity module's; a reload only happens once it is up.
     audit: { append: (entry) => identity.audit.append(entry) },
@@ -88,7 +91,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
   const limits = buildLimiter(config, redis, logger);
   const limiter = limits.limiter;
   const identity = await startIdentity(config, database, redis, logger, metering.report, routingControl, limiter);
-  const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs);
+  const budgets = new BudgetSync(limiter, (start) => monthSpend(database.sql, start), logger, config.limits.budgetSyncMs, config.redis.servers?.mode === "cluster");
   void budgets.sync();
   // The order is checked when built: limits and metering need the caller the authentication step gives.
   const gateway = createGateway({
@@ -113,6 +116,7 @@ export async function startGateway(config: Config, logger: Logger, telemetry?: T
       metrics: telemetry?.serveMetrics,
       metricsToken: config.auth.adminToken,
       console: config.console.enabled ? { dir: config.console.dir, auth: identity.auth } : undefined,
+      oidc: identity.oidc,
     },
     {
       maxBodyBytes: config.maxBodyBytes,

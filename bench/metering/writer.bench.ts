@@ -8,7 +8,7 @@ import postgres from "postgres";
 import type { UsageRecord } from "../../src/metering/record.js";
 import { UsageWriter } from "../../src/metering/writer.js";
 import { migrate } from "../../src/store/migrate.js";
-import { usage } from "../../src/store/migrations/0003_usage.js";
+import { migrations } from "../../src/store/migrations/index.js";
 
 const ADMIN_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const seconds = Number(process.argv[2] ?? 10);
@@ -38,6 +38,7 @@ function record(i: number, now: Date): UsageRecord {
     latencyMs: 400,
     ttftMs: 80,
     estimated: false,
+    teamId: null,
   };
 }
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const sql = postgres(url.toString(), { max: 10, onnotice: () => {} });
   const spoolDir = await mkdtemp(join(tmpdir(), "aik-bench-spool-"));
   try {
-    await migrate(sql, [usage]);
+    await migrate(sql, migrations);
     const writer = new UsageWriter(sql, { spoolDir });
     await writer.start();
     // Offer `offered` records/s for `seconds`, in slices about 10 ms apart as a request path

@@ -9,6 +9,7 @@ import { KeysPage } from "./pages/keys";
 import { LimitsPage } from "./pages/limits";
 import { LoginPage } from "./pages/login";
 import { StoredPage } from "./pages/stored";
+import { TeamsPage } from "./pages/teams";
 import { UsagePage } from "./pages/usage";
 import { BASE, followLink, navigate, usePlace, type Place } from "./router";
 
@@ -22,6 +23,7 @@ const NAV: readonly NavItem[] = [
   { page: "keys", label: "Keys", adminOnly: false },
   { page: "usage", label: "Usage", adminOnly: false },
   { page: "limits", label: "Limits", adminOnly: false },
+  { page: "teams", label: "Teams", adminOnly: false },
   { page: "stored", label: "What we store", adminOnly: false },
   { page: "admin/users", label: "Users", adminOnly: true },
   { page: "admin/deployments", label: "Deployments", adminOnly: true },
@@ -98,6 +100,7 @@ function Shell({ session, place }: { readonly session: Session; readonly place: 
     );
   };
   const userId = place.query.get("user_id") ?? undefined;
+  const teamId = place.query.get("team_id") ?? undefined;
 
   return (
     <>
@@ -128,6 +131,7 @@ function Shell({ session, place }: { readonly session: Session; readonly place: 
         {page === "keys" && <KeysPage key={userId ?? ""} session={session} userId={userId} />}
         {page === "usage" && <UsagePage key={userId ?? ""} session={session} pick={userId ?? ""} />}
         {page === "limits" && <LimitsPage key={userId ?? ""} session={session} userId={userId} />}
+        {page === "teams" && <TeamsPage key={teamId ?? ""} session={session} teamId={teamId} />}
         {page === "stored" && <StoredPage />}
         {page === "admin/users" && <AdminUsersPage session={session} />}
         {page === "admin/deployments" && <AdminDeploymentsPage />}

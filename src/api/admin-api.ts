@@ -7,11 +7,12 @@ import { accountKey } from "../auth/login.js";
 import type { LoginGuard } from "../auth/login-guard.js";
 import { checkNewPassword, hashPassword } from "../auth/passwords.js";
 import type { SessionService } from "../auth/sessions.js";
-import { GatewayError } from "../core/errors.js";
+import { GatewayError, invalidArgument } from "../core/errors.js";
 import type { UsageQuery, UsageReport } from "../metering/reports.js";
 import type { ApiKeyStore } from "../store/api-keys.js";
 import type { AuditStore } from "../store/audit-events.js";
 import type { Transact } from "../store/identity-tx.js";
+import type { TeamStore } from "../store/teams.js";
 import { decodePageToken, pageSize } from "../store/page-token.js";
 import type { UserRecord, UserStore } from "../store/users.js";
 import { auditEntry, requireAdmin, requireSelfOrAdmin } from "./access.js";
@@ -23,12 +24,14 @@ import { storeRole, storeStatus, userMessage } from "./identity-mapping.js";
 import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
 import type { UnaryApi } from "./unary-api.js";
 import { usageQuery, usageResponse } from "./usage-api.js";
+import { requireTeamOwner } from "./team-access.js";
 
 export interface IdentityParts {
   readonly callers: AdminCallers;
   /** Reads on the pool; changes go through `transaction` with their audit row. */
   readonly users: UserStore;
   readonly keys: ApiKeyStore;
+  readonly teams: TeamStore;
   readonly audit: AuditStore;
   readonly transaction: Transact;
   readonly guard: LoginGuard;
@@ -48,7 +51,8 @@ function userNotFound(): GatewayError {
 
 export function adminApi(p: IdentityParts): AdminApi {
   const withLock = async (u: UserRecord): Promise<User> => {
-    // Lock state lives in Redis; without Redis the user is still shown, without it.
+    // Lock state lives in Redis; without Redis the user is still shown, without it. A service account never logs in.
+    if (u.kind === "service") return userMessage(u);
     const until = await p.guard.lockedUntil(accountKey(u.email)).catch(() => undefined);
     return userMessage(u, until);
   };
@@ -96,6 +100,9 @@ export function adminApi(p: IdentityParts): AdminApi {
       const passwordHash = req.password === undefined ? undefined : await hashPassword(req.password);
       const { before, user } = await p.transaction(async (tx) => {
         const old = await tx.users.getForUpdate(id);
+        if (old?.kind === "service" && passwordHash !== undefined) {
+          throw invalidArgument("password", "A service account has no password: it calls with its issuer's tokens or with API keys.");
+        }
         const updated = old && (await tx.users.update(id, { role, status, limits, passwordHash }));
         if (!old || !updated) throw userNotFound();
         const changes = changedFields(userFields(old), userFields(updated));
@@ -126,7 +133,10 @@ export function adminApi(p: IdentityParts): AdminApi {
 
     async getUsage(req, ctx) {
       const caller = await p.callers.of(ctx);
-      const report = await p.usage(usageQuery(req, caller));
+      // A team's usage: its owners may read it (any of its members'), nobody else but admins.
+      const team = req.teamId === "" ? undefined : checkId(req.teamId, "team_id");
+      if (team !== undefined) await requireTeamOwner(p.teams, caller, team);
+      const report = await p.usage(usageQuery(req, caller, team));
       return usageResponse(report.rows, report.total);
     },
 

@@ -8,6 +8,8 @@ import type { ApiKeyRecord } from "../store/api-keys.js";
 import type { IdentityTx } from "../store/identity-tx.js";
 import { decodePageToken, pageSize } from "../store/page-token.js";
 import { auditEntry, isAdmin, requireAdmin, requireSelfOrAdmin } from "./access.js";
+import { ownsTeam, requireTeamOwner } from "./team-access.js";
+import { checkTeamKeyOwner } from "./team-keys.js";
 import type { IdentityParts } from "./admin-api.js";
 import { keyFields } from "./audit-fields.js";
 import { checkFuture, checkGraceSeconds, checkId, checkKeyName, checkModels } from "./identity-checks.js";
@@ -21,11 +23,16 @@ function keyNotFound(): GatewayError {
   return new GatewayError("not_found", "No such API key.", { param: "id", reason: "not_found" });
 }
 
-/** Another member's key answers exactly as a key that does not exist; locked until the transaction ends. */
+/**
+ * Another member's key answers exactly as a key that does not exist, unless it is a key of a team
+ * the caller owns; locked until the transaction ends.
+ */
 async function visibleKey(tx: IdentityTx, c: AdminCaller, id: string): Promise<ApiKeyRecord> {
   const key = await tx.keys.getForUpdate(checkId(id));
-  if (!key || (!isAdmin(c) && (c.kind !== "user" || key.userId !== c.user.id))) throw keyNotFound();
-  return key;
+  if (!key) throw keyNotFound();
+  if (isAdmin(c) || (c.kind === "user" && key.userId === c.user.id)) return key;
+  if (key.teamId !== undefined && (await ownsTeam(tx.teams, c, key.teamId))) return key;
+  throw keyNotFound();
 }
 
 export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
@@ -33,7 +40,10 @@ export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
     async createApiKey(req, ctx) {
       const caller = await p.callers.of(ctx);
       const userId = req.userId === "" && caller.kind === "user" ? caller.user.id : checkId(req.userId, "user_id");
-      requireSelfOrAdmin(caller, userId);
+      const teamId = req.teamId === "" ? undefined : checkId(req.teamId, "team_id");
+      // A team's owner may make its keys for any of its members; otherwise a member only for themselves.
+      const teamOwner = teamId !== undefined && !isAdmin(caller) && (await ownsTeam(p.teams, caller, teamId));
+      if (!teamOwner) requireSelfOrAdmin(caller, userId);
       const name = checkKeyName(req.name);
       const allowedModels = checkModels(req.allowedModels);
       const expiresAt = checkFuture(req.expiresAt, "expires_at");
@@ -42,7 +52,8 @@ export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
       const key = await p.transaction(async (tx) => {
         const owner = await tx.users.get(userId);
         if (!owner) throw new GatewayError("not_found", "No such user.", { param: "user_id", reason: "not_found" });
-        const created = await tx.keys.create({ userId, name, prefix: display, hash, allowedModels, expiresAt, limits });
+        if (teamId !== undefined) await checkTeamKeyOwner(tx.teams, caller, teamId, userId);
+        const created = await tx.keys.create({ userId, name, prefix: display, hash, allowedModels, expiresAt, limits, teamId });
         await tx.audit.append(auditEntry(caller, ctx, "api_key.created", created.id, changedFields(undefined, keyFields(created))));
         return created;
       });
@@ -52,11 +63,15 @@ export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
     async listApiKeys(req, ctx) {
       const caller = await p.callers.of(ctx);
       let userId = req.userId === "" ? undefined : checkId(req.userId, "user_id");
-      if (!isAdmin(caller)) {
+      const teamId = req.teamId === "" ? undefined : checkId(req.teamId, "team_id");
+      if (teamId !== undefined) {
+        // A team's keys, all its members' (or one member's): its owners may list them.
+        await requireTeamOwner(p.teams, caller, teamId);
+      } else if (!isAdmin(caller)) {
         if (userId !== undefined) requireSelfOrAdmin(caller, userId);
         userId = caller.kind === "user" ? caller.user.id : undefined;
       }
-      const page = await p.keys.list({ userId, includeRevoked: req.includeRevoked }, pageSize(req.pageSize), decodePageToken(req.pageToken));
+      const page = await p.keys.list({ userId, teamId, includeRevoked: req.includeRevoked }, pageSize(req.pageSize), decodePageToken(req.pageToken));
       return { apiKeys: page.keys.map(apiKeyMessage), nextPageToken: page.next };
     },
 
@@ -93,12 +108,14 @@ export function apiKeyMethods(p: IdentityParts): ApiKeyMethods {
     },
 
     async updateApiKey(req, ctx) {
-      // Limits are an operator's or admin's decision, not the key owner's.
+      // Limits are an operator's or admin's decision, or a team owner's for the team's keys; not the key owner's.
       const caller = await p.callers.of(ctx);
-      requireAdmin(caller);
-      const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
       const updated = await p.transaction(async (tx) => {
-        const key = await visibleKey(tx, caller, req.id);
+        const key = await tx.keys.getForUpdate(checkId(req.id));
+        // Refused before saying whether the key exists, or what was wrong with the limits, unless it is a key of a team the caller owns.
+        if (!isAdmin(caller) && !(key?.teamId !== undefined && (await ownsTeam(tx.teams, caller, key.teamId)))) requireAdmin(caller);
+        if (!key) throw keyNotFound();
+        const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
         const after = (await tx.keys.setLimits(key.id, limits)) ?? key;
         await tx.audit.append(auditEntry(caller, ctx, "api_key.updated", key.id, changedFields(keyFields(key), keyFields(after))));
         return after;

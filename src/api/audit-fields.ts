@@ -1,8 +1,9 @@
-// What the audit trail shows of a user or an API key: the fields an admin changes, as text; no secret, hash or key.
+// What the audit trail shows of a user, an API key or a team: the fields an admin changes, as text; no secret, hash or key.
 import type { FieldValues } from "../auth/audit.js";
 import type { Limits } from "../core/limits.js";
 import { formatUsd } from "../core/money.js";
 import type { ApiKeyRecord } from "../store/api-keys.js";
+import type { TeamRecord } from "../store/teams.js";
 import type { UserRecord } from "../store/users.js";
 
 /** Named as the proto names them, so a row reads like the request that made it. */
@@ -29,6 +30,11 @@ export function keyFields(k: ApiKeyRecord): FieldValues {
     allowed_models: k.allowedModels.length === 0 ? undefined : k.allowedModels.join(","),
     expires_at: k.expiresAt?.toISOString(),
     revoked_at: k.revokedAt?.toISOString(),
+    team_id: k.teamId,
     ...limitFields(k.limits),
   };
+}
+
+export function teamFields(t: TeamRecord): FieldValues {
+  return { name: t.name, ...limitFields(t.limits) };
 }

@@ -1,5 +1,5 @@
 // Store records -> the proto's User and ApiKey messages, and the proto's enums -> store values.
-import { Role, UserStatus, type ApiKey, type User } from "../../gen/aik/v1/admin.js";
+import { Role, UserKind, UserStatus, type ApiKey, type User } from "../../gen/aik/v1/admin.js";
 import { invalidArgument } from "../core/errors.js";
 import { limitsToProto } from "./limits-mapping.js";
 import type { ApiKeyRecord } from "../store/api-keys.js";
@@ -15,6 +15,9 @@ export function userMessage(u: UserRecord, lockedUntil?: number): User {
     updatedAt: u.updatedAt,
     lockedUntil: lockedUntil === undefined ? undefined : new Date(lockedUntil),
     limits: limitsToProto(u.limits),
+    kind: u.kind === "service" ? UserKind.USER_KIND_SERVICE : UserKind.USER_KIND_PERSON,
+    appId: u.appId ?? "",
+    name: u.name ?? "",
   };
 }
 
@@ -31,6 +34,7 @@ export function apiKeyMessage(k: ApiKeyRecord): ApiKey {
     allowedModels: [...k.allowedModels],
     limits: limitsToProto(k.limits),
     previousSecretExpiresAt: k.previousExpiresAt,
+    teamId: k.teamId ?? "",
   };
 }
 

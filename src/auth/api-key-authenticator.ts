@@ -14,8 +14,8 @@ export interface KeyCacheOptions {
   readonly negativeTtlMs: number;
 }
 
-/** Every invalid key gets this one answer, whatever was wrong with it. */
-function invalidKey(): GatewayError {
+/** Every invalid key (and every refused token: src/auth/jwt-authenticator.ts) gets this one answer, whatever was wrong with it. */
+export function invalidKey(): GatewayError {
   return new GatewayError("unauthenticated", "Incorrect API key provided.", { reason: "invalid_api_key" });
 }
 
@@ -62,7 +62,8 @@ export class ApiKeyAuthenticator {
       keyId: key.id,
       admin: key.ownerRole === "admin",
       allowedModels: key.allowedModels,
-      limits: { user: resolveUserLimits(key.ownerLimits, this.defaultLimits), key: key.limits },
+      limits: { user: resolveUserLimits(key.ownerLimits, this.defaultLimits), key: key.limits, team: key.teamLimits },
+      teamId: key.teamId,
     };
   }
 
@@ -83,6 +84,12 @@ export class ApiKeyAuthenticator {
     this.valid.deleteWhere((k) => k.userId === userId);
     // A re-enabled user's keys may sit in the negative cache.
     this.invalid.clear();
+  }
+
+  /** A team's limits changed: every cached key of the team is looked up afresh. */
+  forgetTeam(teamId: string): void {
+    this.forgetLookups();
+    this.valid.deleteWhere((k) => k.teamId === teamId);
   }
 
   forgetAll(): void {

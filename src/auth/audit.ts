@@ -10,6 +10,10 @@ export const AUDIT_ACTIONS = [
   "api_key.revoked",
   "api_key.rotated",
   "api_key.updated",
+  "team.created",
+  "team.updated",
+  "team.member_added",
+  "team.member_removed",
   "login.succeeded",
   "login.account_locked",
   "login.source_throttled",
@@ -45,7 +49,7 @@ export interface AuditEntry {
   /** The caller's network address as the gateway saw it (past trusted proxies). */
   readonly source: string | undefined;
   readonly action: AuditAction;
-  /** The user or API key acted on. */
+  /** The user, API key or team acted on. */
   readonly targetId: string | undefined;
   readonly changes: readonly FieldChange[];
 }

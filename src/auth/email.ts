@@ -1,4 +1,5 @@
 // The one canonical form of an email, by which accounts are found, kept unique and locked out.
+import { caseFolded } from "../core/case-fold.js";
 import { invalidArgument } from "../core/errors.js";
 
 const MAX_EMAIL_LENGTH = 254;
@@ -6,34 +7,13 @@ const MAX_EMAIL_LENGTH = 254;
 // Control (Cc), format (Cf: zero-width joiners, bidi overrides, BOM) and lone surrogate (Cs)
 // characters: never part of a real address, and Postgres refuses NUL in text outright.
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
-// Dotless ı upper-cases to I, which would merge it with i; Unicode's default case folding keeps it apart.
-const DOTLESS_I = "\u0131";
 
 /**
- * Unicode NFKC, then full default case folding, then NFKC again, computed here in JavaScript and
- * nowhere else (Postgres `lower()` depends on the server's collation and disagrees, e.g. on `İ`).
- * JavaScript has no case-fold primitive: upper- then lower-casing each code point gives full
- * case folding (ß → ss, ς → σ, İ → i̇, ǅ → dž) up to which representative a class gets (Cherokee),
- * and a second round settles the few that need it (ẞ → ß → ss). Checked idempotent over every
- * code point in test/auth/email.test.ts. ASCII comes out lower-cased, so ASCII emails keep the
- * lockout counters they had before this form existed.
+ * The case-folded form (see caseFolded), computed here in JavaScript and nowhere else. ASCII
+ * emails keep the lockout counters they had before this form existed: ASCII comes out lower-cased.
  */
 export function canonicalEmail(email: string): string {
-  // Trimmed after NFKC too: compatibility forms such as U+FFE3 (fullwidth macron) decompose to a leading space.
-  let folded = email.normalize("NFKC").trim();
-  for (let round = 0; round < 3; round++) {
-    const next = foldOnce(folded).normalize("NFKC").trim();
-    if (next === folded) break;
-    folded = next;
-  }
-  return folded;
-}
-
-function foldOnce(text: string): string {
-  let out = "";
-  // Per code point, so the context-sensitive final-sigma rule of toLowerCase never applies: Σ, σ and ς fold alike.
-  for (const c of text) out += c === DOTLESS_I ? c : c.toUpperCase().toLowerCase();
-  return out;
+  return caseFolded(email);
 }
 
 /**

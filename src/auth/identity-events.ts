@@ -2,7 +2,8 @@
 import type postgres from "postgres";
 import { errorFields, type Logger } from "../telemetry/logger.js";
 
-export type IdentityEvent = { readonly kind: "key"; readonly id: string } | { readonly kind: "user"; readonly id: string };
+/** A team event: its limits changed, so every cached key of the team is looked up afresh. */
+export type IdentityEvent = { readonly kind: "key" | "user" | "team"; readonly id: string };
 
 export interface IdentityEventHandlers {
   onEvent(e: IdentityEvent): void;
@@ -20,7 +21,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function parse(payload: string): IdentityEvent | undefined {
   const [kind, id] = payload.split(":");
-  if ((kind !== "key" && kind !== "user") || !id || !UUID.test(id)) return undefined;
+  if ((kind !== "key" && kind !== "user" && kind !== "team") || !id || !UUID.test(id)) return undefined;
   return { kind, id };
 }
 

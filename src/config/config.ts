@@ -9,6 +9,8 @@ import type { Limits } from "../core/limits.js";
 import type { LogLevel } from "../telemetry/logger.js";
 import type { TelemetryMode } from "../telemetry/otel.js";
 import type { ConsoleSettings } from "./console.js";
+import type { SignInSettings } from "./oidc.js";
+import type { JwtIssuer } from "./jwt-issuers.js";
 import type { RedisServers } from "../redis/connection.js";
 
 /** Where requests go: configured Azure deployments, env-only Azure, or the built-in emulator. */
@@ -76,6 +78,10 @@ export interface Config {
     readonly sessionTtlMs: number;
     readonly keyCache: KeyCacheOptions;
     readonly lockout: LockoutPolicy;
+    /** auth.password_login and auth.oidc (single sign-on). */
+    readonly signIn: SignInSettings;
+    /** auth.jwt_issuers: whose JWTs a service account may call with instead of an aik_ key (empty: keys only). */
+    readonly jwtIssuers: readonly JwtIssuer[];
   };
   readonly limits: {
     /** Per-user limits where a user sets none; undefined fields are unlimited. */

@@ -1,12 +1,12 @@
-// The `deployments` list of the config file, and env-only mode (AZURE_OPENAI_ENDPOINT + key).
+// The `deployments` list of the config file (each one's `auth` in deployment-auth.ts), and env-only mode (AZURE_OPENAI_ENDPOINT + key).
 import type { ApiStyle, ApiVersionPolicy, Deployment, DeploymentKind, Price, ResponsesStorePolicy } from "../core/deployments.js";
 import { isValidName } from "../core/names.js";
 import { parseMicroUsd } from "../core/money.js";
 import type { WildcardTemplate } from "../core/router.js";
+import { readAuth } from "./deployment-auth.js";
 import { ConfigError, envOneOf, type Reader } from "./reader.js";
 
 const CLASSIC_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const API_STYLES: readonly ApiStyle[] = ["classic", "v1"];
 
 export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings: string[]): Deployment[] {
@@ -18,10 +18,7 @@ export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings
     const endpoint = readEndpoint(r.requiredString("endpoint", "the Azure resource URL, e.g. https://my-resource.openai.azure.com"), r.at("endpoint"), warnings);
     const deployment = name(r, "deployment", "the Azure deployment name");
     const model = name(r, "model", "the model name clients ask for, e.g. gpt-4o");
-    const keyEnv = r.requiredString("api_key_env", "the name of the environment variable holding this deployment's key");
-    if (!ENV_NAME.test(keyEnv)) throw new ConfigError(`${r.at("api_key_env")} must be an environment variable name.`);
-    const apiKey = env[keyEnv];
-    if (!apiKey) throw new ConfigError(`${r.at("api_key_env")} names ${keyEnv}, which is not set: export it with the Azure key.`);
+    const auth = readAuth(r, env);
     const apiStyle = r.oneOf<ApiStyle>("api_style", API_STYLES, "classic");
     const apiVersion = readVersion(r, apiStyle);
     const apiVersionPolicy = r.oneOf<ApiVersionPolicy>("api_version_policy", ["client", "pin"], "client");
@@ -33,7 +30,7 @@ export function readDeployments(list: Reader[], env: NodeJS.ProcessEnv, warnings
     const region = r.string("region");
     const price = readPrice(r);
     r.done();
-    return { id, endpoint, deployment, model, apiKey, apiStyle, apiVersion, apiVersionPolicy, responsesStore, kind, priority, weight, region, price };
+    return { id, endpoint, deployment, model, auth, apiStyle, apiVersion, apiVersionPolicy, responsesStore, kind, priority, weight, region, price };
   });
 }
 
@@ -48,7 +45,7 @@ export function readWildcard(env: NodeJS.ProcessEnv, warnings: string[]): Wildca
   checkVersion(style, version, "AZURE_OPENAI_API_VERSION");
   return {
     endpoint: readEndpoint(endpoint, "AZURE_OPENAI_ENDPOINT", warnings),
-    apiKey,
+    auth: { kind: "api_key", apiKey },
     apiStyle: style,
     apiVersion: version,
     apiVersionPolicy: envOneOf<ApiVersionPolicy>(env, "AZURE_OPENAI_API_VERSION_POLICY", ["client", "pin"], "client"),

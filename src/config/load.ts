@@ -11,6 +11,8 @@ import { readDeployments, readWildcard } from "./deployments.js";
 import { readAliases, readRouting } from "./routing.js";
 import { readRedis } from "./redis.js";
 import { readConsole } from "./console.js";
+import { readSignIn } from "./oidc.js";
+import { readJwtIssuers } from "./jwt-issuers.js";
 import { ConfigError, Reader, envInteger, envOneOf } from "./reader.js";
 
 const MIB = 1024 * 1024;
@@ -80,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => s
         levelMemoryMs: 24 * 3600_000,
         maxSourceFailures: lockout.integer("max_source_failures", 1, 100_000) ?? 30,
       },
+      signIn: readSignIn(auth, env),
+      jwtIssuers: readJwtIssuers(auth.list("jwt_issuers")),
     },
     limits: {
       defaults: {

@@ -19,7 +19,11 @@ export type CallSignal = AbortSignal | AbortEmitter;
 /** Who is calling, once the auth step has accepted the credential. */
 export interface Caller {
   readonly userId: string;
-  readonly keyId: string;
+  /**
+   * The API key presented; undefined for a service account calling with its issuer's JWT (no key:
+   * no key limits, and its usage rows carry an empty key_id).
+   */
+  readonly keyId: string | undefined;
   /** The key's owner is an admin: may name any caller's upstream objects. */
   readonly admin: boolean;
   /** Models the key may call; empty means every model. */
@@ -29,6 +33,8 @@ export interface Caller {
    * and its requests count against the user too, so an unset key field needs no check of its own.
    */
   readonly limits: CallerLimits;
+  /** A team key's team: its requests count against the team's limits (limits.team) as well. */
+  readonly teamId?: string | undefined;
 }
 
 /** One rate-limit dimension's state, reported back to the client as x-ratelimit-* headers. */

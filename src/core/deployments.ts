@@ -18,6 +18,25 @@ export interface Price {
   readonly outputMicroUsdPer1M: number;
 }
 
+/**
+ * How AI-K proves itself to Azure. api_key: a static key sent as `api-key`. entra: an Entra ID
+ * token (`Authorization: Bearer`), from a service principal when a client secret is given,
+ * otherwise from the managed identity of the machine (user-assigned when `clientId` is set).
+ */
+export type AzureAuth = { readonly kind: "api_key"; readonly apiKey: string } | EntraAuth;
+
+export interface EntraAuth {
+  readonly kind: "entra";
+  /** Service principal only: the directory (tenant) id or domain. */
+  readonly tenantId: string | undefined;
+  /** Service principal: its application (client) id; managed identity: a user-assigned identity's client id. */
+  readonly clientId: string | undefined;
+  /** Service principal only; its presence is what makes this a service principal. */
+  readonly clientSecret: string | undefined;
+  /** Service principal only: the Entra authority for sovereign clouds, e.g. https://login.microsoftonline.us; undefined: the public cloud. */
+  readonly authorityHost: string | undefined;
+}
+
 export interface Deployment {
   /** The gateway's own id for this deployment (also routable by name). */
   readonly id: string;
@@ -27,7 +46,7 @@ export interface Deployment {
   readonly deployment: string;
   /** The model name clients ask for. */
   readonly model: string;
-  readonly apiKey: string;
+  readonly auth: AzureAuth;
   readonly apiStyle: ApiStyle;
   /** Required for classic style; optional ("v1" | "preview") for v1 style. */
   readonly apiVersion: string | undefined;

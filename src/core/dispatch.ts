@@ -99,6 +99,9 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
 function verdict(e: GatewayError, ctx: CallContext): AttemptOutcome | undefined {
   if (ctx.signal.aborted || e.code === "cancelled") return undefined;
   if (e.code === "rate_limited" && e.retryable) return { kind: "throttled", retryAfterMs: e.retryAfterMs };
+  // No credential (an Entra token that cannot be had): the request never left, so it says nothing of Azure's
+  // health; the token source refuses at no cost and serves again the moment a token comes, with no breaker to wait out.
+  if (e.reason === "upstream_credential_unavailable") return { kind: "neutral" };
   if (e.retryable) return { kind: "failed" };
   return { kind: "neutral" };
 }

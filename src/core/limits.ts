@@ -8,10 +8,12 @@ export interface Limits {
   readonly monthlyBudgetMicroUsd?: number;
 }
 
-/** The limits one request is held to: its user's (overrides over config defaults) and its key's own. */
+/** The limits one request is held to: its user's (overrides over config defaults), its key's own, and a team key's team's. */
 export interface CallerLimits {
   readonly user: Limits;
   readonly key: Limits;
+  /** Set on a team key: the team's own limits (nothing inherited, no defaults). */
+  readonly team?: Limits | undefined;
 }
 
 /** A user's effective limits: each override, else the configured default. */

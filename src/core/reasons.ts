@@ -9,7 +9,7 @@ const KNOWN = new Set([
   "invalid_value", "malformed_request", "method_not_allowed", "missing_required_parameter", "model_not_allowed",
   "model_not_found", "no_deployment_available", "not_found", "permission_denied", "rate_limit_exceeded", "request_timeout", "request_too_large",
   "service_unavailable", "shutting_down", "stored_responses_disabled", "unsupported_content_encoding",
-  "unsupported_media_type", "upstream_auth_failed", "upstream_bad_event", "upstream_bad_response",
+  "unsupported_media_type", "upstream_auth_failed", "upstream_credential_unavailable", "upstream_bad_event", "upstream_bad_response",
   "upstream_deployment_not_found", "upstream_error", "upstream_response_too_large", "upstream_stream_cut",
   "upstream_stream_error", "upstream_timeout", "upstream_unreachable",
   // Azure's (AZURE-WIRE.md and the Responses API)

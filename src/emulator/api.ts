@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   host?: string;
   port?: number;
   apiKey: string;
+  /** The secret an Entra stand-in signs its tokens with (HS256): `Bearer` tokens signed with it, for Azure's audience and unexpired, pass. */
+  entraKey?: string;
   deployments: EmulatorDeployment[];
   timeToFirstTokenMs?: number;
   chunkDelayMs?: number;
@@ -53,6 +55,8 @@ export interface Usage {
 export interface RequestRecord {
   method: string;
   path: string;
+  /** Which credential the caller sent: `api-key`, a key as `Bearer` (v1), or an Entra token; never the credential itself. */
+  credential?: "api-key" | "bearer-key" | "entra";
   /** The caller's x-ms-client-request-id, as Azure logs it for correlation. */
   clientRequestId?: string;
   /** Stream content frames handed to the socket so far (a reader that stops reading holds this back). */

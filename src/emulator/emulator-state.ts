@@ -62,7 +62,7 @@ export function buildState(opts: EmulatorOptions): EmulatorState {
       modelSession: `d100-${STARTED}`,
     },
     modelList,
-    keys: new KeyCheck(opts.apiKey),
+    keys: new KeyCheck(opts.apiKey, opts.entraKey),
     faults: new FaultBook(),
     log: new RequestLog(),
     meter: new RateMeter(),

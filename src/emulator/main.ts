@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     host: env.EMULATOR_HOST ?? "127.0.0.1",
     port,
     apiKey: env.EMULATOR_API_KEY ?? "emulator-key",
+    entraKey: env.EMULATOR_ENTRA_KEY || undefined,
     deployments: parseDeployments(env.EMULATOR_DEPLOYMENTS ?? DEFAULT_DEPLOYMENTS),
     timeToFirstTokenMs: parseMs("EMULATOR_TTFT_MS", env.EMULATOR_TTFT_MS),
     chunkDelayMs: parseMs("EMULATOR_CHUNK_DELAY_MS", env.EMULATOR_CHUNK_DELAY_MS),

@@ -7,6 +7,9 @@ const nonNegative = (v: unknown): v is number => typeof v === "number" && Number
 /** Throws on the first problem: a misconfigured emulator should fail its test run loudly, not answer oddly. */
 export function validateOptions(opts: EmulatorOptions): void {
   if (typeof opts.apiKey !== "string" || opts.apiKey === "") throw new Error("emulator: 'apiKey' must be a non-empty string");
+  if (opts.entraKey !== undefined && (typeof opts.entraKey !== "string" || opts.entraKey.length < 32)) {
+    throw new Error("emulator: 'entraKey' must be a string of at least 32 characters (an HS256 secret)");
+  }
   if (!Array.isArray(opts.deployments) || opts.deployments.length === 0) {
     throw new Error("emulator: 'deployments' must list at least one { name, model }");
   }

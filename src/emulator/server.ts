@@ -103,10 +103,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Emulator
     return ex.error(resourceNotFound());
   }
   if (ex.record) ex.record.apiVersion = route.apiVersion;
-  // Azure checks the credential before anything else; bearer keys pass on v1 routes only.
+  // Azure checks the credential before anything else: an Entra token on any route, a key as bearer on v1 routes only.
   const v1 = route.kind === "responses" ? route.v1 : route.kind !== "classic";
-  const denied = state.keys.check(req.headers, v1);
-  if (denied) return ex.error(denied);
+  const checked = state.keys.check(req.headers, v1);
+  const verdict = checked instanceof Promise ? await checked : checked;
+  if (ex.record) ex.record.credential = verdict.kind;
+  if (verdict.denied) return ex.error(verdict.denied);
   if (route.kind === "responses") return serveResponsesRoute(ex, state, route);
   return serveModelRoute(ex, state, route);
 }

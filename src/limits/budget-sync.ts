@@ -1,12 +1,14 @@
 // Keeps the limiter's monthly spend at least at what metering recorded, so a Redis restart cannot reset a budget.
 import { errorFields, type Logger } from "../telemetry/logger.js";
-import type { Limiter } from "./limiter.js";
+import { teamTag, type Limiter } from "./limiter.js";
 
 export interface MeteredSpend {
-  readonly kind: "user" | "key";
+  readonly kind: "user" | "key" | "team";
   readonly id: string;
   readonly userId: string;
   readonly microUsd: number;
+  /** A team key's team: with sharedTeamSlot its counters live under the team's tag (see limits-step). */
+  readonly teamId?: string | undefined;
 }
 
 /**
@@ -24,6 +26,7 @@ export class BudgetSync {
     private readonly metered: (monthStart: Date) => Promise<readonly MeteredSpend[]>,
     private readonly logger: Logger,
     intervalMs = 30_000,
+    private readonly sharedTeamSlot = false,
   ) {
     this.timer = setInterval(() => void this.sync(), intervalMs);
     this.timer.unref();
@@ -42,7 +45,8 @@ export class BudgetSync {
     try {
       const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
       for (const s of await this.metered(monthStart)) {
-        await this.limiter.raiseSpend({ kind: s.kind, id: s.id, partition: s.userId }, s.microUsd, now.getTime());
+        const partition = this.sharedTeamSlot && s.teamId !== undefined ? teamTag(s.teamId) : s.userId;
+        await this.limiter.raiseSpend({ kind: s.kind, id: s.id, partition }, s.microUsd, now.getTime());
       }
     } catch (err) {
       this.logger.warn("limits.budget_sync_failed", errorFields(err));

@@ -3,7 +3,7 @@ import type { Caller } from "../core/context.js";
 import type { Limits } from "../core/limits.js";
 import { errorFields, type Logger } from "../telemetry/logger.js";
 import { monthOf } from "./calendar-month.js";
-import type { Limiter } from "./limiter.js";
+import type { Limiter, SubjectKind } from "./limiter.js";
 
 const MAX_REMEMBERED = 100_000;
 /** Spend is read at most this often per subject: a warning a few seconds late costs nothing, a read per request does. */
@@ -23,10 +23,11 @@ export class BudgetWatch {
   async check(caller: Caller, lastCost: number): Promise<void> {
     if (lastCost <= 0) return;
     await this.checkOne("user", caller.userId, caller.userId, caller.limits.user);
-    await this.checkOne("key", caller.keyId, caller.userId, caller.limits.key);
+    if (caller.keyId !== undefined) await this.checkOne("key", caller.keyId, caller.userId, caller.limits.key);
+    if (caller.teamId !== undefined && caller.limits.team) await this.checkOne("team", caller.teamId, caller.userId, caller.limits.team);
   }
 
-  private async checkOne(kind: "user" | "key", id: string, partition: string, limits: Limits): Promise<void> {
+  private async checkOne(kind: SubjectKind, id: string, partition: string, limits: Limits): Promise<void> {
     const budget = limits.monthlyBudgetMicroUsd;
     if (budget === undefined || budget === 0) return;
     const now = Date.now();

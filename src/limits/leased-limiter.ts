@@ -3,6 +3,7 @@ import type { RedisClient } from "../redis/connection.js";
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkSettlement } from "./limit-checks.js";
 import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Limits, Settlement, Subject, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
+import { subjectTag } from "./limiter.js";
 import { SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
 import { LEASE } from "./lease-script.js";
 import { integers, RedisLimiter, state } from "./redis-limiter.js";
@@ -229,7 +230,7 @@ export class LeasedLimiter implements Limiter {
     let cost = 0;
     let open = 0;
     for (const lease of this.leases.values()) {
-      const mine = lease.partition === subject.partition ? lease.subjects.find((s) => s.kind === subject.kind && s.id === subject.id) : undefined;
+      const mine = lease.subjects.find((s) => s.kind === subject.kind && s.id === subject.id && subjectTag(lease.partition, s) === subjectTag(subject.partition, subject));
       if (!mine) continue;
       // A slice is debited only from the buckets and budgets this subject has.
       if (mine.limits.requestsPerMinute !== undefined) requests += finite(lease.held.requests);
@@ -303,7 +304,7 @@ export class LeasedLimiter implements Limiter {
     const keys: string[] = [];
     const limits: Array<string | number> = [];
     for (const s of lease.subjects) {
-      const key = (kind: string): string => `${this.o.keyPrefix}{${lease.partition}}:${kind}:${s.kind}:${s.id}`;
+      const key = (kind: string): string => `${this.o.keyPrefix}{${subjectTag(lease.partition, s)}}:${kind}:${s.kind}:${s.id}`;
       keys.push(key("rpm"), key("tpm"), key(`spend:${lease.month}`));
       limits.push(s.limits.requestsPerMinute ?? "", s.limits.tokensPerMinute ?? "", s.limits.monthlyBudgetMicroUsd ?? "");
     }

@@ -41,19 +41,19 @@ export function checkNow(now: unknown): number | undefined {
 export function checkAdmitRequest(req: AdmitRequest): void {
   name(req.requestId, "requestId");
   partition(req.partition);
-  if (!Array.isArray(req.subjects) || req.subjects.length < 1 || req.subjects.length > 2) {
-    throw new LimitInputError("subjects must hold one or two subjects (user, key)");
+  if (!Array.isArray(req.subjects) || req.subjects.length < 1 || req.subjects.length > 3) {
+    throw new LimitInputError("subjects must hold one to three subjects (user, key, team)");
   }
   for (const [i, s] of req.subjects.entries()) {
-    if (s.kind !== "user" && s.kind !== "key") throw new LimitInputError(`subjects[${i}].kind must be "user" or "key"`);
+    if (!isKind(s.kind)) throw new LimitInputError(`subjects[${i}].kind must be "user", "key" or "team"`);
     name(s.id, `subjects[${i}].id`);
     optionalCount(s.limits.requestsPerMinute, `subjects[${i}].limits.requestsPerMinute`, MAX_PER_MINUTE);
     optionalCount(s.limits.tokensPerMinute, `subjects[${i}].limits.tokensPerMinute`, MAX_PER_MINUTE);
     optionalCount(s.limits.maxConcurrent, `subjects[${i}].limits.maxConcurrent`);
     optionalCount(s.limits.monthlyBudgetMicroUsd, `subjects[${i}].limits.monthlyBudgetMicroUsd`);
   }
-  const [a, b] = req.subjects;
-  if (a && b && a.kind === b.kind && a.id === b.id) throw new LimitInputError("subjects must be distinct");
+  const names = new Set(req.subjects.map((s) => `${s.kind}\u0000${s.id}`));
+  if (names.size !== req.subjects.length) throw new LimitInputError("subjects must be distinct");
   count(req.tokens, "tokens", MAX_PER_MINUTE);
   count(req.costMicroUsd, "costMicroUsd");
   checkNow(req.now);
@@ -71,9 +71,13 @@ export function checkTicket(ticket: Ticket, backend: Ticket["backend"]): void {
 }
 
 export function checkSubjectRef(subject: SubjectRef): void {
-  if (subject.kind !== "user" && subject.kind !== "key") throw new LimitInputError('subject.kind must be "user" or "key"');
+  if (!isKind(subject.kind)) throw new LimitInputError('subject.kind must be "user", "key" or "team"');
   name(subject.id, "subject.id");
   partition(subject.partition);
+}
+
+function isKind(kind: unknown): boolean {
+  return kind === "user" || kind === "key" || kind === "team";
 }
 
 export function checkPerMinute(limit: unknown): number {

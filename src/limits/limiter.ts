@@ -1,11 +1,11 @@
-// The limiter port: per-user and per-key RPM, TPM, concurrency and monthly budget, admitted and settled per request.
+// The limiter port: per-user, per-key and per-team RPM, TPM, concurrency and monthly budget, admitted and settled per request.
 
 import type { Limits } from "../core/limits.js";
 
 /** Already resolved against config defaults; undefined = unlimited, 0 = nothing is ever admitted. */
 export type { Limits };
 
-export type SubjectKind = "user" | "key";
+export type SubjectKind = "user" | "key" | "team";
 
 export interface Subject {
   readonly kind: SubjectKind;
@@ -16,8 +16,22 @@ export interface Subject {
 export interface SubjectRef {
   readonly kind: SubjectKind;
   readonly id: string;
-  /** The owning user's id: all state of a subject lives under this Redis Cluster hash tag. */
+  /** The owning user's id: a user's or key's state lives under this Redis Cluster hash tag (a team's under its own, see subjectTag). */
   readonly partition: string;
+}
+
+/**
+ * The hash tag a subject's state lives under. A user's and a key's: the admission's partition (the
+ * user). A team's is shared by every member, so it cannot live under any one user: it has its own,
+ * "team:<id>". The partition itself may be that same tag (see limits-step's sharedTeamSlot), which
+ * puts all of a team key's admission in one Redis Cluster slot.
+ */
+export function subjectTag(partition: string, s: { readonly kind: string; readonly id: string }): string {
+  return s.kind === "team" ? teamTag(s.id) : partition;
+}
+
+export function teamTag(teamId: string): string {
+  return `team:${teamId}`;
 }
 
 export interface AdmitRequest {
@@ -25,7 +39,7 @@ export interface AdmitRequest {
   readonly requestId: string;
   /** The user id: every Redis key of one admission carries the hash tag {<partition>}. */
   readonly partition: string;
-  /** [user, key]: one or two subjects, all checked; the stricter wins. */
+  /** [user, key] or [user, key, team]: one to three subjects, all checked in one atomic step; the strictest wins. */
   readonly subjects: readonly Subject[];
   /** TPM reservation (prompt estimate + max output tokens), integer >= 0. */
   readonly tokens: number;

@@ -9,7 +9,7 @@ import type { Pricing } from "../core/ports.js";
 import { finalUsage, isDeferred, NO_USAGE, type TokenCounter } from "../core/usage-estimate.js";
 import type { Usage } from "../core/usage.js";
 import { errorFields, type Logger } from "../telemetry/logger.js";
-import type { Limiter, Ticket } from "./limiter.js";
+import { teamTag, type Limiter, type Subject, type Ticket } from "./limiter.js";
 import { refusalError } from "./refusals.js";
 import { LimiterUnavailableError } from "./resilient-limiter.js";
 import { BudgetWatch } from "./budget-watch.js";
@@ -22,6 +22,12 @@ export interface LimitsStepOptions {
   readonly defaultMaxOutputTokens: number;
   readonly softBudgetPercent: number;
   readonly logger: Logger;
+  /**
+   * Redis Cluster: a script's keys must share one slot, and a team's state (shared by its members)
+   * cannot share the slot of every member. A team key's whole admission then lives under the team's
+   * tag, so its user's limits count the user's team-key requests apart from their other requests.
+   */
+  readonly sharedTeamSlot?: boolean;
 }
 
 /**
@@ -43,12 +49,14 @@ export function limitsStep(o: LimitsStepOptions): Step {
       const reserved: Usage = { ...NO_USAGE, promptTokens: prompt, completionTokens: outputReservation(call, caller.limits, prompt, o.defaultMaxOutputTokens) };
       const tokens = reserved.promptTokens + reserved.completionTokens;
       const costMicroUsd = o.pricing(planned, reserved).costMicroUsd;
-      const subjects = [
-        { kind: "user" as const, id: caller.userId, limits: caller.limits.user },
-        { kind: "key" as const, id: caller.keyId, limits: caller.limits.key },
-      ];
+      const subjects: Subject[] = [{ kind: "user", id: caller.userId, limits: caller.limits.user }];
+      // A service account calling with its token presents no key: its user is its only subject.
+      if (caller.keyId !== undefined) subjects.push({ kind: "key", id: caller.keyId, limits: caller.limits.key });
+      // A team key's requests count against its team too, in the same atomic admission.
+      if (caller.teamId !== undefined) subjects.push({ kind: "team", id: caller.teamId, limits: caller.limits.team ?? {} });
+      const partition = caller.teamId !== undefined && o.sharedTeamSlot === true ? teamTag(caller.teamId) : caller.userId;
       const admission = await o.limiter
-        .admit({ requestId: ctx.requestId, partition: caller.userId, subjects, tokens, costMicroUsd })
+        .admit({ requestId: ctx.requestId, partition, subjects, tokens, costMicroUsd })
         .catch((err: unknown) => {
           if (err instanceof LimiterUnavailableError) {
             throw new GatewayError("unavailable", "Rate limiting is unavailable right now; try again shortly.", { reason: "service_unavailable", cause: err });
@@ -86,7 +94,7 @@ export function limitsStep(o: LimitsStepOptions): Step {
 /** The caller's max tokens, or the configured default cut down to what the tightest TPM limit leaves. */
 function outputReservation(call: Call, limits: CallerLimits, prompt: number, fallback: number): number {
   if (call.maxOutputTokens !== undefined) return call.maxOutputTokens * call.choices;
-  const tpm = Math.min(limits.user.tokensPerMinute ?? Infinity, limits.key.tokensPerMinute ?? Infinity);
+  const tpm = Math.min(limits.user.tokensPerMinute ?? Infinity, limits.key.tokensPerMinute ?? Infinity, limits.team?.tokensPerMinute ?? Infinity);
   const fit = Number.isFinite(tpm) ? Math.max(0, Math.floor((tpm - prompt) / call.choices)) : fallback;
   return Math.min(fallback, fit) * call.choices;
 }

@@ -3,6 +3,7 @@ import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { ExpiringStore } from "./expiring-store.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
 import type { Admission, AdmitRequest, Dimension, DimensionState, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
+import { subjectTag } from "./limiter.js";
 import {
   type Bucket,
   bucketRefusal,
@@ -54,7 +55,7 @@ export class MemoryLimiter implements Limiter {
   }
 
   private key(partition: string, kind: string, s: Ref): string {
-    return `${partition}\u0000${kind}\u0000${s.kind}\u0000${s.id}`;
+    return `${subjectTag(partition, s)}\u0000${kind}\u0000${s.kind}\u0000${s.id}`;
   }
 
   private slots(partition: string, s: Ref, now: number): Map<string, number> {

@@ -3,6 +3,7 @@ import type { RedisClient } from "../redis/connection.js";
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
 import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
+import { subjectTag } from "./limiter.js";
 import { DEFAULT_LEASE_MS, SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
 import { ADMIT, PEEK, RAISE_SPEND, SETTLE, USAGE } from "./redis-scripts.js";
 import { SettleBatch } from "./settle-batch.js";
@@ -85,8 +86,9 @@ export class RedisLimiter implements Limiter {
   }
 
   // Every key of one partition shares the hash tag {partition}: one script touches one Cluster slot.
+  // A team's keys carry the team's own tag (subjectTag): its state is shared by every member.
   private key(partition: string, kind: string, subject: { kind: string; id: string }): string {
-    return `${this.keyPrefix}{${partition}}:${kind}:${subject.kind}:${subject.id}`;
+    return `${this.keyPrefix}{${subjectTag(partition, subject)}}:${kind}:${subject.kind}:${subject.id}`;
   }
 
   private spendKey(partition: string, month: string, subject: { kind: string; id: string }): string {

@@ -16,8 +16,8 @@ const DESCRIPTION: Record<Dimension, string> = {
 
 /** `outputParam` is the request's own output-cap field (max_tokens, max_output_tokens, ...), named when the request alone is too large. */
 export function refusalError(r: Refusal, caller: Caller, requestedTokens: number, outputParam: string): GatewayError {
-  const who = r.subject.kind === "user" ? `user ${r.subject.id}` : `API key ${r.subject.id}`;
-  const limits = r.subject.kind === "user" ? caller.limits.user : caller.limits.key;
+  const who = r.subject.kind === "user" ? `user ${r.subject.id}` : r.subject.kind === "team" ? `team ${r.subject.id}` : `API key ${r.subject.id}`;
+  const limits = r.subject.kind === "user" ? caller.limits.user : r.subject.kind === "team" ? (caller.limits.team ?? {}) : caller.limits.key;
   const violations = [{ subject: `${r.subject.kind}:${r.subject.id}`, description: DESCRIPTION[r.dimension] }];
   const retry = r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs };
   if (r.dimension === "budget") {

@@ -18,6 +18,7 @@ interface PendingUsage {
   readonly region: string | null;
   readonly protocol: Protocol;
   readonly streamed: boolean;
+  readonly teamId: string | null;
   /**
    * Recorded (marked estimated) only when Azure's count cannot be had: the rough prompt guess admission
    * also makes, and the caller's max output tokens or the configured default. Not admission's reservation,
@@ -53,6 +54,7 @@ interface Row {
   region: string | null;
   protocol: string;
   streamed: boolean;
+  team_id: string | null;
   estimated_prompt: number;
   estimated_output: number;
 }
@@ -76,9 +78,9 @@ export class DeferredUsage {
     try {
       await this.sql`
         insert into pending_usage (object_id, request_id, occurred_at, user_id, key_id, model, deployment_id, region, protocol, streamed,
-                                   estimated_prompt, estimated_output, check_after)
+                                   team_id, estimated_prompt, estimated_output, check_after)
         values (${p.objectId}, ${p.requestId}, ${p.occurredAt}, ${p.userId}, ${p.keyId}, ${p.model}, ${p.deploymentId}, ${p.region},
-                ${p.protocol}, ${p.streamed}, ${p.estimatedPrompt}, ${p.estimatedOutput}, now() + ${this.o.sweepMs} * interval '1 millisecond')
+                ${p.protocol}, ${p.streamed}, ${p.teamId}, ${p.estimatedPrompt}, ${p.estimatedOutput}, now() + ${this.o.sweepMs} * interval '1 millisecond')
         on conflict (object_id) do nothing`;
     } catch (err) {
       this.o.logger.warn("metering.defer_failed", { request_id: p.requestId, ...errorFields(err) });
@@ -176,6 +178,7 @@ function pendingOf(r: Row): PendingUsage {
     region: r.region,
     protocol: r.protocol === "grpc" ? "grpc" : "http",
     streamed: r.streamed,
+    teamId: r.team_id ?? null,
     estimatedPrompt: r.estimated_prompt,
     estimatedOutput: r.estimated_output,
   };

@@ -59,10 +59,12 @@ export function meteringStep(o: MeteringStepOptions): Metering {
         requestId: ctx.requestId,
         occurredAt: new Date(Date.now() - (performance.now() - ctx.startedAt)),
         userId: caller.userId,
-        keyId: caller.keyId,
+        // A service account's token is no key: its rows carry an empty key_id (the column is part of usage_daily's key).
+        keyId: caller.keyId ?? "",
         model: call.model ?? "",
         protocol: ctx.protocol,
         streamed: call.stream,
+        teamId: caller.teamId ?? null,
       };
       const write = (outcome: string, usage: Usage, estimated: boolean, ttftMs: number | null, upstream?: UpstreamInfo): void => {
         // A refused call reached no deployment and costs nothing.

@@ -31,10 +31,12 @@ export interface UsageRecord {
   readonly ttftMs: number | null;
   /** Counts estimated locally (no usage from Azure). */
   readonly estimated: boolean;
+  /** The team of the team key used; null for a key of no team. */
+  readonly teamId: string | null;
 }
 
 /** What a record says about the request itself, known before its answer. */
-export type RecordOrigin = Pick<UsageRecord, "requestId" | "occurredAt" | "userId" | "keyId" | "model" | "deploymentId" | "region" | "protocol" | "streamed">;
+export type RecordOrigin = Pick<UsageRecord, "requestId" | "occurredAt" | "userId" | "keyId" | "model" | "deploymentId" | "region" | "protocol" | "streamed" | "teamId">;
 
 /** What a record says about the answer. */
 export interface RecordEnd {
@@ -67,6 +69,7 @@ export function usageRecord(origin: RecordOrigin, end: RecordEnd): UsageRecord {
     latencyMs: end.latencyMs,
     ttftMs: end.ttftMs,
     estimated: end.estimated,
+    teamId: origin.teamId,
   };
 }
 
@@ -90,6 +93,7 @@ export const USAGE_COLUMNS: readonly string[] = Object.freeze([
   "latency_ms",
   "ttft_ms",
   "estimated",
+  "team_id",
 ]);
 
 /** The UsageRecord field names, in the same order as USAGE_COLUMNS. */
@@ -112,6 +116,7 @@ export const RECORD_FIELDS = Object.freeze([
   "latencyMs",
   "ttftMs",
   "estimated",
+  "teamId",
 ] as const satisfies readonly (keyof UsageRecord)[]);
 
 // Bounds the table accepts: a record that passes here is never refused by Postgres, so one bad
@@ -135,7 +140,8 @@ export function checkRecord(value: unknown): RecordCheck {
   const occurredAt = dateOf(v("occurredAt"));
   const requestId = text(v("requestId"));
   const userId = text(v("userId"));
-  const keyId = text(v("keyId"));
+  // Empty: made with a service account's token, not a key (see Caller.keyId).
+  const keyId = v("keyId") === "" ? "" : text(v("keyId"));
   const asked = v("model");
   const model = typeof asked !== "string" || asked === "" ? undefined : isValidName(asked) ? asked : UNREADABLE_MODEL;
   const deploymentId = nullableText(v("deploymentId"));
@@ -152,6 +158,8 @@ export function checkRecord(value: unknown): RecordCheck {
   const ttftRaw = v("ttftMs");
   const ttftMs = ttftRaw === null ? null : count(ttftRaw, MAX_INT4);
   const estimated = v("estimated");
+  // Absent in records spooled before teams existed: those were made with keys of no team.
+  const teamId = v("teamId") === undefined ? null : nullableText(v("teamId"));
 
   if (requestId === undefined) return bad("requestId");
   if (occurredAt === undefined) return bad("occurredAt");
@@ -171,9 +179,10 @@ export function checkRecord(value: unknown): RecordCheck {
   if (latencyMs === undefined) return bad("latencyMs");
   if (ttftMs === undefined) return bad("ttftMs");
   if (typeof estimated !== "boolean") return bad("estimated");
+  if (teamId === undefined) return bad("teamId");
   const record: UsageRecord = {
     requestId, occurredAt, userId, keyId, model, deploymentId, region, protocol, streamed, outcome,
-    promptTokens, cachedTokens, completionTokens, reasoningTokens, costMicroUsd, latencyMs, ttftMs, estimated,
+    promptTokens, cachedTokens, completionTokens, reasoningTokens, costMicroUsd, latencyMs, ttftMs, estimated, teamId,
   };
   return { ok: true, record };
 }
@@ -199,6 +208,7 @@ export function recordJson(r: UsageRecord): Record<(typeof RECORD_FIELDS)[number
     latencyMs: r.latencyMs,
     ttftMs: r.ttftMs,
     estimated: r.estimated,
+    teamId: r.teamId,
   };
 }
 

@@ -3,7 +3,7 @@ import type postgres from "postgres";
 
 export { applyRetention } from "./partitions.js";
 
-export type ReportDimension = "day" | "model" | "key" | "user" | "deployment";
+export type ReportDimension = "day" | "model" | "key" | "user" | "deployment" | "team";
 
 export interface UsageQuery {
   readonly userId?: string;
@@ -11,6 +11,8 @@ export interface UsageQuery {
   readonly model?: string;
   /** "" selects requests that reached no deployment. */
   readonly deploymentId?: string;
+  /** Requests made with this team's keys. */
+  readonly teamId?: string;
   /** Inclusive. */
   readonly start?: Date;
   /** Exclusive. */
@@ -35,6 +37,8 @@ export interface UsageReportRow extends UsageSums {
   readonly userId?: string;
   /** "" for requests that reached no deployment. */
   readonly deploymentId?: string;
+  /** "" for requests made with keys of no team. */
+  readonly teamId?: string;
 }
 
 export interface UsageReport {
@@ -42,18 +46,21 @@ export interface UsageReport {
   readonly total: UsageSums;
 }
 
-const DIMENSIONS: Readonly<Record<ReportDimension, { column: string; field: "day" | "model" | "keyId" | "userId" | "deploymentId" }>> = {
+type LabelField = "day" | "model" | "keyId" | "userId" | "deploymentId" | "teamId";
+
+const DIMENSIONS: Readonly<Record<ReportDimension, { column: string; field: LabelField }>> = {
   day: { column: "day", field: "day" },
   model: { column: "model", field: "model" },
   key: { column: "key_id", field: "keyId" },
   user: { column: "user_id", field: "userId" },
   deployment: { column: "deployment_id", field: "deploymentId" },
+  team: { column: "team_id", field: "teamId" },
 };
 const DAY_MS = 86_400_000;
 
 /**
- * Sums usage, grouped by any of day, model, key, user, deployment (in the order given), filtered
- * by any of user, key, model, deployment, over [start, end). Days are UTC. Whole days are read
+ * Sums usage, grouped by any of day, model, key, user, team, deployment (in the order given), filtered
+ * by any of user, key, team, model, deployment, over [start, end). Days are UTC. Whole days are read
  * from usage_daily; a range that starts or ends mid-day reads the raw rows of those partial days,
  * so the answer is exact to the millisecond, not rounded to days. No start or end: all time.
  * Partial days older than the raw retention have no raw rows left and count as empty.
@@ -64,7 +71,7 @@ export async function usageReport(sql: postgres.Sql, q: UsageQuery): Promise<Usa
   const sources: postgres.PendingQuery<postgres.Row[]>[] = [];
   if (days !== undefined) {
     sources.push(sql`
-      select day, user_id, key_id, model, deployment_id, requests,
+      select day, user_id, key_id, model, deployment_id, coalesce(team_id, '') as team_id, requests,
         prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd
       from usage_daily
       where ${filters(sql, q, sql`deployment_id`)}
@@ -74,7 +81,7 @@ export async function usageReport(sql: postgres.Sql, q: UsageQuery): Promise<Usa
   for (const part of raw) {
     sources.push(sql`
       select (occurred_at at time zone 'UTC')::date as day, user_id, key_id, model,
-        coalesce(deployment_id, '') as deployment_id, 1::bigint as requests,
+        coalesce(deployment_id, '') as deployment_id, coalesce(team_id, '') as team_id, 1::bigint as requests,
         prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd
       from usage_records
       where ${filters(sql, q, sql`coalesce(deployment_id, '')`)}
@@ -99,7 +106,7 @@ export async function usageReport(sql: postgres.Sql, q: UsageQuery): Promise<Usa
 
 function checkQuery(q: UsageQuery): ReportDimension[] {
   for (const d of q.groupBy) {
-    if (!Object.hasOwn(DIMENSIONS, d)) throw new RangeError(`cannot group usage by '${String(d)}': use day, model, key, user or deployment`);
+    if (!Object.hasOwn(DIMENSIONS, d)) throw new RangeError(`cannot group usage by '${String(d)}': use day, model, key, user, team or deployment`);
   }
   for (const [name, date] of [["start", q.start], ["end", q.end]] as const) {
     if (date !== undefined && Number.isNaN(date.getTime())) throw new RangeError(`report ${name} is not a valid time`);
@@ -137,12 +144,13 @@ function filters(sql: postgres.Sql, q: UsageQuery, deployment: postgres.PendingQ
     q.keyId === undefined ? undefined : sql`key_id = ${q.keyId}`,
     q.model === undefined ? undefined : sql`model = ${q.model}`,
     q.deploymentId === undefined ? undefined : sql`${deployment} = ${q.deploymentId}`,
+    q.teamId === undefined ? undefined : sql`team_id = ${q.teamId}`,
   ];
   return parts.reduce<postgres.PendingQuery<postgres.Row[]>>((all, p) => (p === undefined ? all : sql`${all} and ${p}`), sql`true`);
 }
 
 function reportRow(row: postgres.Row, dims: readonly ReportDimension[]): UsageReportRow {
-  const labels: Partial<Record<"day" | "model" | "keyId" | "userId" | "deploymentId", string>> = {};
+  const labels: Partial<Record<LabelField, string>> = {};
   for (const d of dims) {
     const value = row[DIMENSIONS[d].column];
     if (typeof value !== "string") throw new Error(`usage report: column ${DIMENSIONS[d].column} is not text`);

@@ -18,24 +18,25 @@ with incoming as (
     request_id text, occurred_at timestamptz, user_id text, key_id text, model text,
     deployment_id text, region text, protocol text, streamed boolean, outcome text,
     prompt_tokens bigint, cached_tokens bigint, completion_tokens bigint, reasoning_tokens bigint,
-    cost_micro_usd bigint, latency_ms integer, ttft_ms integer, estimated boolean)
+    cost_micro_usd bigint, latency_ms integer, ttft_ms integer, estimated boolean, team_id text)
 ), inserted as (
   insert into usage_records (
     request_id, occurred_at, user_id, key_id, model, deployment_id, region, protocol, streamed, outcome,
-    prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd, latency_ms, ttft_ms, estimated)
+    prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd, latency_ms, ttft_ms, estimated, team_id)
   select
     request_id, occurred_at, user_id, key_id, model, deployment_id, region, protocol, streamed, outcome,
-    prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd, latency_ms, ttft_ms, estimated
+    prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd, latency_ms, ttft_ms, estimated, team_id
   from incoming
   on conflict do nothing
-  returning occurred_at, user_id, key_id, model, deployment_id,
+  returning occurred_at, user_id, key_id, model, deployment_id, team_id,
     prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd
 ), rolled as (
   insert into usage_daily as d (
     day, user_id, key_id, model, deployment_id,
-    requests, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd)
+    requests, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_micro_usd, team_id)
+  -- A key determines its team (set at creation, never changed): team_id is carried, not grouped on.
   select (occurred_at at time zone 'UTC')::date, user_id, key_id, model, coalesce(deployment_id, ''),
-    count(*), sum(prompt_tokens), sum(cached_tokens), sum(completion_tokens), sum(reasoning_tokens), sum(cost_micro_usd)
+    count(*), sum(prompt_tokens), sum(cached_tokens), sum(completion_tokens), sum(reasoning_tokens), sum(cost_micro_usd), max(team_id)
   from inserted
   group by 1, 2, 3, 4, 5
   order by 1, 2, 3, 4, 5
@@ -79,6 +80,7 @@ function rowOf(r: UsageRecord): Record<string, string | number | boolean | null>
     latency_ms: r.latencyMs,
     ttft_ms: r.ttftMs,
     estimated: r.estimated,
+    team_id: r.teamId,
   };
 }
 

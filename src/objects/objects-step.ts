@@ -81,7 +81,7 @@ async function ownNew(o: ObjectsStepOptions, result: Result, call: Call, ctx: Ca
     kind: id === parent ? "response" : "item",
     parentId: id === parent ? undefined : parent,
     userId: caller.userId,
-    keyId: caller.keyId,
+    keyId: caller.keyId ?? "",
     deploymentId: served.id,
     expiresAt: new Date(Date.now() + o.ttlMs),
   });

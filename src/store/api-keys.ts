@@ -20,6 +20,8 @@ export interface ApiKeyRecord {
   readonly revokedAt: Date | undefined;
   /** After a rotation with a grace period: when the replaced secret stops working (undefined once it has, or on a revoked key). */
   readonly previousExpiresAt: Date | undefined;
+  /** A team key's team (set at creation, never changed); undefined for a key of no team. */
+  readonly teamId: string | undefined;
 }
 
 /** What authentication needs in one query: the key, its owner's status and the owner's limit overrides. */
@@ -29,6 +31,8 @@ export interface KeyWithOwner extends ApiKeyRecord {
   readonly ownerLimits: Limits;
   /** Set when the lookup matched the replaced secret: the moment it stops being accepted. */
   readonly secretExpiresAt: Date | undefined;
+  /** A team key's team limits (unset fields: no team limit of that kind). */
+  readonly teamLimits: Limits | undefined;
 }
 
 interface KeyRow extends LimitColumns {
@@ -42,6 +46,7 @@ interface KeyRow extends LimitColumns {
   expires_at: Date | null;
   revoked_at: Date | null;
   previous_expires_at: Date | null;
+  team_id: string | null;
 }
 
 function record(r: KeyRow): ApiKeyRecord {
@@ -57,18 +62,20 @@ function record(r: KeyRow): ApiKeyRecord {
     expiresAt: r.expires_at ?? undefined,
     revokedAt: r.revoked_at ?? undefined,
     previousExpiresAt: r.previous_expires_at ?? undefined,
+    teamId: r.team_id ?? undefined,
   };
 }
 
 // A replaced secret's expiry is shown only while that secret still works.
 const COLUMNS =
   "k.id, k.user_id, k.name, k.prefix, k.allowed_models, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, " +
-  "k.requests_per_minute, k.tokens_per_minute, k.max_concurrent_requests, k.monthly_budget_micro_usd, " +
+  "k.requests_per_minute, k.tokens_per_minute, k.max_concurrent_requests, k.monthly_budget_micro_usd, k.team_id, " +
   "case when k.revoked_at is null and k.previous_expires_at > now() then k.previous_expires_at end as previous_expires_at";
 
 export interface KeyListFilter {
   readonly userId: string | undefined;
   readonly includeRevoked: boolean;
+  readonly teamId?: string | undefined;
 }
 
 /** Works on the pool or inside a transaction (`sql.begin`). */
@@ -83,13 +90,14 @@ export class ApiKeyStore {
     allowedModels: readonly string[];
     expiresAt: Date | undefined;
     limits: Limits;
+    teamId?: string | undefined;
   }): Promise<ApiKeyRecord> {
     const l = limitsToRow(k.limits);
     const [row] = await this.sql<KeyRow[]>`
       insert into api_keys as k (id, user_id, name, prefix, key_hash, allowed_models, expires_at,
-                                 requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
+                                 requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd, team_id)
       values (${randomUUID()}, ${k.userId}, ${k.name}, ${k.prefix}, ${k.hash}, ${this.sql.array([...k.allowedModels])}, ${k.expiresAt ?? null},
-              ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
+              ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd}, ${k.teamId ?? null})
       returning ${this.sql.unsafe(COLUMNS)}`;
     if (!row) throw new Error("insert returned no row");
     return record(row);
@@ -98,14 +106,18 @@ export class ApiKeyStore {
   /** The current secret's hash, or a replaced one's while its grace period runs (by the database's clock). */
   async byHash(hash: Buffer): Promise<KeyWithOwner | undefined> {
     const [row] = await this.sql<
-      Array<KeyRow & { owner_status: string; owner_role: string; owner_limits: LimitColumns; secret_expires_at: Date | null }>
+      Array<KeyRow & { owner_status: string; owner_role: string; owner_limits: LimitColumns; secret_expires_at: Date | null; team_limits: LimitColumns | null }>
     >`
       select ${this.sql.unsafe(COLUMNS)}, u.status as owner_status, u.role as owner_role,
              json_build_object('requests_per_minute', u.requests_per_minute, 'tokens_per_minute', u.tokens_per_minute,
                                'max_concurrent_requests', u.max_concurrent_requests,
                                'monthly_budget_micro_usd', u.monthly_budget_micro_usd) as owner_limits,
-             case when k.key_hash = ${hash} then null else k.previous_expires_at end as secret_expires_at
-      from api_keys k join users u on u.id = k.user_id
+             case when k.key_hash = ${hash} then null else k.previous_expires_at end as secret_expires_at,
+             case when t.id is null then null else
+               json_build_object('requests_per_minute', t.requests_per_minute, 'tokens_per_minute', t.tokens_per_minute,
+                                 'max_concurrent_requests', t.max_concurrent_requests,
+                                 'monthly_budget_micro_usd', t.monthly_budget_micro_usd) end as team_limits
+      from api_keys k join users u on u.id = k.user_id left join teams t on t.id = k.team_id
       where k.key_hash = ${hash} or (k.previous_hash = ${hash} and k.previous_expires_at > now())`;
     if (!row) return undefined;
     return {
@@ -114,6 +126,7 @@ export class ApiKeyStore {
       ownerRole: row.owner_role === "admin" ? "admin" : "member",
       ownerLimits: limitsFromRow(row.owner_limits),
       secretExpiresAt: row.secret_expires_at ?? undefined,
+      teamLimits: row.team_limits ? limitsFromRow(row.team_limits) : undefined,
     };
   }
 
@@ -129,6 +142,7 @@ export class ApiKeyStore {
       select ${sql.unsafe(COLUMNS)} from api_keys k
       where true
         ${filter.userId ? sql`and k.user_id = ${filter.userId}` : sql``}
+        ${filter.teamId ? sql`and k.team_id = ${filter.teamId}` : sql``}
         ${filter.includeRevoked ? sql`` : sql`and k.revoked_at is null`}
         ${after ? sql`and (k.created_at, k.id) > (select created_at, id from api_keys where id = ${after.id})` : sql``}
       order by k.created_at, k.id
@@ -173,6 +187,15 @@ export class ApiKeyStore {
       where k.id = ${id}
       returning ${this.sql.unsafe(COLUMNS)}`;
     return row ? record(row) : undefined;
+  }
+
+  /** A user's keys of one team, revoked (they left it); the ones this call revoked, as they are now. */
+  async revokeTeamKeys(teamId: string, userId: string): Promise<ApiKeyRecord[]> {
+    const rows = await this.sql<KeyRow[]>`
+      update api_keys as k set revoked_at = now()
+      where k.team_id = ${teamId} and k.user_id = ${userId} and k.revoked_at is null
+      returning ${this.sql.unsafe(COLUMNS)}`;
+    return rows.map(record);
   }
 
   /** Coarse last-use: one statement for a batch of keys, skipped for keys touched within the minute. */

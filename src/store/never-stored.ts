@@ -19,4 +19,7 @@ export const NEVER_STORED: readonly NeverStored[] = Object.freeze([
   { what: "API keys", detail: "only their SHA-256 and a display prefix; the key is shown once, at creation or rotation" },
   { what: "Session tokens", detail: "only their SHA-256; the console's cookie holds the token in the browser alone" },
   { what: "Passwords", detail: "only an argon2id hash" },
+  { what: "Caller tokens (JWTs)", detail: "checked in memory against the issuer's public keys on each request; only the service account's app_id and name are kept" },
+  { what: "Single sign-on tokens", detail: "the provider's code, ID, access and refresh tokens; checked in memory at sign-in, then dropped; only issuer + sub, email and name are kept" },
+  { what: "Azure credentials", detail: "static Azure keys and a service principal's client secret stay in the environment they came from; Entra access tokens for Azure live in the gateway's memory until they expire" },
 ]);

@@ -9,36 +9,51 @@ import { encodePageToken, type PageCursor } from "./page-token.js";
 
 export type UserRole = "admin" | "member";
 export type UserStatus = "active" | "disabled";
+/** A person signs in; a service account calls with its issuer's JWTs (or its keys) and has no email or password. */
+export type UserKind = "person" | "service";
 
 export interface UserRecord {
   readonly id: string;
+  /** Empty for a service account (it has none). */
   readonly email: string;
   readonly role: UserRole;
   readonly status: UserStatus;
-  readonly passwordHash: string;
+  /** Undefined for a service account: no password ever matches. */
+  readonly passwordHash: string | undefined;
+  readonly kind: UserKind;
+  /** A service account's application id (its tokens' azp or appid claim). */
+  readonly appId: string | undefined;
+  /** A display name; a service account always has one. */
+  readonly name: string | undefined;
   /** Overrides of the configured default limits. */
   readonly limits: Limits;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-interface UserRow extends LimitColumns {
+export interface UserRow extends LimitColumns {
   id: string;
-  email: string;
+  email: string | null;
   role: string;
   status: string;
-  password_hash: string;
+  password_hash: string | null;
+  kind: string;
+  app_id: string | null;
+  name: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-function record(r: UserRow): UserRecord {
+export function userRecord(r: UserRow): UserRecord {
   return {
     id: r.id,
-    email: r.email,
+    email: r.email ?? "",
     role: r.role === "admin" ? "admin" : "member",
     status: r.status === "active" ? "active" : "disabled",
-    passwordHash: r.password_hash,
+    passwordHash: r.password_hash ?? undefined,
+    kind: r.kind === "service" ? "service" : "person",
+    appId: r.app_id ?? undefined,
+    name: r.name ?? undefined,
     limits: limitsFromRow(r),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -47,7 +62,7 @@ function record(r: UserRow): UserRecord {
 
 const UNIQUE_VIOLATION = "23505";
 
-function isUniqueViolation(err: unknown): boolean {
+export function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && "code" in err && err.code === UNIQUE_VIOLATION;
 }
 
@@ -72,13 +87,39 @@ export class UserStore {
                 ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
         returning *`;
       if (!row) throw new Error("insert returned no row");
-      return record(row);
+      return userRecord(row);
     } catch (err) {
       if (isUniqueViolation(err)) {
         throw new GatewayError("conflict", "A user with this email already exists.", { param: "email", reason: "already_exists" });
       }
       throw err;
     }
+  }
+
+  /** A service account: kind 'service', no email, no password; its app_id is unique (ALREADY_EXISTS otherwise). */
+  async createServiceAccount(u: { name: string; appId: string; limits: Limits }): Promise<UserRecord> {
+    const l = limitsToRow(u.limits);
+    try {
+      const [row] = await this.sql<UserRow[]>`
+        insert into users (id, kind, app_id, name, role, status,
+                           requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
+        values (${randomUUID()}, 'service', ${u.appId}, ${u.name}, 'member', 'active',
+                ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
+        returning *`;
+      if (!row) throw new Error("insert returned no row");
+      return userRecord(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new GatewayError("conflict", "A service account with this app_id already exists.", { param: "app_id", reason: "already_exists" });
+      }
+      throw err;
+    }
+  }
+
+  /** The service account a token's application id names (persons have no app_id, so never match). */
+  async byAppId(appId: string): Promise<UserRecord | undefined> {
+    const [row] = await this.sql<UserRow[]>`select * from users where app_id = ${appId} and kind = 'service'`;
+    return row ? userRecord(row) : undefined;
   }
 
   /** Creates the first admin only while there are no users at all: replicas starting together create one. */
@@ -89,24 +130,24 @@ export class UserStore {
       where not exists (select 1 from users)
       on conflict do nothing
       returning *`;
-    return row ? record(row) : undefined;
+    return row ? userRecord(row) : undefined;
   }
 
   async get(id: string): Promise<UserRecord | undefined> {
     const [row] = await this.sql<UserRow[]>`select * from users where id = ${id}`;
-    return row ? record(row) : undefined;
+    return row ? userRecord(row) : undefined;
   }
 
   /** The row is locked until the transaction ends, so what an audit row calls "old" is what was replaced. */
   async getForUpdate(id: string): Promise<UserRecord | undefined> {
     const [row] = await this.sql<UserRow[]>`select * from users where id = ${id} for update`;
-    return row ? record(row) : undefined;
+    return row ? userRecord(row) : undefined;
   }
 
   /** The caller checks the text first (checkEmailText): a NUL would be a Postgres error, not a miss. */
   async byEmail(email: string): Promise<UserRecord | undefined> {
     const [row] = await this.sql<UserRow[]>`select * from users where email_canonical = ${canonicalEmail(email)}`;
-    return row ? record(row) : undefined;
+    return row ? userRecord(row) : undefined;
   }
 
   /**
@@ -116,8 +157,9 @@ export class UserStore {
    * run this at once: each row is filled once, by whichever gets there first.
    */
   async backfillCanonicalEmails(): Promise<CanonicalBackfill> {
+    // A service account has no email to canonicalize.
     const rows = await this.sql<Array<{ id: string; email: string }>>`
-      select id, email from users where email_canonical is null order by created_at, id`;
+      select id, email from users where email_canonical is null and email is not null order by created_at, id`;
     let filled = 0;
     const conflicts: string[] = [];
     for (const r of rows) {
@@ -140,7 +182,7 @@ export class UserStore {
           where (created_at, id) > (select created_at, id from users where id = ${after.id})
           order by created_at, id limit ${limit + 1}`
       : await this.sql<UserRow[]>`select * from users order by created_at, id limit ${limit + 1}`;
-    const users = rows.slice(0, limit).map(record);
+    const users = rows.slice(0, limit).map(userRecord);
     const last = users.at(-1);
     return { users, next: rows.length > limit && last ? encodePageToken(last) : "" };
   }
@@ -163,7 +205,7 @@ export class UserStore {
         updated_at = now()
       where id = ${id}
       returning *`;
-    return row ? record(row) : undefined;
+    return row ? userRecord(row) : undefined;
   }
 
   async count(): Promise<number> {

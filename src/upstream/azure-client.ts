@@ -1,4 +1,4 @@
-// The Upstream port over undici: one Pool per Azure origin, both URL styles, Azure errors mapped.
+// The Upstream port over undici: one Pool per Azure origin, both URL styles, API key or Entra token, Azure errors mapped.
 import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../core/deployments.js";
 import { GatewayError } from "../core/errors.js";
@@ -6,10 +6,13 @@ import { isObject } from "../core/json.js";
 import type { UpstreamRequest } from "../core/operation.js";
 import type { Upstream, UpstreamCallOptions, UpstreamStream, UpstreamUnary } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
+import type { Logger } from "../telemetry/logger.js";
+import { AzureAuthHeaders } from "./azure-auth.js";
 import { azureError, transportError } from "./azure-errors.js";
 import { readBounded } from "./read-bounded.js";
 import { upstreamPayload } from "./request-body.js";
 import { sseEvents } from "./sse.js";
+import type { TokenTiming } from "./entra-token.js";
 import { endpointParts, upstreamPath } from "./urls.js";
 
 export interface UpstreamOptions {
@@ -23,6 +26,8 @@ export interface UpstreamOptions {
   readonly keepAliveTimeoutMs: number;
   /** Largest unary response body accepted from Azure. */
   readonly maxResponseBytes: number;
+  /** When Entra tokens are renewed and retried; undefined: the defaults (renew 5 minutes before expiry). */
+  readonly entraTiming?: TokenTiming;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -37,8 +42,19 @@ export class AzureUpstream implements Upstream {
   private readonly pools = new Map<string, Pool>();
   // Keyed by the Deployment object (config and the router keep them for the process's life).
   private readonly targets = new WeakMap<Deployment, Target>();
+  private readonly auth: AzureAuthHeaders;
 
-  constructor(private readonly options: UpstreamOptions) {}
+  constructor(
+    private readonly options: UpstreamOptions,
+    logger: Logger,
+  ) {
+    this.auth = new AzureAuthHeaders(logger, options.entraTiming);
+  }
+
+  /** At start and after each reload: Entra tokens for these deployments are fetched now, those no longer used stop refreshing. */
+  prepare(deployments: readonly Deployment[]): void {
+    this.auth.prepare(deployments);
+  }
 
   async unary(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamUnary> {
     const res = await this.send(d, req, opts);
@@ -85,6 +101,7 @@ export class AzureUpstream implements Upstream {
   }
 
   async close(): Promise<void> {
+    this.auth.close();
     await Promise.all([...this.pools.values()].map((p) => p.close()));
     this.pools.clear();
   }
@@ -92,13 +109,16 @@ export class AzureUpstream implements Upstream {
   private async send(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<Dispatcher.ResponseData> {
     const target = this.target(d);
     const payload = upstreamPayload(d, req);
+    // Without a valid credential the request is refused here (503), never sent for Azure to answer 401.
+    const pending = this.auth.headers(d);
+    const credential = pending instanceof Promise ? await pending : pending;
     try {
       const res = await target.pool.request({
         method: req.method,
         path: upstreamPath(target.basePath, d, req),
         headers: {
           ...(payload !== null ? { "content-type": "application/json" } : {}),
-          "api-key": d.apiKey,
+          ...credential,
           "x-ms-client-request-id": opts.requestId,
         },
         body: payload,
@@ -121,7 +141,6 @@ export class AzureUpstream implements Upstream {
     }
     return target;
   }
-
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);

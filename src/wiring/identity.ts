@@ -3,38 +3,46 @@ import { AdminServiceService } from "../../gen/aik/v1/admin.js";
 import { AuthServiceService } from "../../gen/aik/v1/auth.js";
 import { adminApi } from "../api/admin-api.js";
 import { AUTH_OPEN_METHODS, authApi, type AuthApi } from "../api/auth-api.js";
+import { deploymentsApi, type RoutingControl } from "../api/deployments-api.js";
+import { limitStatusApi } from "../api/limit-status-api.js";
+import type { OidcSignIn } from "../api/oidc-sign-in.js";
+import { serviceAccountsApi } from "../api/service-accounts-api.js";
+import { storedUsageApi } from "../api/stored-usage-api.js";
+import { teamsApi } from "../api/teams-api.js";
 import type { UnaryService } from "../api/unary-api.js";
+import { usageCsv } from "../api/usage-api.js";
 import { AdminCallers } from "../auth/admin-caller.js";
 import { ApiKeyAuthenticator } from "../auth/api-key-authenticator.js";
+import type { AuditSink } from "../auth/audit.js";
 import { modelAccessStep } from "../auth/call-steps.js";
+import { dispatchCredential } from "../auth/credential-dispatch.js";
 import { localIdentityEvents, postgresIdentityEvents, type IdentityEventHandlers } from "../auth/identity-events.js";
+import { JwtAuthenticator } from "../auth/jwt-authenticator.js";
 import { LastUsedRecorder } from "../auth/last-used.js";
-import { LoginService } from "../auth/login.js";
 import { MemoryLoginGuard } from "../auth/login-guard.js";
+import { LoginService } from "../auth/login.js";
 import { OperatorToken } from "../auth/operator-token.js";
 import { RedisLoginGuard } from "../auth/redis-login-guard.js";
+import { ServiceAccountCache } from "../auth/service-accounts.js";
 import { SessionService } from "../auth/sessions.js";
 import type { Config } from "../config/config.js";
-import type { RedisClient } from "../redis/connection.js";
 import type { CallContext, Caller } from "../core/context.js";
 import type { Limits } from "../core/limits.js";
-import { deploymentsApi, type RoutingControl } from "../api/deployments-api.js";
 import type { Step } from "../core/pipeline.js";
+import type { Limiter } from "../limits/limiter.js";
+import type { UsageQuery, UsageReport } from "../metering/reports.js";
+import { newestUsageRow } from "../metering/stored-record.js";
+import type { RedisClient } from "../redis/connection.js";
 import { ApiKeyStore } from "../store/api-keys.js";
 import { AuditStore } from "../store/audit-events.js";
-import type { AuditSink } from "../auth/audit.js";
-import { identityTransactions } from "../store/identity-tx.js";
 import type { Database } from "../store/database.js";
+import { identityTransactions } from "../store/identity-tx.js";
 import { SessionStore } from "../store/sessions.js";
+import { TeamStore } from "../store/teams.js";
 import { UserStore } from "../store/users.js";
 import type { Logger } from "../telemetry/logger.js";
 import { bootstrapAdmin, type Bootstrap } from "./bootstrap.js";
-import type { UsageQuery, UsageReport } from "../metering/reports.js";
-import { usageCsv } from "../api/usage-api.js";
-import { limitStatusApi } from "../api/limit-status-api.js";
-import { storedUsageApi } from "../api/stored-usage-api.js";
-import type { Limiter } from "../limits/limiter.js";
-import { newestUsageRow } from "../metering/stored-record.js";
+import { buildOidc, loginOptions } from "./oidc.js";
 
 export interface Identity {
   /** The caller an API key names; every invalid key gets the same 401. */
@@ -43,6 +51,8 @@ export interface Identity {
   readonly services: readonly UnaryService[];
   /** AuthService's functions, for the console's cookie sessions (the same login, lockout and logout). */
   readonly auth: AuthApi;
+  /** Single sign-on (auth.oidc), for the HTTP port's /v1/auth/oidc/ redirects; undefined when not configured. */
+  readonly oidc: OidcSignIn | undefined;
   readonly users: UserStore;
   readonly keys: ApiKeyStore;
   /** The audit trail (a SIGHUP reload is recorded here too). */
@@ -66,15 +76,25 @@ export async function startIdentity(
   const users = new UserStore(db.sql);
   await fillCanonicalEmails(users, logger);
   const keys = new ApiKeyStore(db.sql);
+  const teams = new TeamStore(db.sql);
   const audit = new AuditStore(db.sql);
   const sessions = new SessionService(new SessionStore(db.sql), config.auth.sessionTtlMs);
   const lastUsed = new LastUsedRecorder(keys, logger);
   const keyAuth = new ApiKeyAuthenticator(keys, lastUsed, config.auth.keyCache, config.limits.defaults);
+  // Service accounts' JWTs (auth.jwt_issuers): verified locally against cached keys, the account cached like a key.
+  const accounts = new ServiceAccountCache(users, config.auth.keyCache);
+  const tokenAuth = config.auth.jwtIssuers.length > 0 ? new JwtAuthenticator(config.auth.jwtIssuers, accounts, config.limits.defaults, logger) : undefined;
   // The defaults keys are admitted with, for GetLimitStatus (a reload replaces them in both).
   let defaultLimits = config.limits.defaults;
   const handlers: IdentityEventHandlers = {
-    onEvent: (e) => (e.kind === "key" ? keyAuth.forgetKey(e.id) : keyAuth.forgetUser(e.id)),
-    onResync: () => keyAuth.forgetAll(),
+    onEvent: (e) => {
+      if (e.kind === "user") accounts.forgetUser(e.id);
+      return e.kind === "key" ? keyAuth.forgetKey(e.id) : e.kind === "team" ? keyAuth.forgetTeam(e.id) : keyAuth.forgetUser(e.id);
+    },
+    onResync: () => {
+      keyAuth.forgetAll();
+      accounts.forgetAll();
+    },
   };
   // PGlite cannot deliver NOTIFY, but embedded mode is one process (its data directory is locked).
   const events = db.embedded ? localIdentityEvents(handlers) : await postgresIdentityEvents({ listen: db.listener, notify: db.sql }, handlers, logger);
@@ -86,17 +106,21 @@ export async function startIdentity(
     await callers.of(ctx);
   };
 
+  const transaction = identityTransactions(db.sql);
   const bootstrap = db.embedded || !config.auth.adminToken ? await bootstrapAdmin(users, keys) : undefined;
-  const auth = authApi(login, callers, sessions, audit);
+  const auth = authApi(login, callers, sessions, audit, loginOptions(config.auth.signIn));
+  const oidc = buildOidc(config.auth.signIn, db.sql, sessions, events, audit);
   return {
-    authenticate: (credential) => keyAuth.authenticate(credential),
+    authenticate: dispatchCredential(keyAuth, tokenAuth),
     modelAccess: modelAccessStep(),
     services: [
       {
         name: "aik.v1.AdminService",
         definition: AdminServiceService,
         api: {
-          ...adminApi({ callers, users, keys, audit, transaction: identityTransactions(db.sql), guard, sessions, events, usage }),
+          ...adminApi({ callers, users, keys, teams, audit, transaction, guard, sessions, events, usage }),
+          ...teamsApi({ callers, teams, transaction, events }),
+          ...serviceAccountsApi({ callers, transaction, events }),
           ...deploymentsApi(callers, routing),
           ...limitStatusApi({ callers, users, keys, limiter, defaults: () => defaultLimits }),
           ...storedUsageApi(callers, (userId) => newestUsageRow(db.sql, userId)),
@@ -114,6 +138,7 @@ export async function startIdentity(
       },
     ],
     auth,
+    oidc,
     users,
     keys,
     audit,
@@ -121,8 +146,10 @@ export async function startIdentity(
     setDefaultLimits: (limits) => {
       defaultLimits = limits;
       keyAuth.setDefaultLimits(limits);
+      tokenAuth?.setDefaultLimits(limits);
     },
     close: async () => {
+      tokenAuth?.close();
       await events.close();
       await lastUsed.close();
     },

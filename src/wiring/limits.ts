@@ -46,5 +46,6 @@ export function buildLimitsStep(config: Config, limiter: Limiter, pricing: Prici
     defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
     softBudgetPercent: config.limits.softBudgetPercent,
     logger,
+    sharedTeamSlot: config.redis.servers?.mode === "cluster",
   });
 }

@@ -1,7 +1,7 @@
 // A running gateway takes a new config (SIGHUP, AdminService.ReloadConfig): deployments, aliases, routing, prices, default limits.
 import type { Config } from "../config/config.js";
 import { ConfigError } from "../config/reader.js";
-import type { Deployment } from "../core/deployments.js";
+import type { AzureAuth, Deployment } from "../core/deployments.js";
 import { GatewayError } from "../core/errors.js";
 import type { Limits } from "../core/limits.js";
 import type { Router } from "../core/router.js";
@@ -20,6 +20,8 @@ export interface ReloadParts {
   readonly router: Router;
   /** The emulator's deployments in zero-config mode (they come from no file). */
   readonly emulatorDeployments: readonly Deployment[];
+  /** Fetches the Entra tokens new deployments need and retires those no deployment uses any more. */
+  readonly prepareUpstream: (deployments: readonly Deployment[]) => void;
   readonly setDefaultLimits: (limits: Limits) => void;
   readonly audit: AuditSink;
   readonly logger: Logger;
@@ -46,6 +48,7 @@ export function reloader(p: ReloadParts): RoutingControl {
       }
       if (next.mode.kind !== active.mode.kind) throw refuse(`switching from ${active.mode.kind} mode to ${next.mode.kind} mode needs a restart.`);
       const pools = poolSettings(next, p.emulatorDeployments);
+      p.prepareUpstream(pools.deployments);
       p.router.update(pools);
       p.setDefaultLimits(next.limits.defaults);
       const needsRestart = restartOnly(active, next);
@@ -70,13 +73,19 @@ function restartOnly(before: Config, after: Config): string[] {
   return out;
 }
 
+/** A deployment's credential as the audit trail may show it: its kind and ids, never a key or a secret. */
+function credentialSummary(a: AzureAuth): Record<string, string | undefined> {
+  return a.kind === "api_key" ? { kind: a.kind } : { kind: a.kind, tenantId: a.tenantId, clientId: a.clientId, authorityHost: a.authorityHost, secret: a.clientSecret === undefined ? undefined : "set" };
+}
+
 /**
  * What a reload changed, for the audit trail: the deployment ids (with their settings, never an API
- * key), the aliases, the routing settings and the default limits, each as a summary old and new.
+ * key or a client secret), the aliases, the routing settings and the default limits, each as a summary old and new.
  */
 function reloadChanges(before: Config, after: Config, emulator: readonly Deployment[]): FieldChange[] {
   const deploymentsOf = (c: Config): readonly Deployment[] => poolSettings(c, emulator).deployments;
-  const settings = (d: Deployment): string => JSON.stringify({ ...d, apiKey: undefined });
+  // Never a key or a client secret: the credential is summed up by its kind and ids.
+  const settings = (d: Deployment): string => JSON.stringify({ ...d, auth: credentialSummary(d.auth) });
   const summary: Array<[string, (c: Config) => string]> = [
     ["deployments", (c) => deploymentsOf(c).map((d) => d.id).sort().join(",")],
     ["deployment_settings", (c) => deploymentsOf(c).map(settings).sort().join("\n")],

@@ -34,7 +34,7 @@ export async function startRouting(config: Config): Promise<Routing> {
   });
   const base = {
     endpoint: emulator.url,
-    apiKey,
+    auth: { kind: "api_key", apiKey },
     kind: "standard",
     priority: 0,
     weight: 1,

@@ -1,7 +1,7 @@
 // Who may call what on the AdminService, over both protocols; members cannot reach each other's data.
 import { status, type Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Role, UserStatus, type AdminServiceClient } from "../../gen/aik/v1/admin.js";
+import { Role, TeamRole, UserStatus, type AdminServiceClient } from "../../gen/aik/v1/admin.js";
 import { adminClient, bearer, call, isServiceError } from "../support/grpc-client.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { adminCall, provisionUser, type Provisioned } from "../support/identity.js";
@@ -10,6 +10,8 @@ let t: TestGateway;
 let a: Provisioned;
 let b: Provisioned;
 let admin: Provisioned;
+/** A team neither member is in (made by the operator). */
+let teamId: string;
 const session: Record<string, string> = {};
 let client: AdminServiceClient;
 
@@ -29,6 +31,7 @@ beforeAll(async () => {
   await adminCall(t.httpUrl, revoked, "POST", "/v1/auth/logout");
   session.revoked = revoked;
   client = adminClient(t.grpcAddress);
+  teamId = (await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/teams", { name: "authorization-team" })).json.team.id;
 });
 afterAll(async () => {
   client.close();
@@ -42,12 +45,20 @@ const everyMethod: HttpCase[] = [
   ["ListUsers", "GET", () => "/v1/admin/users"],
   ["UpdateUser", "PATCH", () => `/v1/admin/users/${b.userId}`, () => ({ role: "ROLE_ADMIN" })],
   ["UnlockUser", "POST", () => `/v1/admin/users/${b.userId}:unlock`],
+  ["CreateServiceAccount", "POST", () => "/v1/admin/service-accounts", () => ({ name: "svc", app_id: `app-${Math.random()}` })],
   ["CreateApiKey", "POST", () => "/v1/admin/api-keys", () => ({ user_id: b.userId, name: "x" })],
   ["ListApiKeys", "GET", () => `/v1/admin/api-keys?user_id=${b.userId}`],
   ["RevokeApiKey", "POST", () => `/v1/admin/api-keys/${b.keyId}:revoke`],
   ["RotateApiKey", "POST", () => `/v1/admin/api-keys/${b.keyId}:rotate`, () => ({ grace_seconds: 0 })],
   ["UpdateApiKey", "PATCH", () => `/v1/admin/api-keys/${b.keyId}`, () => ({ limits: { requests_per_minute: 5 } })],
   ["ListAuditEvents", "GET", () => "/v1/admin/audit-events"],
+  ["CreateTeam", "POST", () => "/v1/admin/teams", () => ({ name: `team-${Math.random()}` })],
+  ["GetTeam", "GET", () => `/v1/admin/teams/${teamId}`],
+  ["UpdateTeam", "PATCH", () => `/v1/admin/teams/${teamId}`, () => ({ limits: { requests_per_minute: 5 } })],
+  ["AddTeamMember", "POST", () => `/v1/admin/teams/${teamId}/members`, () => ({ user_id: b.userId, role: "TEAM_ROLE_MEMBER" })],
+  ["RemoveTeamMember", "POST", () => `/v1/admin/teams/${teamId}/members:remove`, () => ({ user_id: b.userId })],
+  ["GetTeamUsage", "GET", () => `/v1/admin/usage?team_id=${teamId}`],
+  ["ListTeamApiKeys", "GET", () => `/v1/admin/api-keys?team_id=${teamId}`],
   ["GetLimitStatus", "GET", () => `/v1/admin/users/${b.userId}/limit-status`],
   ["ListDeployments", "GET", () => "/v1/admin/deployments"],
   ["ReloadConfig", "POST", () => "/v1/admin/config:reload"],
@@ -106,14 +117,20 @@ describe("AdminService over gRPC", () => {
     ["ListUsers", (m) => call(client, client.listUsers, { pageSize: 0, pageToken: "" }, m)],
     ["UpdateUser", (m) => call(client, client.updateUser, { id: b.userId, role: Role.ROLE_ADMIN, status: UserStatus.USER_STATUS_UNSPECIFIED, limits: undefined }, m)],
     ["UnlockUser", (m) => call(client, client.unlockUser, { id: b.userId }, m)],
-    ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [], limits: undefined }, m)],
-    ["ListApiKeys", (m) => call(client, client.listApiKeys, { userId: b.userId, includeRevoked: false, pageSize: 0, pageToken: "" }, m)],
+    ["CreateServiceAccount", (m) => call(client, client.createServiceAccount, { name: "svc", appId: `app-${Math.random()}`, limits: undefined }, m)],
+    ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [], limits: undefined, teamId: "" }, m)],
+    ["ListApiKeys", (m) => call(client, client.listApiKeys, { userId: b.userId, includeRevoked: false, pageSize: 0, pageToken: "", teamId: "" }, m)],
     ["RevokeApiKey", (m) => call(client, client.revokeApiKey, { id: b.keyId }, m)],
     ["RotateApiKey", (m) => call(client, client.rotateApiKey, { id: b.keyId, graceSeconds: 0 }, m)],
     ["GetLimitStatus", (m) => call(client, client.getLimitStatus, { userId: b.userId }, m)],
     ["UpdateApiKey", (m) => call(client, client.updateApiKey, { id: b.keyId, limits: { requestsPerMinute: 5 } }, m)],
     ["ListAuditEvents", (m) => call(client, client.listAuditEvents, { actor: "", action: "", targetId: "", startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "" }, m)],
     ["ListDeployments", (m) => call(client, client.listDeployments, {}, m)],
+    ["CreateTeam", (m) => call(client, client.createTeam, { name: `team-${Math.random()}`, limits: undefined }, m)],
+    ["GetTeam", (m) => call(client, client.getTeam, { id: teamId }, m)],
+    ["UpdateTeam", (m) => call(client, client.updateTeam, { id: teamId, limits: { requestsPerMinute: 5 } }, m)],
+    ["AddTeamMember", (m) => call(client, client.addTeamMember, { teamId, userId: b.userId, role: TeamRole.TEAM_ROLE_OWNER }, m)],
+    ["RemoveTeamMember", (m) => call(client, client.removeTeamMember, { teamId, userId: b.userId }, m)],
     ["ReloadConfig", (m) => call(client, client.reloadConfig, {}, m)],
   ];
 

@@ -47,7 +47,7 @@ describe("loadConfig", () => {
     if (c.mode.kind !== "deployments") return;
     expect(c.mode.deployments[0]).toMatchObject({
       endpoint: "https://east.openai.azure.com",
-      apiKey: "k1",
+      auth: { kind: "api_key", apiKey: "k1" },
       apiStyle: "classic",
       price: { inputMicroUsdPer1M: 2_500_000, cachedInputMicroUsdPer1M: 1_250_000, outputMicroUsdPer1M: 10_000_000 },
     });
@@ -68,7 +68,7 @@ describe("loadConfig", () => {
 
   it("env-only mode: endpoint + key, model name as deployment name", () => {
     const c = loadConfig({ AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com", AZURE_OPENAI_API_KEY: "k" });
-    expect(c.mode).toMatchObject({ kind: "env", wildcard: { endpoint: "https://r.openai.azure.com", apiKey: "k", apiStyle: "v1" } });
+    expect(c.mode).toMatchObject({ kind: "env", wildcard: { endpoint: "https://r.openai.azure.com", auth: { kind: "api_key", apiKey: "k" }, apiStyle: "v1" } });
   });
 
   it("warns about a plain http:// endpoint", () => {

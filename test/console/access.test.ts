@@ -72,7 +72,7 @@ async function notAllowedShown(page: Page, path: string): Promise<string> {
 describe("console access rules", { timeout: 120_000 }, () => {
   test("a member cannot open the admin pages: the page says 'Not allowed', the navigation offers none, and the API refuses", async () => {
     const { context, page, watch } = await loggedIn(alice);
-    expect(await page.getByRole("navigation").getByRole("link").allInnerTexts()).toEqual(["Keys", "Usage", "Limits", "What we store"]);
+    expect(await page.getByRole("navigation").getByRole("link").allInnerTexts()).toEqual(["Keys", "Usage", "Limits", "Teams", "What we store"]);
     watch.expectFailedLoad("/v1/admin/users", 403);
     watch.expectFailedLoad("/v1/admin/deployments", 403);
     expect(await notAllowedShown(page, "/console/admin/users")).toContain("Only admins");

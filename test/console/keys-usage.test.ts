@@ -122,11 +122,12 @@ describe("keys and usage in the console", { timeout: 120_000 }, () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
     const csv = await readFile(await download.path(), "utf8");
     const lines = csv.trim().split(/\r?\n/).map((l) => l.split(","));
-    expect(lines[0]).toEqual(["day", "model", "key_id", "user_id", "deployment_id", "requests", "prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens", "cost_usd"]);
+    expect(lines[0]).toEqual(["day", "model", "key_id", "user_id", "deployment_id", "requests", "prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens", "cost_usd", "team_id"]);
     const data = lines.slice(1, -1);
     const tableRows = await page.locator("table.usage tbody tr").evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td")].map((c) => (c.textContent ?? "").trim())));
     expect(data.length).toBe(tableRows.length);
-    for (const [day, model, key, , , requests, prompt, cached, completion, reasoning, costUsd] of data) {
+    for (const [day, model, key, , , requests, prompt, cached, completion, reasoning, costUsd, team] of data) {
+      expect(team).toBe("");
       expect(key).toBe(keyId);
       const match = tableRows.find((r) => r[0] === day && r[1] === model && r[2]?.startsWith(KEY_NAME));
       expect(match?.slice(3).map(digits)).toEqual([requests, prompt, cached, completion, reasoning, costUsd]);
@@ -134,7 +135,7 @@ describe("keys and usage in the console", { timeout: 120_000 }, () => {
     const total = lines.at(-1) ?? [];
     expect(total[0]).toBe("total");
     const foot = (await page.locator("table.usage tfoot td").allInnerTexts()).map(digits);
-    expect(foot).toEqual(total.slice(5));
+    expect(foot).toEqual(total.slice(5, 11));
     expect(await watch.problems()).toEqual([]);
   });
 

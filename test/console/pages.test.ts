@@ -16,6 +16,7 @@ const MEMBER_PAGES = [
   { link: "Keys", heading: "API keys", name: "keys", ready: "table.keys" },
   { link: "Usage", heading: "Usage", name: "usage", ready: "table.usage" },
   { link: "Limits", heading: "Limits", name: "limits", ready: ".limit-card" },
+  { link: "Teams", heading: "Teams", name: "teams", ready: "#teams-list" },
   { link: "What we store", heading: "What we store", name: "stored", ready: "table.columns" },
 ] as const;
 const ADMIN_PAGES = [

@@ -7,7 +7,7 @@ import { DEFAULT_ROUTING, type RoutingOptions } from "../../src/core/routing/opt
 
 const base = {
   endpoint: "https://x.openai.azure.com",
-  apiKey: "k",
+  auth: { kind: "api_key" as const, apiKey: "k" },
   apiStyle: "v1" as const,
   apiVersion: undefined,
   apiVersionPolicy: "client" as const,

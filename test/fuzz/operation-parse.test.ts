@@ -9,7 +9,7 @@ import { jsonObject, MARK, mostly, requestBody, RUNS, stringsIn, text } from "./
 
 const operations = [...new Set(servedMethods.map((m) => m.op))];
 
-const base = { endpoint: "https://r.example", apiKey: "k", kind: "standard", priority: 0, weight: 1, region: undefined, price: undefined, apiVersionPolicy: "client", responsesStore: "client" } as const;
+const base = { endpoint: "https://r.example", auth: { kind: "api_key", apiKey: "k" }, kind: "standard", priority: 0, weight: 1, region: undefined, price: undefined, apiVersionPolicy: "client", responsesStore: "client" } as const;
 const deployments: Deployment[] = [
   { ...base, id: "a", deployment: "a", model: "gpt-4o", apiStyle: "classic", apiVersion: "2024-10-21" },
   { ...base, id: "b", deployment: "b", model: "gpt-4o", apiStyle: "v1", apiVersion: undefined, responsesStore: "never" },

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { LimitInputError } from "../../src/limits/limit-checks.js";
 import type { Admission, Limiter, Ticket } from "../../src/limits/limiter.js";
-import { DECEMBER, fixture, T0 } from "./contract-setup.js";
+import { DECEMBER, fixture, T0, teamFixture } from "./contract-setup.js";
 
 function ticketOf(a: Admission): Ticket {
   if (!a.ok) throw new Error(`expected admission, got refusal on ${a.dimension}`);
@@ -14,9 +14,75 @@ function refusal(a: Admission): Extract<Admission, { ok: false }> {
   return a;
 }
 
-/** Registers the contract for each limiter; `make` is called per test, after the file's beforeAll. */
-export function limiterContract(limiters: ReadonlyArray<readonly [string, () => Limiter]>): void {
+/**
+ * Registers the contract for each limiter; `make` is called per test, after the file's beforeAll.
+ * `sharedTeamSlot`: team admissions are partitioned by the team (Redis Cluster, see limits-step).
+ */
+export function limiterContract(limiters: ReadonlyArray<readonly [string, () => Limiter]>, options: { sharedTeamSlot?: boolean } = {}): void {
+  const shared = options.sharedTeamSlot === true;
   describe.each(limiters)("%s limiter", (_name, make) => {
+    it("a team is one subject for all its members: two users' team keys draw on one team RPM and budget", async () => {
+      const l = make();
+      const t = teamFixture({ requestsPerMinute: 4, monthlyBudgetMicroUsd: 1000 }, shared);
+      const a = t.member({ requestsPerMinute: 100 }, {});
+      const b = t.member({ requestsPerMinute: 100 }, {});
+      const tickets: Ticket[] = [];
+      for (const m of [a, b, a, b]) tickets.push(ticketOf(await l.admit(m.request({ costMicroUsd: 100 }))));
+      const fifth = refusal(await l.admit(b.request({ costMicroUsd: 100 })));
+      expect(fifth).toMatchObject({ dimension: "requests", subject: { kind: "team", id: t.team.id }, tooLarge: false });
+      // The team refused: nothing of the user or key was taken.
+      expect(await l.spent(b.user, T0)).toBe(200);
+      expect(await l.spent(b.key, T0)).toBe(200);
+      // Costlier than estimated: the team's spend passes its cap.
+      for (const ticket of tickets) await l.settle(ticket, { tokens: 0, costMicroUsd: 300 });
+      // Each member's spend is its own; the team's is the sum of its keys'.
+      expect(await l.spent(a.key, T0)).toBe(600);
+      expect(await l.spent(b.key, T0)).toBe(600);
+      expect(await l.spent(t.team, T0)).toBe(1200);
+      // A minute later RPM has refilled, but the team budget is spent: every member is refused.
+      for (const m of [a, b]) expect(refusal(await l.admit(m.request({ now: T0 + 60_000 })))).toMatchObject({ dimension: "budget", subject: { kind: "team" } });
+    });
+
+    it("the most restrictive of key, user and team wins, and the report shows the one with least left", async () => {
+      const l = make();
+      const t = teamFixture({ requestsPerMinute: 5, tokensPerMinute: 1000 }, shared);
+      const k = t.member({ requestsPerMinute: 10 }, { requestsPerMinute: 2 });
+      const first = await l.admit(k.request({ tokens: 100 }));
+      expect(first.report).toEqual({ requests: { limit: 2, remaining: 1, resetMs: 30_000 }, tokens: { limit: 1000, remaining: 900, resetMs: 6000 } });
+      ticketOf(await l.admit(k.request()));
+      expect(refusal(await l.admit(k.request()))).toMatchObject({ dimension: "requests", subject: { kind: "key", id: k.key.id } });
+      const u = t.member({ requestsPerMinute: 1 }, {});
+      ticketOf(await l.admit(u.request()));
+      expect(refusal(await l.admit(u.request()))).toMatchObject({ dimension: "requests", subject: { kind: "user", id: u.user.id } });
+      const v = t.member({}, {});
+      ticketOf(await l.admit(v.request()));
+      ticketOf(await l.admit(v.request()));
+      // Five team requests made: the team binds, whoever asks.
+      expect(refusal(await l.admit(v.request()))).toMatchObject({ dimension: "requests", subject: { kind: "team", id: t.team.id } });
+      expect(refusal(await l.admit(t.member({}, {}).request({ tokens: 1001 })))).toMatchObject({ dimension: "tokens", subject: { kind: "team" }, tooLarge: true });
+    });
+
+    it("200 concurrent requests from four members against a team's 50 RPM admit exactly 50 (real clock)", async () => {
+      const l = make();
+      const t = teamFixture({ requestsPerMinute: 50 }, shared);
+      const members = [1, 2, 3, 4].map(() => t.member({}, {}));
+      const all = await Promise.all(Array.from({ length: 200 }, (_, i) => l.admit(members[i % 4]!.request({ now: undefined }))));
+      expect(all.filter((a) => a.ok)).toHaveLength(50);
+      expect(all.filter((a) => !a.ok).every((a) => refusal(a).subject.kind === "team")).toBe(true);
+    });
+
+    it("a team's concurrency counts every member's open requests", async () => {
+      const l = make();
+      const t = teamFixture({ maxConcurrent: 2 }, shared);
+      const a = t.member({}, {});
+      const b = t.member({}, {});
+      const open = ticketOf(await l.admit(a.request()));
+      ticketOf(await l.admit(b.request()));
+      expect(refusal(await l.admit(a.request()))).toMatchObject({ dimension: "concurrency", subject: { kind: "team" } });
+      await l.settle(open, { tokens: 0, costMicroUsd: 0 });
+      expect((await l.admit(b.request())).ok).toBe(true);
+    });
+
     it("200 concurrent requests against 50 RPM admit exactly 50 (real clock)", async () => {
       const l = make();
       const f = fixture({ requestsPerMinute: 50 });

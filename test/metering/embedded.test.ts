@@ -5,7 +5,7 @@ import { applyRetention, usageReport } from "../../src/metering/reports.js";
 import { UsageWriter } from "../../src/metering/writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrate.js";
-import { usage } from "../../src/store/migrations/0003_usage.js";
+import { migrations } from "../../src/store/migrations/index.js";
 import { makeRecord, makeRecords, rollupVersusRaw, spoolLines, storedIds, tempDir } from "./fixtures.js";
 
 let root: { path: string; remove(): Promise<void> };
@@ -15,7 +15,7 @@ beforeAll(async () => {
   root = await tempDir("embedded-metering");
   db = await openDatabase({ url: undefined, dataDir: `${root.path}/pgdata`, maxConnections: 4 });
   expect(db.embedded).toBe(true);
-  await migrate(db.sql, [usage]);
+  await migrate(db.sql, migrations);
 }, 60_000);
 
 afterAll(async () => {

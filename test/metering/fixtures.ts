@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { migrate } from "../../src/store/migrate.js";
-import { usage } from "../../src/store/migrations/0003_usage.js";
+import { migrations } from "../../src/store/migrations/index.js";
 import type { UsageRecord } from "../../src/metering/record.js";
 import { freshDatabase } from "../support/postgres.js";
 
@@ -31,6 +31,7 @@ export function makeRecord(i: number, prefix = "req", over: Partial<UsageRecord>
     latencyMs: 200 + (i % 100),
     ttftMs: i % 3 === 0 ? 50 : null,
     estimated: i % 17 === 0,
+    teamId: null,
     ...over,
   };
 }
@@ -45,11 +46,11 @@ export interface UsageDatabase {
   close(): Promise<void>;
 }
 
-/** A fresh database on the shared Postgres with the usage migration applied. */
+/** A fresh database on the shared Postgres with every migration applied (usage rows name teams since migration 9). */
 export async function usageDatabase(max = 4): Promise<UsageDatabase> {
   const db = await freshDatabase();
   const sql = postgres(db.url, { max, onnotice: () => {} });
-  await migrate(sql, [usage]);
+  await migrate(sql, migrations);
   return {
     url: db.url,
     sql,

@@ -77,7 +77,7 @@ describe("GetUsage", () => {
     });
     expect(res.headers["content-type"]).toBe("text/csv; charset=utf-8");
     const lines = (await res.body.text()).trim().split("\r\n");
-    expect(lines[0]).toBe("day,model,key_id,user_id,deployment_id,requests,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd");
+    expect(lines[0]).toBe("day,model,key_id,user_id,deployment_id,requests,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens,cost_usd,team_id");
     expect(lines.slice(1).map((l) => l.split(",")[1])).toEqual(["gpt-4o", "gpt-4o-mini", ""]);
     expect(lines.at(-1)?.startsWith("total,")).toBe(true);
   });

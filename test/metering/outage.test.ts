@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { UsageWriter } from "../../src/metering/writer.js";
 import { migrate } from "../../src/store/migrate.js";
-import { usage } from "../../src/store/migrations/0003_usage.js";
+import { migrations } from "../../src/store/migrations/index.js";
 import { makeRecords, rollupVersusRaw, spoolLines, storedIds, tempDir, waitFor } from "./fixtures.js";
 import { startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres.js";
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   pg = await startPrivatePostgres();
   sql = postgres(pg.url, { max: 4, connect_timeout: 2, onnotice: () => {} });
   check = postgres(pg.url, { max: 1, connect_timeout: 2, onnotice: () => {} });
-  await migrate(sql, [usage]);
+  await migrate(sql, migrations);
   spool = await tempDir("outage");
 }, 120_000);
 

@@ -18,6 +18,8 @@ const RECORDS: UsageRecord[] = Array.from({ length: 600 }, (_, i) =>
     keyId: `k${i % 4}`,
     model: i % 5 < 3 ? "gpt-4o" : "gpt-4o-mini",
     deploymentId: i % 7 === 0 ? null : `d${i % 2}`,
+    // A key determines its team: k0 and k1 are team t0's, k2 is t1's, k3 is of no team.
+    teamId: i % 4 < 2 ? "t0" : i % 4 === 2 ? "t1" : null,
   }),
 );
 
@@ -41,8 +43,9 @@ const FIELD: Record<ReportDimension, (r: UsageRecord) => string> = {
   key: (r) => r.keyId,
   user: (r) => r.userId,
   deployment: (r) => r.deploymentId ?? "",
+  team: (r) => r.teamId ?? "",
 };
-const LABEL: Record<ReportDimension, keyof UsageReportRow> = { day: "day", model: "model", key: "keyId", user: "userId", deployment: "deploymentId" };
+const LABEL: Record<ReportDimension, keyof UsageReportRow> = { day: "day", model: "model", key: "keyId", user: "userId", deployment: "deploymentId", team: "teamId" };
 
 /** The report computed directly from the records: the oracle. */
 function expected(q: UsageQuery, records: readonly UsageRecord[] = RECORDS): string[] {
@@ -55,6 +58,7 @@ function expected(q: UsageQuery, records: readonly UsageRecord[] = RECORDS): str
     if (q.keyId !== undefined && r.keyId !== q.keyId) continue;
     if (q.model !== undefined && r.model !== q.model) continue;
     if (q.deploymentId !== undefined && (r.deploymentId ?? "") !== q.deploymentId) continue;
+    if (q.teamId !== undefined && r.teamId !== q.teamId) continue;
     const labels = Object.fromEntries(q.groupBy.map((d) => [LABEL[d], FIELD[d](r)]));
     const key = JSON.stringify(labels);
     const g = groups.get(key) ?? { ...labels, requests: 0, promptTokens: 0, cachedTokens: 0, completionTokens: 0, reasoningTokens: 0, costMicroUsd: 0 };
@@ -95,8 +99,8 @@ const RANGES: Record<string, Pick<UsageQuery, "start" | "end">> = {
   "mid-day end only": { end: at("2026-10-31T06:06:06Z") },
   "an empty stretch": { start: at("2030-01-01T00:00:00Z"), end: at("2030-01-02T12:00:00Z") },
 };
-const GROUPINGS: ReportDimension[][] = [[], ["day"], ["model"], ["key"], ["user"], ["deployment"], ["day", "model"], ["user", "key", "deployment"]];
-const FILTERS: Omit<UsageQuery, "groupBy" | "start" | "end">[] = [{}, { userId: "u1" }, { keyId: "k2" }, { model: "gpt-4o" }, { deploymentId: "d1" }, { deploymentId: "" }, { userId: "u2", model: "gpt-4o-mini" }];
+const GROUPINGS: ReportDimension[][] = [[], ["day"], ["model"], ["key"], ["user"], ["deployment"], ["day", "model"], ["user", "key", "deployment"], ["team"], ["team", "key"]];
+const FILTERS: Omit<UsageQuery, "groupBy" | "start" | "end">[] = [{}, { userId: "u1" }, { keyId: "k2" }, { model: "gpt-4o" }, { deploymentId: "d1" }, { deploymentId: "" }, { userId: "u2", model: "gpt-4o-mini" }, { teamId: "t0" }, { teamId: "t1", userId: "u1" }];
 
 describe("usageReport", () => {
   for (const [name, range] of Object.entries(RANGES)) {

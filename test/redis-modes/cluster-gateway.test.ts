@@ -56,6 +56,28 @@ describe("gateways on a Redis Cluster", () => {
     expect((await cluster.dbsizes()).every((size) => size > 0)).toBe(true);
   });
 
+  it("a team's RPM holds across both gateways and two members: each team key's admission is one script on the team's slot", async () => {
+    const N = 6;
+    const team = (await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/teams", { name: "cluster-team", limits: { requests_per_minute: N } })).json.team.id;
+    const keys: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const u = await provisionUser(t.httpUrl, t.adminToken, "member");
+      await adminCall(t.httpUrl, t.adminToken, "POST", `/v1/admin/teams/${team}/members`, { user_id: u.userId });
+      keys.push((await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/api-keys", { user_id: u.userId, name: "team", team_id: team })).json.secret);
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 2 * N; i++) statuses.push(await chat(gateways()[i % 2] ?? "", keys[Math.floor(i / 2) % 2] ?? ""));
+    // One more may have refilled meanwhile (one every 10 s at 6 RPM).
+    const served = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(served).toBeGreaterThanOrEqual(N);
+    expect(served).toBeLessThanOrEqual(N + 1);
+    expect([...t.logs, replica.stdout()].join("\n")).not.toContain("limits.redis_down");
+    const perNode = await cluster.keysPerNode(`${t.redisPrefix}*`);
+    const node = await cluster.nodeOf(`{team:${team}}`);
+    perNode.forEach((keys, i) => expect(keys.some((k) => k.includes(`{team:${team}}`))).toBe(i === node));
+  });
+
   it("wrong passwords sent to either gateway count toward one lockout, kept on the master serving {login}", async () => {
     const u = await provisionUser(t.httpUrl, t.adminToken, "member");
     const failure = { status: 401, json: { error: { code: "invalid_credentials" } } };

@@ -33,7 +33,8 @@ limiterContract([
       return l;
     },
   ],
-]);
+  // A script's keys must share a slot: a team key's whole admission lives under the team's tag.
+], { sharedTeamSlot: true });
 
 /** Users until every master serves at least `each` of them (their hash tag decides). */
 async function usersOnEveryNode(each: number, make: () => Fixture): Promise<Array<{ f: Fixture; node: number }>> {

@@ -40,7 +40,7 @@ export interface TestGateway {
 export function testDeployments(emulatorUrl: string): Deployment[] {
   const base = {
     endpoint: emulatorUrl,
-    apiKey: EMULATOR_KEY,
+    auth: { kind: "api_key", apiKey: EMULATOR_KEY },
     priority: 0,
     region: "Test Region",
     price: undefined,
@@ -107,6 +107,8 @@ export function testConfig(deployments: readonly Deployment[], stores: TestStore
       sessionTtlMs: 3600_000,
       keyCache: { maxEntries: 1000, ttlMs: 60_000, negativeTtlMs: 30_000 },
       lockout: DEFAULT_LOCKOUT,
+      signIn: { passwordLogin: true, oidc: undefined },
+      jwtIssuers: [],
     },
     limits: { defaults: {}, softBudgetPercent: 80, failOpen: true, defaultMaxOutputTokens: 4096, budgetSyncMs: 30_000 },
     metering: { retentionDays: 90, spoolDir: undefined, backgroundPollMs: 30_000 },

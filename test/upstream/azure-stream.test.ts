@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment } from "../../src/core/deployments.js";
 import type { UpstreamRequest } from "../../src/core/operation.js";
 import { AzureUpstream } from "../../src/upstream/azure-client.js";
+import { createLogger } from "../../src/telemetry/logger.js";
 
 let server: Server;
 let connections = 0;
@@ -28,7 +29,7 @@ const upstreamOptions = { connections: 4, connectTimeoutMs: 1_000, headersTimeou
 
 function deployment(): Deployment {
   return {
-    id: "d", endpoint, deployment: "d", model: "d", apiKey: "k", apiStyle: "v1", apiVersion: undefined, apiVersionPolicy: "client",
+    id: "d", endpoint, deployment: "d", model: "d", auth: { kind: "api_key", apiKey: "k" }, apiStyle: "v1", apiVersion: undefined, apiVersionPolicy: "client",
     responsesStore: "client", kind: "standard", priority: 0, weight: 1, region: undefined, price: undefined,
   };
 }
@@ -42,7 +43,7 @@ async function readToDone(up: AzureUpstream, d: Deployment, complete: boolean): 
 
 describe("AzureUpstream streams", () => {
   it("ended at [DONE]: the rest is read and the connection serves the next stream", async () => {
-    const up = new AzureUpstream(upstreamOptions);
+    const up = new AzureUpstream(upstreamOptions, createLogger("error", () => undefined));
     const d = deployment();
     connections = 0;
     for (let i = 0; i < 3; i++) {
@@ -54,7 +55,7 @@ describe("AzureUpstream streams", () => {
   });
 
   it("released unfinished (the client left): the body is aborted and its connection goes", async () => {
-    const up = new AzureUpstream(upstreamOptions);
+    const up = new AzureUpstream(upstreamOptions, createLogger("error", () => undefined));
     const d = deployment();
     connections = 0;
     for (let i = 0; i < 2; i++) {

@@ -12,7 +12,7 @@ const classic: Deployment = {
   endpoint: "https://r.openai.azure.com",
   deployment: "gpt-4o",
   model: "gpt-4o",
-  apiKey: "k",
+  auth: { kind: "api_key" as const, apiKey: "k" },
   apiStyle: "classic",
   apiVersion: "2024-10-21",
   apiVersionPolicy: "client",

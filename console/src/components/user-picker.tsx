@@ -27,7 +27,7 @@ export function UserPicker({ id, value, selfEmail, onChange }: Props) {
           .filter((u) => u.email !== selfEmail)
           .map((u) => (
             <option key={u.id} value={u.id}>
-              {u.email}
+              {u.label}
             </option>
           ))}
       </select>

@@ -14,11 +14,13 @@ export interface ApiKey {
   readonly lastUsedAt: string | undefined;
   readonly expiresAt: string | undefined;
   readonly revokedAt: string | undefined;
+  /** The team a team key belongs to; "" for a key of no team. */
+  readonly teamId: string;
 }
 
 export type KeyState = "active" | "revoked" | "expired";
 
-function decodeKey(v: unknown): ApiKey {
+export function decodeKey(v: unknown): ApiKey {
   const o = objectOf(v, "api key");
   return {
     id: textAt(o, "id"),
@@ -31,6 +33,7 @@ function decodeKey(v: unknown): ApiKey {
     lastUsedAt: optionalTextAt(o, "last_used_at"),
     expiresAt: optionalTextAt(o, "expires_at"),
     revokedAt: optionalTextAt(o, "revoked_at"),
+    teamId: textAt(o, "team_id"),
   };
 }
 

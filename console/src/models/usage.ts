@@ -31,7 +31,7 @@ export type Whose = { readonly kind: "self" } | { readonly kind: "user"; readonl
 
 export const DAYS = 30;
 
-function sums(o: JsonObject): UsageSums {
+export function usageSums(o: JsonObject): UsageSums {
   return {
     requests: numberAt(o, "requests"),
     promptTokens: numberAt(o, "prompt_tokens"),
@@ -59,9 +59,9 @@ export async function getUsage(whose: Whose, start = rangeStart()): Promise<Usag
   const o = objectOf(await callJson("/v1/admin/usage", { query: query(whose, start) }), "usage");
   const rows = listAt(o, "rows").map((v): UsageRow => {
     const r = objectOf(v, "usage row");
-    return { day: textAt(r, "day"), model: textAt(r, "model"), keyId: textAt(r, "key_id"), ...sums(r) };
+    return { day: textAt(r, "day"), model: textAt(r, "model"), keyId: textAt(r, "key_id"), ...usageSums(r) };
   });
-  return { rows, total: sums(objectAt(o, "total")), firstDay: start.toISOString().slice(0, 10), days: DAYS };
+  return { rows, total: usageSums(objectAt(o, "total")), firstDay: start.toISOString().slice(0, 10), days: DAYS };
 }
 
 /** The same report as the API's own CSV (Accept: text/csv), byte for byte. */

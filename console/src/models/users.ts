@@ -13,6 +13,8 @@ export interface User {
   readonly createdAt: string | undefined;
   readonly lockedUntil: string | undefined;
   readonly limits: Limits;
+  /** What to call the user: the email, or a service account's name (it has no email). */
+  readonly label: string;
 }
 
 export function decodeUser(v: unknown): User {
@@ -26,6 +28,7 @@ export function decodeUser(v: unknown): User {
     createdAt: optionalTextAt(o, "created_at"),
     lockedUntil: optionalTextAt(o, "locked_until"),
     limits: decodeLimits(o["limits"]),
+    label: textAt(o, "kind") === "USER_KIND_SERVICE" ? `${textAt(o, "name")} (service account)` : textAt(o, "email"),
   };
 }
 

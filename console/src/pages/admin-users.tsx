@@ -69,7 +69,7 @@ export function AdminUsersPage({ session }: { readonly session: Session }) {
                 const locked = u.lockedUntil !== undefined && new Date(u.lockedUntil).getTime() > Date.now();
                 return (
                   <tr key={u.id} data-user-id={u.id}>
-                    <td class="name">{u.email}</td>
+                    <td class="name">{u.label}</td>
                     <td>
                       <label class="visually-hidden" for={`role-${u.id}`}>
                         Role of {u.email}

@@ -109,6 +109,90 @@ export function userStatusToJSON(object: UserStatus): string {
   }
 }
 
+/** Whether a user is a person or a service. */
+export enum UserKind {
+  USER_KIND_UNSPECIFIED = 0,
+  /** USER_KIND_PERSON - Signs in with a password or OpenID Connect; calls with aik_ keys. */
+  USER_KIND_PERSON = 1,
+  /** USER_KIND_SERVICE - No password; calls with a JWT from a configured issuer (or with aik_ keys). */
+  USER_KIND_SERVICE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function userKindFromJSON(object: any): UserKind {
+  switch (object) {
+    case 0:
+    case "USER_KIND_UNSPECIFIED":
+      return UserKind.USER_KIND_UNSPECIFIED;
+    case 1:
+    case "USER_KIND_PERSON":
+      return UserKind.USER_KIND_PERSON;
+    case 2:
+    case "USER_KIND_SERVICE":
+      return UserKind.USER_KIND_SERVICE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UserKind.UNRECOGNIZED;
+  }
+}
+
+export function userKindToJSON(object: UserKind): string {
+  switch (object) {
+    case UserKind.USER_KIND_UNSPECIFIED:
+      return "USER_KIND_UNSPECIFIED";
+    case UserKind.USER_KIND_PERSON:
+      return "USER_KIND_PERSON";
+    case UserKind.USER_KIND_SERVICE:
+      return "USER_KIND_SERVICE";
+    case UserKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A team's role for one member. */
+export enum TeamRole {
+  TEAM_ROLE_UNSPECIFIED = 0,
+  /** TEAM_ROLE_OWNER - Manages the team's keys and members and reads the team's usage. */
+  TEAM_ROLE_OWNER = 1,
+  /** TEAM_ROLE_MEMBER - Holds team keys. */
+  TEAM_ROLE_MEMBER = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function teamRoleFromJSON(object: any): TeamRole {
+  switch (object) {
+    case 0:
+    case "TEAM_ROLE_UNSPECIFIED":
+      return TeamRole.TEAM_ROLE_UNSPECIFIED;
+    case 1:
+    case "TEAM_ROLE_OWNER":
+      return TeamRole.TEAM_ROLE_OWNER;
+    case 2:
+    case "TEAM_ROLE_MEMBER":
+      return TeamRole.TEAM_ROLE_MEMBER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TeamRole.UNRECOGNIZED;
+  }
+}
+
+export function teamRoleToJSON(object: TeamRole): string {
+  switch (object) {
+    case TeamRole.TEAM_ROLE_UNSPECIFIED:
+      return "TEAM_ROLE_UNSPECIFIED";
+    case TeamRole.TEAM_ROLE_OWNER:
+      return "TEAM_ROLE_OWNER";
+    case TeamRole.TEAM_ROLE_MEMBER:
+      return "TEAM_ROLE_MEMBER";
+    case TeamRole.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Limits on a user or an API key. An absent field inherits: a user's from the configured
  * defaults, a key's from its user (a key's requests always count against its user too).
@@ -153,7 +237,15 @@ export interface User {
     | Date
     | undefined;
   /** The user's own limits (absent fields use the configured defaults). */
-  limits: Limits | undefined;
+  limits:
+    | Limits
+    | undefined;
+  /** A person or a service account. */
+  kind: UserKind;
+  /** A service account's application id (the token's azp or appid claim); empty for a person. */
+  appId: string;
+  /** A display name: a service account's name, or the name an identity provider gave. */
+  name: string;
 }
 
 /** An API key's metadata. The secret itself is never stored or listed. */
@@ -192,7 +284,11 @@ export interface ApiKey {
    * After a RotateApiKey with a grace period: when the secret it replaced stops working
    * (absent when no replaced secret works any more).
    */
-  previousSecretExpiresAt: Date | undefined;
+  previousSecretExpiresAt:
+    | Date
+    | undefined;
+  /** Set on a team key: its requests count against the team's limits and budget too. */
+  teamId: string;
 }
 
 /** CreateUser input. */
@@ -288,7 +384,15 @@ export interface CreateApiKeyRequest {
   /** The models it may call; empty means every model. */
   allowedModels: string[];
   /** The key's own limits; absent fields inherit the user's. */
-  limits: Limits | undefined;
+  limits:
+    | Limits
+    | undefined;
+  /**
+   * Makes a team key: its requests count against the team's limits and budget as well as
+   * the key's and its owner's. The owner must be a member of the team; a team owner may
+   * create team keys for the team's members.
+   */
+  teamId: string;
 }
 
 /** CreateApiKey output. */
@@ -311,6 +415,8 @@ export interface ListApiKeysRequest {
   pageSize: number;
   /** From a previous response's next_page_token. */
   pageToken: string;
+  /** Only this team's keys (a team owner may list their team's keys). */
+  teamId: string;
 }
 
 /** ListApiKeys output. */
@@ -388,10 +494,12 @@ export interface GetUsageRequest {
     | Date
     | undefined;
   /**
-   * Grouping: "day", "model", "key", "user", "deployment", or several joined by commas
-   * ("day,model"); empty gives the total only.
+   * Grouping: "day", "model", "key", "user", "team", "deployment", or several joined by
+   * commas ("day,model"); empty gives the total only.
    */
   groupBy: string;
+  /** Only requests made with this team's keys (a team owner may read their team's usage). */
+  teamId: string;
 }
 
 /**
@@ -456,7 +564,11 @@ export interface UsageRow {
     | number
     | undefined;
   /** Cost in USD as an exact decimal string. */
-  costUsd?: string | undefined;
+  costUsd?:
+    | string
+    | undefined;
+  /** When grouped by team (empty for requests made with keys of no team). */
+  teamId: string;
 }
 
 /** GetUsage output. */
@@ -684,6 +796,142 @@ export interface GetStoredUsageRecordResponse {
   neverStored: NeverStored[];
 }
 
+/** CreateServiceAccount input. */
+export interface CreateServiceAccountRequest {
+  /** A label, 1 to 100 characters. */
+  name: string;
+  /** The application id its tokens carry in azp (v2 tokens) or appid (v1 tokens); unique. */
+  appId: string;
+  /** Its limits; absent fields use the configured defaults. */
+  limits: Limits | undefined;
+}
+
+/** CreateServiceAccount output. */
+export interface CreateServiceAccountResponse {
+  /** The new service account (kind USER_KIND_SERVICE). */
+  user: User | undefined;
+}
+
+/** A group of users whose team keys share limits and a monthly budget. */
+export interface Team {
+  /** The team id (UUID). */
+  id: string;
+  /** A label, 1 to 100 characters, unique. */
+  name: string;
+  /** The team's limits: every team key's requests count against them. */
+  limits:
+    | Limits
+    | undefined;
+  /** When the team was created. */
+  createdAt:
+    | Date
+    | undefined;
+  /** When the team was last changed. */
+  updatedAt: Date | undefined;
+}
+
+/** One member of a team. */
+export interface TeamMember {
+  /** The user id. */
+  userId: string;
+  /** Owner or member. */
+  role: TeamRole;
+  /** When they joined (or their role last changed). */
+  addedAt: Date | undefined;
+}
+
+/** CreateTeam input. */
+export interface CreateTeamRequest {
+  /** A label, 1 to 100 characters, unique. */
+  name: string;
+  /** The team's limits; absent fields mean no team limit of that kind. */
+  limits: Limits | undefined;
+}
+
+/** CreateTeam output. */
+export interface CreateTeamResponse {
+  /** The new team. */
+  team: Team | undefined;
+}
+
+/** GetTeam input. */
+export interface GetTeamRequest {
+  /** The team id. */
+  id: string;
+}
+
+/** GetTeam output. */
+export interface GetTeamResponse {
+  /** The team. */
+  team:
+    | Team
+    | undefined;
+  /** Its members, owners first. */
+  members: TeamMember[];
+}
+
+/** ListTeams input. */
+export interface ListTeamsRequest {
+  /** 1 to 1000; 100 when unset. */
+  pageSize: number;
+  /** From a previous response's next_page_token. */
+  pageToken: string;
+}
+
+/** ListTeams output. */
+export interface ListTeamsResponse {
+  /** One page of teams. */
+  teams: Team[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/** UpdateTeam input. */
+export interface UpdateTeamRequest {
+  /** The team id. */
+  id: string;
+  /** A new name (unchanged when unset). */
+  name?:
+    | string
+    | undefined;
+  /** When set, replaces all the team's limits (absent fields mean no team limit of that kind). */
+  limits: Limits | undefined;
+}
+
+/** UpdateTeam output. */
+export interface UpdateTeamResponse {
+  /** The team as updated. */
+  team: Team | undefined;
+}
+
+/** AddTeamMember input. */
+export interface AddTeamMemberRequest {
+  /** The team id. */
+  teamId: string;
+  /** The user to add. */
+  userId: string;
+  /** TEAM_ROLE_MEMBER when unset. */
+  role: TeamRole;
+}
+
+/** AddTeamMember output. */
+export interface AddTeamMemberResponse {
+  /** The membership as it now is. */
+  member: TeamMember | undefined;
+}
+
+/** RemoveTeamMember input. */
+export interface RemoveTeamMemberRequest {
+  /** The team id. */
+  teamId: string;
+  /** The user to remove; their team keys are revoked. */
+  userId: string;
+}
+
+/** RemoveTeamMember output. */
+export interface RemoveTeamMemberResponse {
+}
+
 function createBaseLimits(): Limits {
   return {
     requestsPerMinute: undefined,
@@ -818,6 +1066,9 @@ function createBaseUser(): User {
     updatedAt: undefined,
     lockedUntil: undefined,
     limits: undefined,
+    kind: 0,
+    appId: "",
+    name: "",
   };
 }
 
@@ -846,6 +1097,15 @@ export const User: MessageFns<User> = {
     }
     if (message.limits !== undefined) {
       Limits.encode(message.limits, writer.uint32(66).fork()).join();
+    }
+    if (message.kind !== 0) {
+      writer.uint32(72).int32(message.kind);
+    }
+    if (message.appId !== "") {
+      writer.uint32(82).string(message.appId);
+    }
+    if (message.name !== "") {
+      writer.uint32(90).string(message.name);
     }
     return writer;
   },
@@ -927,6 +1187,30 @@ export const User: MessageFns<User> = {
             message.limits = Limits.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.appId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -949,6 +1233,9 @@ export const User: MessageFns<User> = {
       updatedAt: isSet(object.updated_at) ? fromJsonTimestamp(object.updated_at) : undefined,
       lockedUntil: isSet(object.locked_until) ? fromJsonTimestamp(object.locked_until) : undefined,
       limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      kind: isSet(object.kind) ? userKindFromJSON(object.kind) : 0,
+      appId: isSet(object.app_id) ? globalThis.String(object.app_id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
     };
   },
 
@@ -978,6 +1265,15 @@ export const User: MessageFns<User> = {
     if (message.limits !== undefined) {
       obj.limits = Limits.toJSON(message.limits);
     }
+    if (message.kind !== 0) {
+      obj.kind = userKindToJSON(message.kind);
+    }
+    if (message.appId !== "") {
+      obj.app_id = message.appId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
     return obj;
   },
 
@@ -996,6 +1292,9 @@ export const User: MessageFns<User> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? Limits.fromPartial(object.limits)
       : undefined;
+    message.kind = object.kind ?? 0;
+    message.appId = object.appId ?? "";
+    message.name = object.name ?? "";
     return message;
   },
 };
@@ -1013,6 +1312,7 @@ function createBaseApiKey(): ApiKey {
     allowedModels: [],
     limits: undefined,
     previousSecretExpiresAt: undefined,
+    teamId: "",
   };
 }
 
@@ -1050,6 +1350,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     }
     if (message.previousSecretExpiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.previousSecretExpiresAt), writer.uint32(90).fork()).join();
+    }
+    if (message.teamId !== "") {
+      writer.uint32(98).string(message.teamId);
     }
     return writer;
   },
@@ -1155,6 +1458,14 @@ export const ApiKey: MessageFns<ApiKey> = {
             message.previousSecretExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1184,6 +1495,7 @@ export const ApiKey: MessageFns<ApiKey> = {
       previousSecretExpiresAt: isSet(object.previous_secret_expires_at)
         ? fromJsonTimestamp(object.previous_secret_expires_at)
         : undefined,
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
     };
   },
 
@@ -1222,6 +1534,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     if (message.previousSecretExpiresAt !== undefined) {
       obj.previous_secret_expires_at = message.previousSecretExpiresAt.toISOString();
     }
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
     return obj;
   },
 
@@ -1243,6 +1558,7 @@ export const ApiKey: MessageFns<ApiKey> = {
       ? Limits.fromPartial(object.limits)
       : undefined;
     message.previousSecretExpiresAt = object.previousSecretExpiresAt ?? undefined;
+    message.teamId = object.teamId ?? "";
     return message;
   },
 };
@@ -2074,7 +2390,7 @@ export const UnlockUserResponse: MessageFns<UnlockUserResponse> = {
 };
 
 function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
-  return { userId: "", name: "", expiresAt: undefined, allowedModels: [], limits: undefined };
+  return { userId: "", name: "", expiresAt: undefined, allowedModels: [], limits: undefined, teamId: "" };
 }
 
 export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
@@ -2093,6 +2409,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     }
     if (message.limits !== undefined) {
       Limits.encode(message.limits, writer.uint32(42).fork()).join();
+    }
+    if (message.teamId !== "") {
+      writer.uint32(50).string(message.teamId);
     }
     return writer;
   },
@@ -2150,6 +2469,14 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
             message.limits = Limits.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2171,6 +2498,7 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
         ? object.allowed_models.map((e: any) => globalThis.String(e))
         : [],
       limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
     };
   },
 
@@ -2191,6 +2519,9 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     if (message.limits !== undefined) {
       obj.limits = Limits.toJSON(message.limits);
     }
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
     return obj;
   },
 
@@ -2206,6 +2537,7 @@ export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? Limits.fromPartial(object.limits)
       : undefined;
+    message.teamId = object.teamId ?? "";
     return message;
   },
 };
@@ -2298,7 +2630,7 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
 };
 
 function createBaseListApiKeysRequest(): ListApiKeysRequest {
-  return { userId: "", includeRevoked: false, pageSize: 0, pageToken: "" };
+  return { userId: "", includeRevoked: false, pageSize: 0, pageToken: "", teamId: "" };
 }
 
 export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
@@ -2314,6 +2646,9 @@ export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(34).string(message.pageToken);
+    }
+    if (message.teamId !== "") {
+      writer.uint32(42).string(message.teamId);
     }
     return writer;
   },
@@ -2363,6 +2698,14 @@ export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2381,6 +2724,7 @@ export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
       includeRevoked: isSet(object.include_revoked) ? globalThis.Boolean(object.include_revoked) : false,
       pageSize: isSet(object.page_size) ? globalThis.Number(object.page_size) : 0,
       pageToken: isSet(object.page_token) ? globalThis.String(object.page_token) : "",
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
     };
   },
 
@@ -2398,6 +2742,9 @@ export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
     if (message.pageToken !== "") {
       obj.page_token = message.pageToken;
     }
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
     return obj;
   },
 
@@ -2410,6 +2757,7 @@ export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
     message.includeRevoked = object.includeRevoked ?? false;
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.teamId = object.teamId ?? "";
     return message;
   },
 };
@@ -2964,7 +3312,16 @@ export const UpdateApiKeyResponse: MessageFns<UpdateApiKeyResponse> = {
 };
 
 function createBaseGetUsageRequest(): GetUsageRequest {
-  return { userId: "", keyId: "", model: "", deploymentId: "", startTime: undefined, endTime: undefined, groupBy: "" };
+  return {
+    userId: "",
+    keyId: "",
+    model: "",
+    deploymentId: "",
+    startTime: undefined,
+    endTime: undefined,
+    groupBy: "",
+    teamId: "",
+  };
 }
 
 export const GetUsageRequest: MessageFns<GetUsageRequest> = {
@@ -2989,6 +3346,9 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     }
     if (message.groupBy !== "") {
       writer.uint32(58).string(message.groupBy);
+    }
+    if (message.teamId !== "") {
+      writer.uint32(66).string(message.teamId);
     }
     return writer;
   },
@@ -3062,6 +3422,14 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
             message.groupBy = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3083,6 +3451,7 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
       startTime: isSet(object.start_time) ? fromJsonTimestamp(object.start_time) : undefined,
       endTime: isSet(object.end_time) ? fromJsonTimestamp(object.end_time) : undefined,
       groupBy: isSet(object.group_by) ? globalThis.String(object.group_by) : "",
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
     };
   },
 
@@ -3109,6 +3478,9 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     if (message.groupBy !== "") {
       obj.group_by = message.groupBy;
     }
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
     return obj;
   },
 
@@ -3124,6 +3496,7 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     message.startTime = object.startTime ?? undefined;
     message.endTime = object.endTime ?? undefined;
     message.groupBy = object.groupBy ?? "";
+    message.teamId = object.teamId ?? "";
     return message;
   },
 };
@@ -3297,6 +3670,7 @@ function createBaseUsageRow(): UsageRow {
     completionTokens: undefined,
     reasoningTokens: undefined,
     costUsd: undefined,
+    teamId: "",
   };
 }
 
@@ -3334,6 +3708,9 @@ export const UsageRow: MessageFns<UsageRow> = {
     }
     if (message.costUsd !== undefined) {
       writer.uint32(90).string(message.costUsd);
+    }
+    if (message.teamId !== "") {
+      writer.uint32(98).string(message.teamId);
     }
     return writer;
   },
@@ -3439,6 +3816,14 @@ export const UsageRow: MessageFns<UsageRow> = {
             message.costUsd = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3464,6 +3849,7 @@ export const UsageRow: MessageFns<UsageRow> = {
       completionTokens: isSet(object.completion_tokens) ? globalThis.Number(object.completion_tokens) : undefined,
       reasoningTokens: isSet(object.reasoning_tokens) ? globalThis.Number(object.reasoning_tokens) : undefined,
       costUsd: isSet(object.cost_usd) ? globalThis.String(object.cost_usd) : undefined,
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
     };
   },
 
@@ -3502,6 +3888,9 @@ export const UsageRow: MessageFns<UsageRow> = {
     if (message.costUsd !== undefined) {
       obj.cost_usd = message.costUsd;
     }
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
     return obj;
   },
 
@@ -3521,6 +3910,7 @@ export const UsageRow: MessageFns<UsageRow> = {
     message.completionTokens = object.completionTokens ?? undefined;
     message.reasoningTokens = object.reasoningTokens ?? undefined;
     message.costUsd = object.costUsd ?? undefined;
+    message.teamId = object.teamId ?? "";
     return message;
   },
 };
@@ -5415,6 +5805,1365 @@ export const GetStoredUsageRecordResponse: MessageFns<GetStoredUsageRecordRespon
   },
 };
 
+function createBaseCreateServiceAccountRequest(): CreateServiceAccountRequest {
+  return { name: "", appId: "", limits: undefined };
+}
+
+export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest> = {
+  encode(message: CreateServiceAccountRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.appId !== "") {
+      writer.uint32(18).string(message.appId);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateServiceAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateServiceAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateServiceAccountRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      appId: isSet(object.app_id) ? globalThis.String(object.app_id) : "",
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: CreateServiceAccountRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.appId !== "") {
+      obj.app_id = message.appId;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateServiceAccountRequest>, I>>(base?: I): CreateServiceAccountRequest {
+    return CreateServiceAccountRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateServiceAccountRequest>, I>>(object: I): CreateServiceAccountRequest {
+    const message = createBaseCreateServiceAccountRequest();
+    message.name = object.name ?? "";
+    message.appId = object.appId ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateServiceAccountResponse(): CreateServiceAccountResponse {
+  return { user: undefined };
+}
+
+export const CreateServiceAccountResponse: MessageFns<CreateServiceAccountResponse> = {
+  encode(message: CreateServiceAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateServiceAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateServiceAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateServiceAccountResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: CreateServiceAccountResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateServiceAccountResponse>, I>>(base?: I): CreateServiceAccountResponse {
+    return CreateServiceAccountResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateServiceAccountResponse>, I>>(object: I): CreateServiceAccountResponse {
+    const message = createBaseCreateServiceAccountResponse();
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseTeam(): Team {
+  return { id: "", name: "", limits: undefined, createdAt: undefined, updatedAt: undefined };
+}
+
+export const Team: MessageFns<Team> = {
+  encode(message: Team, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Team {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTeam();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Team {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      createdAt: isSet(object.created_at) ? fromJsonTimestamp(object.created_at) : undefined,
+      updatedAt: isSet(object.updated_at) ? fromJsonTimestamp(object.updated_at) : undefined,
+    };
+  },
+
+  toJSON(message: Team): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    if (message.createdAt !== undefined) {
+      obj.created_at = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updated_at = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Team>, I>>(base?: I): Team {
+    return Team.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Team>, I>>(object: I): Team {
+    const message = createBaseTeam();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTeamMember(): TeamMember {
+  return { userId: "", role: 0, addedAt: undefined };
+}
+
+export const TeamMember: MessageFns<TeamMember> = {
+  encode(message: TeamMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.role !== 0) {
+      writer.uint32(16).int32(message.role);
+    }
+    if (message.addedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.addedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TeamMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTeamMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.addedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TeamMember {
+    return {
+      userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
+      role: isSet(object.role) ? teamRoleFromJSON(object.role) : 0,
+      addedAt: isSet(object.added_at) ? fromJsonTimestamp(object.added_at) : undefined,
+    };
+  },
+
+  toJSON(message: TeamMember): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    if (message.role !== 0) {
+      obj.role = teamRoleToJSON(message.role);
+    }
+    if (message.addedAt !== undefined) {
+      obj.added_at = message.addedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TeamMember>, I>>(base?: I): TeamMember {
+    return TeamMember.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TeamMember>, I>>(object: I): TeamMember {
+    const message = createBaseTeamMember();
+    message.userId = object.userId ?? "";
+    message.role = object.role ?? 0;
+    message.addedAt = object.addedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateTeamRequest(): CreateTeamRequest {
+  return { name: "", limits: undefined };
+}
+
+export const CreateTeamRequest: MessageFns<CreateTeamRequest> = {
+  encode(message: CreateTeamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTeamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTeamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateTeamRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: CreateTeamRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateTeamRequest>, I>>(base?: I): CreateTeamRequest {
+    return CreateTeamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateTeamRequest>, I>>(object: I): CreateTeamRequest {
+    const message = createBaseCreateTeamRequest();
+    message.name = object.name ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateTeamResponse(): CreateTeamResponse {
+  return { team: undefined };
+}
+
+export const CreateTeamResponse: MessageFns<CreateTeamResponse> = {
+  encode(message: CreateTeamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.team !== undefined) {
+      Team.encode(message.team, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTeamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTeamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.team = Team.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateTeamResponse {
+    return { team: isSet(object.team) ? Team.fromJSON(object.team) : undefined };
+  },
+
+  toJSON(message: CreateTeamResponse): unknown {
+    const obj: any = {};
+    if (message.team !== undefined) {
+      obj.team = Team.toJSON(message.team);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateTeamResponse>, I>>(base?: I): CreateTeamResponse {
+    return CreateTeamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateTeamResponse>, I>>(object: I): CreateTeamResponse {
+    const message = createBaseCreateTeamResponse();
+    message.team = (object.team !== undefined && object.team !== null) ? Team.fromPartial(object.team) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetTeamRequest(): GetTeamRequest {
+  return { id: "" };
+}
+
+export const GetTeamRequest: MessageFns<GetTeamRequest> = {
+  encode(message: GetTeamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTeamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTeamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTeamRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetTeamRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTeamRequest>, I>>(base?: I): GetTeamRequest {
+    return GetTeamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTeamRequest>, I>>(object: I): GetTeamRequest {
+    const message = createBaseGetTeamRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTeamResponse(): GetTeamResponse {
+  return { team: undefined, members: [] };
+}
+
+export const GetTeamResponse: MessageFns<GetTeamResponse> = {
+  encode(message: GetTeamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.team !== undefined) {
+      Team.encode(message.team, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.members) {
+      TeamMember.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTeamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTeamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.team = Team.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(TeamMember.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTeamResponse {
+    return {
+      team: isSet(object.team) ? Team.fromJSON(object.team) : undefined,
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => TeamMember.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetTeamResponse): unknown {
+    const obj: any = {};
+    if (message.team !== undefined) {
+      obj.team = Team.toJSON(message.team);
+    }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => TeamMember.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTeamResponse>, I>>(base?: I): GetTeamResponse {
+    return GetTeamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTeamResponse>, I>>(object: I): GetTeamResponse {
+    const message = createBaseGetTeamResponse();
+    message.team = (object.team !== undefined && object.team !== null) ? Team.fromPartial(object.team) : undefined;
+    message.members = object.members?.map((e) => TeamMember.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListTeamsRequest(): ListTeamsRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListTeamsRequest: MessageFns<ListTeamsRequest> = {
+  encode(message: ListTeamsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTeamsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTeamsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTeamsRequest {
+    return {
+      pageSize: isSet(object.page_size) ? globalThis.Number(object.page_size) : 0,
+      pageToken: isSet(object.page_token) ? globalThis.String(object.page_token) : "",
+    };
+  },
+
+  toJSON(message: ListTeamsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.page_size = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.page_token = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTeamsRequest>, I>>(base?: I): ListTeamsRequest {
+    return ListTeamsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTeamsRequest>, I>>(object: I): ListTeamsRequest {
+    const message = createBaseListTeamsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTeamsResponse(): ListTeamsResponse {
+  return { teams: [], nextPageToken: "" };
+}
+
+export const ListTeamsResponse: MessageFns<ListTeamsResponse> = {
+  encode(message: ListTeamsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.teams) {
+      Team.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTeamsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTeamsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.teams.push(Team.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTeamsResponse {
+    return {
+      teams: globalThis.Array.isArray(object?.teams) ? object.teams.map((e: any) => Team.fromJSON(e)) : [],
+      nextPageToken: isSet(object.next_page_token) ? globalThis.String(object.next_page_token) : "",
+    };
+  },
+
+  toJSON(message: ListTeamsResponse): unknown {
+    const obj: any = {};
+    if (message.teams?.length) {
+      obj.teams = message.teams.map((e) => Team.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.next_page_token = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTeamsResponse>, I>>(base?: I): ListTeamsResponse {
+    return ListTeamsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTeamsResponse>, I>>(object: I): ListTeamsResponse {
+    const message = createBaseListTeamsResponse();
+    message.teams = object.teams?.map((e) => Team.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateTeamRequest(): UpdateTeamRequest {
+  return { id: "", name: undefined, limits: undefined };
+}
+
+export const UpdateTeamRequest: MessageFns<UpdateTeamRequest> = {
+  encode(message: UpdateTeamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== undefined) {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.limits !== undefined) {
+      Limits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTeamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateTeamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.limits = Limits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateTeamRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : undefined,
+      limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateTeamRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== undefined) {
+      obj.name = message.name;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = Limits.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateTeamRequest>, I>>(base?: I): UpdateTeamRequest {
+    return UpdateTeamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateTeamRequest>, I>>(object: I): UpdateTeamRequest {
+    const message = createBaseUpdateTeamRequest();
+    message.id = object.id ?? "";
+    message.name = object.name ?? undefined;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? Limits.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateTeamResponse(): UpdateTeamResponse {
+  return { team: undefined };
+}
+
+export const UpdateTeamResponse: MessageFns<UpdateTeamResponse> = {
+  encode(message: UpdateTeamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.team !== undefined) {
+      Team.encode(message.team, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTeamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateTeamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.team = Team.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateTeamResponse {
+    return { team: isSet(object.team) ? Team.fromJSON(object.team) : undefined };
+  },
+
+  toJSON(message: UpdateTeamResponse): unknown {
+    const obj: any = {};
+    if (message.team !== undefined) {
+      obj.team = Team.toJSON(message.team);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateTeamResponse>, I>>(base?: I): UpdateTeamResponse {
+    return UpdateTeamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateTeamResponse>, I>>(object: I): UpdateTeamResponse {
+    const message = createBaseUpdateTeamResponse();
+    message.team = (object.team !== undefined && object.team !== null) ? Team.fromPartial(object.team) : undefined;
+    return message;
+  },
+};
+
+function createBaseAddTeamMemberRequest(): AddTeamMemberRequest {
+  return { teamId: "", userId: "", role: 0 };
+}
+
+export const AddTeamMemberRequest: MessageFns<AddTeamMemberRequest> = {
+  encode(message: AddTeamMemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.teamId !== "") {
+      writer.uint32(10).string(message.teamId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.role !== 0) {
+      writer.uint32(24).int32(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddTeamMemberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddTeamMemberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddTeamMemberRequest {
+    return {
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
+      userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
+      role: isSet(object.role) ? teamRoleFromJSON(object.role) : 0,
+    };
+  },
+
+  toJSON(message: AddTeamMemberRequest): unknown {
+    const obj: any = {};
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    if (message.role !== 0) {
+      obj.role = teamRoleToJSON(message.role);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddTeamMemberRequest>, I>>(base?: I): AddTeamMemberRequest {
+    return AddTeamMemberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddTeamMemberRequest>, I>>(object: I): AddTeamMemberRequest {
+    const message = createBaseAddTeamMemberRequest();
+    message.teamId = object.teamId ?? "";
+    message.userId = object.userId ?? "";
+    message.role = object.role ?? 0;
+    return message;
+  },
+};
+
+function createBaseAddTeamMemberResponse(): AddTeamMemberResponse {
+  return { member: undefined };
+}
+
+export const AddTeamMemberResponse: MessageFns<AddTeamMemberResponse> = {
+  encode(message: AddTeamMemberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.member !== undefined) {
+      TeamMember.encode(message.member, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddTeamMemberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddTeamMemberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.member = TeamMember.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddTeamMemberResponse {
+    return { member: isSet(object.member) ? TeamMember.fromJSON(object.member) : undefined };
+  },
+
+  toJSON(message: AddTeamMemberResponse): unknown {
+    const obj: any = {};
+    if (message.member !== undefined) {
+      obj.member = TeamMember.toJSON(message.member);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddTeamMemberResponse>, I>>(base?: I): AddTeamMemberResponse {
+    return AddTeamMemberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddTeamMemberResponse>, I>>(object: I): AddTeamMemberResponse {
+    const message = createBaseAddTeamMemberResponse();
+    message.member = (object.member !== undefined && object.member !== null)
+      ? TeamMember.fromPartial(object.member)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveTeamMemberRequest(): RemoveTeamMemberRequest {
+  return { teamId: "", userId: "" };
+}
+
+export const RemoveTeamMemberRequest: MessageFns<RemoveTeamMemberRequest> = {
+  encode(message: RemoveTeamMemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.teamId !== "") {
+      writer.uint32(10).string(message.teamId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveTeamMemberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveTeamMemberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveTeamMemberRequest {
+    return {
+      teamId: isSet(object.team_id) ? globalThis.String(object.team_id) : "",
+      userId: isSet(object.user_id) ? globalThis.String(object.user_id) : "",
+    };
+  },
+
+  toJSON(message: RemoveTeamMemberRequest): unknown {
+    const obj: any = {};
+    if (message.teamId !== "") {
+      obj.team_id = message.teamId;
+    }
+    if (message.userId !== "") {
+      obj.user_id = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveTeamMemberRequest>, I>>(base?: I): RemoveTeamMemberRequest {
+    return RemoveTeamMemberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveTeamMemberRequest>, I>>(object: I): RemoveTeamMemberRequest {
+    const message = createBaseRemoveTeamMemberRequest();
+    message.teamId = object.teamId ?? "";
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveTeamMemberResponse(): RemoveTeamMemberResponse {
+  return {};
+}
+
+export const RemoveTeamMemberResponse: MessageFns<RemoveTeamMemberResponse> = {
+  encode(_: RemoveTeamMemberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveTeamMemberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveTeamMemberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemoveTeamMemberResponse {
+    return {};
+  },
+
+  toJSON(_: RemoveTeamMemberResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveTeamMemberResponse>, I>>(base?: I): RemoveTeamMemberResponse {
+    return RemoveTeamMemberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveTeamMemberResponse>, I>>(_: I): RemoveTeamMemberResponse {
+    const message = createBaseRemoveTeamMemberResponse();
+    return message;
+  },
+};
+
 /**
  * AdminService manages users and API keys. The operator token or an admin's session may
  * act on anyone; a member's session may list, create and revoke only their own keys.
@@ -5617,6 +7366,84 @@ export const AdminServiceService = {
       Buffer.from(GetStoredUsageRecordResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStoredUsageRecordResponse => GetStoredUsageRecordResponse.decode(value),
   },
+  /**
+   * Creates a service account: a user of kind service with no password, signed in by a JWT
+   * from a configured issuer (auth.jwt_issuers) whose azp or appid claim equals app_id.
+   */
+  createServiceAccount: {
+    path: "/aik.v1.AdminService/CreateServiceAccount" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateServiceAccountRequest): Buffer =>
+      Buffer.from(CreateServiceAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateServiceAccountRequest => CreateServiceAccountRequest.decode(value),
+    responseSerialize: (value: CreateServiceAccountResponse): Buffer =>
+      Buffer.from(CreateServiceAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateServiceAccountResponse => CreateServiceAccountResponse.decode(value),
+  },
+  /** Creates a team. Admins and the operator only. */
+  createTeam: {
+    path: "/aik.v1.AdminService/CreateTeam" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateTeamRequest): Buffer => Buffer.from(CreateTeamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateTeamRequest => CreateTeamRequest.decode(value),
+    responseSerialize: (value: CreateTeamResponse): Buffer => Buffer.from(CreateTeamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateTeamResponse => CreateTeamResponse.decode(value),
+  },
+  /** Reads one team with its members. Admins, the operator and the team's members. */
+  getTeam: {
+    path: "/aik.v1.AdminService/GetTeam" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTeamRequest): Buffer => Buffer.from(GetTeamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTeamRequest => GetTeamRequest.decode(value),
+    responseSerialize: (value: GetTeamResponse): Buffer => Buffer.from(GetTeamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTeamResponse => GetTeamResponse.decode(value),
+  },
+  /** Lists teams, oldest first: every team for admins and the operator, a member's own teams otherwise. */
+  listTeams: {
+    path: "/aik.v1.AdminService/ListTeams" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTeamsRequest): Buffer => Buffer.from(ListTeamsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTeamsRequest => ListTeamsRequest.decode(value),
+    responseSerialize: (value: ListTeamsResponse): Buffer => Buffer.from(ListTeamsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTeamsResponse => ListTeamsResponse.decode(value),
+  },
+  /** Changes a team's name or replaces its limits. Admins and the operator only. */
+  updateTeam: {
+    path: "/aik.v1.AdminService/UpdateTeam" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateTeamRequest): Buffer => Buffer.from(UpdateTeamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateTeamRequest => UpdateTeamRequest.decode(value),
+    responseSerialize: (value: UpdateTeamResponse): Buffer => Buffer.from(UpdateTeamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateTeamResponse => UpdateTeamResponse.decode(value),
+  },
+  /** Adds a user to a team, or changes their role in it. Admins, the operator and the team's owners. */
+  addTeamMember: {
+    path: "/aik.v1.AdminService/AddTeamMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddTeamMemberRequest): Buffer => Buffer.from(AddTeamMemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddTeamMemberRequest => AddTeamMemberRequest.decode(value),
+    responseSerialize: (value: AddTeamMemberResponse): Buffer =>
+      Buffer.from(AddTeamMemberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddTeamMemberResponse => AddTeamMemberResponse.decode(value),
+  },
+  /** Removes a user from a team. Admins, the operator and the team's owners. */
+  removeTeamMember: {
+    path: "/aik.v1.AdminService/RemoveTeamMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveTeamMemberRequest): Buffer =>
+      Buffer.from(RemoveTeamMemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveTeamMemberRequest => RemoveTeamMemberRequest.decode(value),
+    responseSerialize: (value: RemoveTeamMemberResponse): Buffer =>
+      Buffer.from(RemoveTeamMemberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveTeamMemberResponse => RemoveTeamMemberResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -5675,6 +7502,23 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * operator makes no model calls); NOT_FOUND until the caller has a record.
    */
   getStoredUsageRecord: handleUnaryCall<GetStoredUsageRecordRequest, GetStoredUsageRecordResponse>;
+  /**
+   * Creates a service account: a user of kind service with no password, signed in by a JWT
+   * from a configured issuer (auth.jwt_issuers) whose azp or appid claim equals app_id.
+   */
+  createServiceAccount: handleUnaryCall<CreateServiceAccountRequest, CreateServiceAccountResponse>;
+  /** Creates a team. Admins and the operator only. */
+  createTeam: handleUnaryCall<CreateTeamRequest, CreateTeamResponse>;
+  /** Reads one team with its members. Admins, the operator and the team's members. */
+  getTeam: handleUnaryCall<GetTeamRequest, GetTeamResponse>;
+  /** Lists teams, oldest first: every team for admins and the operator, a member's own teams otherwise. */
+  listTeams: handleUnaryCall<ListTeamsRequest, ListTeamsResponse>;
+  /** Changes a team's name or replaces its limits. Admins and the operator only. */
+  updateTeam: handleUnaryCall<UpdateTeamRequest, UpdateTeamResponse>;
+  /** Adds a user to a team, or changes their role in it. Admins, the operator and the team's owners. */
+  addTeamMember: handleUnaryCall<AddTeamMemberRequest, AddTeamMemberResponse>;
+  /** Removes a user from a team. Admins, the operator and the team's owners. */
+  removeTeamMember: handleUnaryCall<RemoveTeamMemberRequest, RemoveTeamMemberResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -5956,6 +7800,121 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStoredUsageRecordResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Creates a service account: a user of kind service with no password, signed in by a JWT
+   * from a configured issuer (auth.jwt_issuers) whose azp or appid claim equals app_id.
+   */
+  createServiceAccount(
+    request: CreateServiceAccountRequest,
+    callback: (error: ServiceError | null, response: CreateServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  createServiceAccount(
+    request: CreateServiceAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  createServiceAccount(
+    request: CreateServiceAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates a team. Admins and the operator only. */
+  createTeam(
+    request: CreateTeamRequest,
+    callback: (error: ServiceError | null, response: CreateTeamResponse) => void,
+  ): ClientUnaryCall;
+  createTeam(
+    request: CreateTeamRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateTeamResponse) => void,
+  ): ClientUnaryCall;
+  createTeam(
+    request: CreateTeamRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateTeamResponse) => void,
+  ): ClientUnaryCall;
+  /** Reads one team with its members. Admins, the operator and the team's members. */
+  getTeam(
+    request: GetTeamRequest,
+    callback: (error: ServiceError | null, response: GetTeamResponse) => void,
+  ): ClientUnaryCall;
+  getTeam(
+    request: GetTeamRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTeamResponse) => void,
+  ): ClientUnaryCall;
+  getTeam(
+    request: GetTeamRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTeamResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists teams, oldest first: every team for admins and the operator, a member's own teams otherwise. */
+  listTeams(
+    request: ListTeamsRequest,
+    callback: (error: ServiceError | null, response: ListTeamsResponse) => void,
+  ): ClientUnaryCall;
+  listTeams(
+    request: ListTeamsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTeamsResponse) => void,
+  ): ClientUnaryCall;
+  listTeams(
+    request: ListTeamsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTeamsResponse) => void,
+  ): ClientUnaryCall;
+  /** Changes a team's name or replaces its limits. Admins and the operator only. */
+  updateTeam(
+    request: UpdateTeamRequest,
+    callback: (error: ServiceError | null, response: UpdateTeamResponse) => void,
+  ): ClientUnaryCall;
+  updateTeam(
+    request: UpdateTeamRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateTeamResponse) => void,
+  ): ClientUnaryCall;
+  updateTeam(
+    request: UpdateTeamRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateTeamResponse) => void,
+  ): ClientUnaryCall;
+  /** Adds a user to a team, or changes their role in it. Admins, the operator and the team's owners. */
+  addTeamMember(
+    request: AddTeamMemberRequest,
+    callback: (error: ServiceError | null, response: AddTeamMemberResponse) => void,
+  ): ClientUnaryCall;
+  addTeamMember(
+    request: AddTeamMemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddTeamMemberResponse) => void,
+  ): ClientUnaryCall;
+  addTeamMember(
+    request: AddTeamMemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddTeamMemberResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes a user from a team. Admins, the operator and the team's owners. */
+  removeTeamMember(
+    request: RemoveTeamMemberRequest,
+    callback: (error: ServiceError | null, response: RemoveTeamMemberResponse) => void,
+  ): ClientUnaryCall;
+  removeTeamMember(
+    request: RemoveTeamMemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveTeamMemberResponse) => void,
+  ): ClientUnaryCall;
+  removeTeamMember(
+    request: RemoveTeamMemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveTeamMemberResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -71,6 +71,22 @@ export interface WhoAmIResponse {
   sessionExpiresAt: Date | undefined;
 }
 
+/** GetLoginOptions input. */
+export interface GetLoginOptionsRequest {
+}
+
+/** GetLoginOptions output. */
+export interface GetLoginOptionsResponse {
+  /** Login with email and password is accepted (auth.password_login). */
+  passwordLogin: boolean;
+  /** Single sign-on (OpenID Connect) is configured. */
+  singleSignOn: boolean;
+  /** The provider's name for a "Sign in with …" button (auth.oidc.provider_name); empty without single sign-on. */
+  singleSignOnName: string;
+  /** Where a browser starts single sign-on (a GET that redirects to the provider); empty without single sign-on. */
+  singleSignOnUrl: string;
+}
+
 function createBaseLoginRequest(): LoginRequest {
   return { email: "", password: "" };
 }
@@ -514,6 +530,175 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
   },
 };
 
+function createBaseGetLoginOptionsRequest(): GetLoginOptionsRequest {
+  return {};
+}
+
+export const GetLoginOptionsRequest: MessageFns<GetLoginOptionsRequest> = {
+  encode(_: GetLoginOptionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLoginOptionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLoginOptionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetLoginOptionsRequest {
+    return {};
+  },
+
+  toJSON(_: GetLoginOptionsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetLoginOptionsRequest>, I>>(base?: I): GetLoginOptionsRequest {
+    return GetLoginOptionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLoginOptionsRequest>, I>>(_: I): GetLoginOptionsRequest {
+    const message = createBaseGetLoginOptionsRequest();
+    return message;
+  },
+};
+
+function createBaseGetLoginOptionsResponse(): GetLoginOptionsResponse {
+  return { passwordLogin: false, singleSignOn: false, singleSignOnName: "", singleSignOnUrl: "" };
+}
+
+export const GetLoginOptionsResponse: MessageFns<GetLoginOptionsResponse> = {
+  encode(message: GetLoginOptionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.passwordLogin !== false) {
+      writer.uint32(8).bool(message.passwordLogin);
+    }
+    if (message.singleSignOn !== false) {
+      writer.uint32(16).bool(message.singleSignOn);
+    }
+    if (message.singleSignOnName !== "") {
+      writer.uint32(26).string(message.singleSignOnName);
+    }
+    if (message.singleSignOnUrl !== "") {
+      writer.uint32(34).string(message.singleSignOnUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLoginOptionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLoginOptionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.passwordLogin = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.singleSignOn = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.singleSignOnName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.singleSignOnUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLoginOptionsResponse {
+    return {
+      passwordLogin: isSet(object.password_login) ? globalThis.Boolean(object.password_login) : false,
+      singleSignOn: isSet(object.single_sign_on) ? globalThis.Boolean(object.single_sign_on) : false,
+      singleSignOnName: isSet(object.single_sign_on_name) ? globalThis.String(object.single_sign_on_name) : "",
+      singleSignOnUrl: isSet(object.single_sign_on_url) ? globalThis.String(object.single_sign_on_url) : "",
+    };
+  },
+
+  toJSON(message: GetLoginOptionsResponse): unknown {
+    const obj: any = {};
+    if (message.passwordLogin !== false) {
+      obj.password_login = message.passwordLogin;
+    }
+    if (message.singleSignOn !== false) {
+      obj.single_sign_on = message.singleSignOn;
+    }
+    if (message.singleSignOnName !== "") {
+      obj.single_sign_on_name = message.singleSignOnName;
+    }
+    if (message.singleSignOnUrl !== "") {
+      obj.single_sign_on_url = message.singleSignOnUrl;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetLoginOptionsResponse>, I>>(base?: I): GetLoginOptionsResponse {
+    return GetLoginOptionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLoginOptionsResponse>, I>>(object: I): GetLoginOptionsResponse {
+    const message = createBaseGetLoginOptionsResponse();
+    message.passwordLogin = object.passwordLogin ?? false;
+    message.singleSignOn = object.singleSignOn ?? false;
+    message.singleSignOnName = object.singleSignOnName ?? "";
+    message.singleSignOnUrl = object.singleSignOnUrl ?? "";
+    return message;
+  },
+};
+
 /**
  * AuthService turns an email and password into a session token. Repeated failures lock
  * the account and throttle the source address; every failure answers the same way.
@@ -550,6 +735,18 @@ export const AuthServiceService = {
     responseSerialize: (value: WhoAmIResponse): Buffer => Buffer.from(WhoAmIResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WhoAmIResponse => WhoAmIResponse.decode(value),
   },
+  /** Says how one may sign in here (password, single sign-on); needs no credential. */
+  getLoginOptions: {
+    path: "/aik.v1.AuthService/GetLoginOptions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLoginOptionsRequest): Buffer =>
+      Buffer.from(GetLoginOptionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLoginOptionsRequest => GetLoginOptionsRequest.decode(value),
+    responseSerialize: (value: GetLoginOptionsResponse): Buffer =>
+      Buffer.from(GetLoginOptionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLoginOptionsResponse => GetLoginOptionsResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -559,6 +756,8 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   /** Says who the caller is: a user (by session) or the operator. */
   whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
+  /** Says how one may sign in here (password, single sign-on); needs no credential. */
+  getLoginOptions: handleUnaryCall<GetLoginOptionsRequest, GetLoginOptionsResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -609,6 +808,22 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  /** Says how one may sign in here (password, single sign-on); needs no credential. */
+  getLoginOptions(
+    request: GetLoginOptionsRequest,
+    callback: (error: ServiceError | null, response: GetLoginOptionsResponse) => void,
+  ): ClientUnaryCall;
+  getLoginOptions(
+    request: GetLoginOptionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLoginOptionsResponse) => void,
+  ): ClientUnaryCall;
+  getLoginOptions(
+    request: GetLoginOptionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLoginOptionsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -18,6 +18,8 @@ import { Connections } from "./connections.js";
 import { Cors } from "./cors.js";
 import { cookieCredentialOf, credentialOf, refuseKeyInQuery } from "./credentials.js";
 import { ConsoleDoor } from "./console-door.js";
+import { OidcDoor } from "./oidc-door.js";
+import type { OidcSignIn } from "../../api/oidc-sign-in.js";
 import { sessionCookieOf } from "./session-cookie.js";
 import type { AuthApi } from "../../api/auth-api.js";
 import { lingeringClose, SMALL_REST_BYTES, unreadBytes } from "./linger.js";
@@ -58,6 +60,8 @@ export interface HttpDeps {
   readonly metricsToken?: string;
   /** The web console at /console (its build directory, and AuthService for its cookie sessions); unset: off, /console is a 404. */
   readonly console?: { readonly dir: string; readonly auth: AuthApi };
+  /** Single sign-on's browser redirects under /v1/auth/oidc/; unset: off, those paths are 404s. */
+  readonly oidc?: OidcSignIn;
 }
 
 export interface HttpFrontDoor {
@@ -84,6 +88,7 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
   const consoleDoor = deps.console
     ? new ConsoleDoor({ ...deps.console, schema: deps.schema, secure: strictTransport, maxBodyBytes: options.maxBodyBytes })
     : undefined;
+  const oidcDoor = deps.oidc ? new OidcDoor({ signIn: deps.oidc, secure: strictTransport, logger: deps.logger }) : undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const deadline = performance.now() + options.requestTimeoutMs;
@@ -121,6 +126,10 @@ export function createHttpServer(deps: HttpDeps, options: HttpOptions): HttpFron
       if (consoleDoor?.owns(path)) {
         ctx = createContext({ requestId, protocol: "http", signal: aborter, credential: sessionCookieOf(req), peer: peerOf(req, options.trustedProxies) });
         await consoleDoor.serve({ req, res, ctx, deadline }, path);
+        return;
+      }
+      if (oidcDoor?.owns(path)) {
+        await oidcDoor.serve({ req, res, peer: peerOf(req, options.trustedProxies) }, path, query);
         return;
       }
       const found = routes.find(req.method ?? "GET", path);

@@ -1,0 +1,195 @@
+// A team's keys: all of them for those who manage the team, a plain member's own otherwise; creating one shows its secret once, revoking asks first.
+import { useState } from "preact/hooks";
+import { describe } from "../api";
+import { ConfirmDialog } from "../components/confirm-dialog";
+import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
+import { ErrorNote } from "../components/notes";
+import { SecretDialog } from "../components/secret-dialog";
+import { formatTime } from "../format";
+import { keyState, revokeKey, type ApiKey } from "../models/keys";
+import { describeLimits } from "../models/limits";
+import { createTeamKey } from "../models/teams";
+import type { Keys, TeamContext } from "./teams-view";
+
+interface Props {
+  readonly ctx: TeamContext;
+  readonly keys: Keys;
+}
+
+export function TeamKeys({ ctx, keys }: Props) {
+  const manages = ctx.standing !== "member";
+  const self = ctx.session.user.id;
+  const [created, setCreated] = useState<{ name: string; secret: string }>();
+  const [revoking, setRevoking] = useState<ApiKey>();
+  const inTeam = ctx.members.some((m) => m.userId === self);
+
+  return (
+    <section aria-labelledby="team-keys-title">
+      <h2 id="team-keys-title">{manages ? "Team keys" : "Your team keys"}</h2>
+      <p class="muted">A team key's requests count against the team's limits and budget too. Its secret is shown once, when it is created.</p>
+      {keys.kind === "failed" && <ErrorNote message={keys.message} />}
+      {keys.kind === "ready" &&
+        (keys.keys.length === 0 ? (
+          <p class="empty">No team keys yet.</p>
+        ) : (
+          <div class="table-wrap" role="region" aria-label="Team keys" tabIndex={0}>
+            <table class="team-keys">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Holder</th>
+                  <th scope="col">Models</th>
+                  <th scope="col">Limits</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">State</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.keys.map((k) => {
+                  const state = keyState(k);
+                  return (
+                    <tr key={k.id} data-key-id={k.id}>
+                      <td class="name">{k.name}</td>
+                      <td>
+                        <code>{k.prefix}…</code>
+                      </td>
+                      <td class="name">{ctx.nameOf(k.userId)}</td>
+                      <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
+                      <td>{describeLimits(k.limits, "the holder's")}</td>
+                      <td>{formatTime(k.createdAt)}</td>
+                      <td>{formatTime(k.lastUsedAt)}</td>
+                      <td>
+                        <span class={`state state-${state}`}>{state}</span>
+                      </td>
+                      <td>
+                        {state === "active" && (manages || k.userId === self) && (
+                          <button type="button" class="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke key ${k.name}`}>
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        ))}
+      {(manages ? ctx.members.length > 0 : inTeam) ? (
+        <CreateTeamKeyForm
+          ctx={ctx}
+          onCreated={(name, secret) => {
+            setCreated({ name, secret });
+            ctx.changed();
+          }}
+        />
+      ) : (
+        manages && <p class="empty">Add a member first: a team key is held by one of the team's members.</p>
+      )}
+      {created && <SecretDialog name={created.name} secret={created.secret} onClose={() => setCreated(undefined)} />}
+      {revoking && (
+        <ConfirmDialog
+          title="Revoke this key?"
+          confirmLabel="Revoke key"
+          onConfirm={() => {
+            const k = revoking;
+            setRevoking(undefined);
+            ctx.act(revokeKey(k.id), `Key “${k.name}” is revoked: requests with it are refused from now on.`);
+          }}
+          onCancel={() => setRevoking(undefined)}
+        >
+          <p>
+            “<span class="name">{revoking.name}</span>” ({revoking.prefix}…) will be refused at once, by every replica. This cannot be undone.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+function CreateTeamKeyForm({ ctx, onCreated }: { readonly ctx: TeamContext; readonly onCreated: (name: string, secret: string) => void }) {
+  const manages = ctx.standing !== "member";
+  const self = ctx.session.user.id;
+  // The key needs a holder in the team: the caller when they are in it, else the first member.
+  const firstHolder = ctx.members.some((m) => m.userId === self) ? self : (ctx.members[0]?.userId ?? "");
+  const [holder, setHolder] = useState(firstHolder);
+  const [name, setName] = useState("");
+  const [models, setModels] = useState("");
+  const [limits, setLimits] = useState<LimitsText>(NO_LIMITS);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setError(undefined);
+    const parsed = limitsOrReport(limits, setError);
+    if (!parsed) return;
+    setBusy(true);
+    const allowedModels = models
+      .split(",")
+      .map((m) => m.trim())
+      .filter((m) => m !== "");
+    // A plain member's key is always their own: the API takes the caller when no user is named.
+    const userId = manages && holder !== self ? holder : undefined;
+    createTeamKey({ teamId: ctx.team.id, userId, name, allowedModels, limits: parsed }).then(
+      ({ secret }) => {
+        setBusy(false);
+        setName("");
+        setModels("");
+        setLimits(NO_LIMITS);
+        onCreated(name, secret);
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(describe(err));
+      },
+    );
+  };
+
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="create-team-key-title">
+      <h3 id="create-team-key-title">Create a team key</h3>
+      <div class="field">
+        <label for="team-key-name">Key name</label>
+        <input id="team-key-name" name="name" required autoComplete="off" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      {manages && (
+        <div class="field">
+          <label for="team-key-holder">Held by</label>
+          <select id="team-key-holder" value={holder} onChange={(e) => setHolder(e.currentTarget.value)}>
+            {ctx.members.map((m) => (
+              <option key={m.userId} value={m.userId}>
+                {ctx.nameOf(m.userId)}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      <div class="field">
+        <label for="team-key-models">Allowed models</label>
+        <input
+          id="team-key-models"
+          name="models"
+          autoComplete="off"
+          aria-describedby="team-key-models-hint"
+          placeholder="all models"
+          value={models}
+          onInput={(e) => setModels(e.currentTarget.value)}
+        />
+        <small id="team-key-models-hint">Model names separated by commas. Empty allows every model.</small>
+      </div>
+      <LimitsFields idPrefix="team-key-limits" legend="Limits of this key (empty fields inherit the holder's)" value={limits} onChange={setLimits} />
+      <ErrorNote message={error} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Creating…" : "Create team key"}
+        </button>
+      </div>
+    </form>
+  );
+}
