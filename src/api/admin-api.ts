@@ -19,7 +19,7 @@ import { auditEntry, requireAdmin, requireSelfOrAdmin } from "./access.js";
 import { apiKeyMethods, type ApiKeyMethods } from "./api-key-methods.js";
 import { auditEventMessage, auditFilter } from "./audit-api.js";
 import { userFields } from "./audit-fields.js";
-import { checkEmail, checkId } from "./identity-checks.js";
+import { checkEmail, checkId, checkModels } from "./identity-checks.js";
 import { storeRole, storeStatus, userMessage } from "./identity-mapping.js";
 import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
 import type { UnaryApi } from "./unary-api.js";
@@ -96,6 +96,7 @@ export function adminApi(p: IdentityParts): AdminApi {
       const role = storeRole(req.role);
       const status = storeStatus(req.status);
       const limits = limitsFromProto(req.limits);
+      const allowedModels = req.allowedModels === undefined ? undefined : checkModels(req.allowedModels.models);
       // Hashed before the transaction, so the row is never locked for the length of an argon2 run.
       const passwordHash = req.password === undefined ? undefined : await hashPassword(req.password);
       const { before, user } = await p.transaction(async (tx) => {
@@ -103,7 +104,10 @@ export function adminApi(p: IdentityParts): AdminApi {
         if (old?.kind === "service" && passwordHash !== undefined) {
           throw invalidArgument("password", "A service account has no password: it calls with its issuer's tokens or with API keys.");
         }
-        const updated = old && (await tx.users.update(id, { role, status, limits, passwordHash }));
+        if (old?.kind === "person" && allowedModels !== undefined) {
+          throw invalidArgument("allowed_models", "Only a service account has allowed models: a person's keys carry their own (UpdateApiKey, CreateApiKey).");
+        }
+        const updated = old && (await tx.users.update(id, { role, status, limits, passwordHash, allowedModels }));
         if (!old || !updated) throw userNotFound();
         const changes = changedFields(userFields(old), userFields(updated));
         if (passwordHash !== undefined) changes.push(secretChanged("password"));
@@ -111,8 +115,8 @@ export function adminApi(p: IdentityParts): AdminApi {
         return { before: old, user: updated };
       });
       if (passwordHash !== undefined) await p.sessions.revokeAllOf(user.id);
-      // A status, role or limits change alters what the user's cached keys may do, on every replica.
-      if (user.status !== before.status || user.role !== before.role || limits !== undefined) await p.events.publish({ kind: "user", id: user.id });
+      // A status, role, limits or models change alters what the user's cached keys and tokens may do, on every replica.
+      if (user.status !== before.status || user.role !== before.role || limits !== undefined || allowedModels !== undefined) await p.events.publish({ kind: "user", id: user.id });
       return { user: await withLock(user) };
     },
 

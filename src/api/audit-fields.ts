@@ -19,7 +19,13 @@ function limitFields(l: Limits): FieldValues {
 
 /** The password hash is left out on purpose: a password change is recorded as a secret that changed. */
 export function userFields(u: UserRecord): FieldValues {
-  return { email: u.email, role: u.role, status: u.status, ...limitFields(u.limits) };
+  return {
+    email: u.email,
+    role: u.role,
+    status: u.status,
+    allowed_models: u.allowedModels.length === 0 ? undefined : u.allowedModels.join(","),
+    ...limitFields(u.limits),
+  };
 }
 
 /** The key's display prefix is left out too: it is the first characters of the secret. */

@@ -18,6 +18,7 @@ export function userMessage(u: UserRecord, lockedUntil?: number): User {
     kind: u.kind === "service" ? UserKind.USER_KIND_SERVICE : UserKind.USER_KIND_PERSON,
     appId: u.appId ?? "",
     name: u.name ?? "",
+    allowedModels: [...u.allowedModels],
   };
 }
 

@@ -5,7 +5,7 @@ import { invalidArgument } from "../core/errors.js";
 import { auditEntry, requireAdmin } from "./access.js";
 import type { IdentityParts } from "./admin-api.js";
 import { userFields } from "./audit-fields.js";
-import { checkKeyName } from "./identity-checks.js";
+import { checkKeyName, checkModels } from "./identity-checks.js";
 import { userMessage } from "./identity-mapping.js";
 import { limitsFromProto, NO_LIMITS } from "./limits-mapping.js";
 import type { UnaryApi } from "./unary-api.js";
@@ -30,8 +30,9 @@ export function serviceAccountsApi(p: Pick<IdentityParts, "callers" | "transacti
       const name = checkKeyName(req.name);
       const appId = checkAppId(req.appId);
       const limits = limitsFromProto(req.limits) ?? NO_LIMITS;
+      const allowedModels = checkModels(req.allowedModels);
       const user = await p.transaction(async (tx) => {
-        const created = await tx.users.createServiceAccount({ name, appId, limits });
+        const created = await tx.users.createServiceAccount({ name, appId, limits, allowedModels });
         // Recorded like user.created, with what makes it a service account in place of an email.
         const changes = changedFields(undefined, { ...userFields(created), email: undefined, kind: "service", app_id: appId, name });
         await tx.audit.append(auditEntry(caller, ctx, "user.created", created.id, changes));

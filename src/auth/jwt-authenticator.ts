@@ -67,7 +67,7 @@ export class JwtAuthenticator {
       userId: account.id,
       keyId: undefined,
       admin: account.role === "admin",
-      allowedModels: [],
+      allowedModels: account.allowedModels,
       limits: { user: resolveUserLimits(account.limits, this.defaultLimits), key: {} },
     };
   }

@@ -25,6 +25,8 @@ export interface UserRecord {
   readonly appId: string | undefined;
   /** A display name; a service account always has one. */
   readonly name: string | undefined;
+  /** A service account's: the models its tokens may call; empty means every model (always empty for a person). */
+  readonly allowedModels: readonly string[];
   /** Overrides of the configured default limits. */
   readonly limits: Limits;
   readonly createdAt: Date;
@@ -40,6 +42,7 @@ export interface UserRow extends LimitColumns {
   kind: string;
   app_id: string | null;
   name: string | null;
+  allowed_models: string[];
   created_at: Date;
   updated_at: Date;
 }
@@ -54,6 +57,7 @@ export function userRecord(r: UserRow): UserRecord {
     kind: r.kind === "service" ? "service" : "person",
     appId: r.app_id ?? undefined,
     name: r.name ?? undefined,
+    allowedModels: r.allowed_models,
     limits: limitsFromRow(r),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -97,13 +101,13 @@ export class UserStore {
   }
 
   /** A service account: kind 'service', no email, no password; its app_id is unique (ALREADY_EXISTS otherwise). */
-  async createServiceAccount(u: { name: string; appId: string; limits: Limits }): Promise<UserRecord> {
+  async createServiceAccount(u: { name: string; appId: string; limits: Limits; allowedModels: readonly string[] }): Promise<UserRecord> {
     const l = limitsToRow(u.limits);
     try {
       const [row] = await this.sql<UserRow[]>`
-        insert into users (id, kind, app_id, name, role, status,
+        insert into users (id, kind, app_id, name, allowed_models, role, status,
                            requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
-        values (${randomUUID()}, 'service', ${u.appId}, ${u.name}, 'member', 'active',
+        values (${randomUUID()}, 'service', ${u.appId}, ${u.name}, ${this.sql.array([...u.allowedModels])}, 'member', 'active',
                 ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
         returning *`;
       if (!row) throw new Error("insert returned no row");
@@ -188,7 +192,10 @@ export class UserStore {
   }
 
   /** Unset fields stay; `limits`, when given, replaces all four overrides. */
-  async update(id: string, change: { role?: UserRole; status?: UserStatus; passwordHash?: string; limits?: Limits }): Promise<UserRecord | undefined> {
+  async update(
+    id: string,
+    change: { role?: UserRole; status?: UserStatus; passwordHash?: string; limits?: Limits; allowedModels?: readonly string[] },
+  ): Promise<UserRecord | undefined> {
     const sql = this.sql;
     const l = change.limits ? limitsToRow(change.limits) : undefined;
     const [row] = await sql<UserRow[]>`
@@ -196,6 +203,7 @@ export class UserStore {
         role = coalesce(${change.role ?? null}, role),
         status = coalesce(${change.status ?? null}, status),
         password_hash = coalesce(${change.passwordHash ?? null}, password_hash),
+        ${change.allowedModels ? sql`allowed_models = ${sql.array([...change.allowedModels])},` : sql``}
         ${
           l
             ? sql`requests_per_minute = ${l.requests_per_minute}, tokens_per_minute = ${l.tokens_per_minute},

@@ -115,9 +115,9 @@ describe("AdminService over gRPC", () => {
   const grpcCases: Array<[string, (m: Metadata) => Promise<unknown>]> = [
     ["GetUser", (m) => call(client, client.getUser, { id: b.userId }, m)],
     ["ListUsers", (m) => call(client, client.listUsers, { pageSize: 0, pageToken: "" }, m)],
-    ["UpdateUser", (m) => call(client, client.updateUser, { id: b.userId, role: Role.ROLE_ADMIN, status: UserStatus.USER_STATUS_UNSPECIFIED, limits: undefined }, m)],
+    ["UpdateUser", (m) => call(client, client.updateUser, { id: b.userId, role: Role.ROLE_ADMIN, status: UserStatus.USER_STATUS_UNSPECIFIED, limits: undefined, allowedModels: undefined }, m)],
     ["UnlockUser", (m) => call(client, client.unlockUser, { id: b.userId }, m)],
-    ["CreateServiceAccount", (m) => call(client, client.createServiceAccount, { name: "svc", appId: `app-${Math.random()}`, limits: undefined }, m)],
+    ["CreateServiceAccount", (m) => call(client, client.createServiceAccount, { name: "svc", appId: `app-${Math.random()}`, limits: undefined, allowedModels: [] }, m)],
     ["CreateApiKey", (m) => call(client, client.createApiKey, { userId: b.userId, name: "x", expiresAt: undefined, allowedModels: [], limits: undefined, teamId: "" }, m)],
     ["ListApiKeys", (m) => call(client, client.listApiKeys, { userId: b.userId, includeRevoked: false, pageSize: 0, pageToken: "", teamId: "" }, m)],
     ["RevokeApiKey", (m) => call(client, client.revokeApiKey, { id: b.keyId }, m)],

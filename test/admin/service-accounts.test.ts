@@ -42,7 +42,7 @@ describe("CreateServiceAccount", () => {
   it("answers over gRPC too", async () => {
     const client = adminClient(t.grpcAddress);
     try {
-      const res = await call(client, client.createServiceAccount, { name: "grpc made", appId: appId(), limits: undefined }, bearer(t.adminToken));
+      const res = await call(client, client.createServiceAccount, { name: "grpc made", appId: appId(), limits: undefined, allowedModels: [] }, bearer(t.adminToken));
       expect(res.user?.kind).toBe(UserKind.USER_KIND_SERVICE);
     } finally {
       client.close();
@@ -62,7 +62,7 @@ describe("CreateServiceAccount", () => {
     expect(again.json.error.param).toBe("app_id");
     const client = adminClient(t.grpcAddress);
     try {
-      const err = await call(client, client.createServiceAccount, { name: "third", appId: id, limits: undefined }, bearer(t.adminToken)).catch((e: unknown) => e);
+      const err = await call(client, client.createServiceAccount, { name: "third", appId: id, limits: undefined, allowedModels: [] }, bearer(t.adminToken)).catch((e: unknown) => e);
       expect(isServiceError(err) && err.code).toBe(status.ALREADY_EXISTS);
     } finally {
       client.close();

@@ -224,6 +224,41 @@ describe("the service account's own limits", () => {
   });
 });
 
+describe("the service account's allowed models", () => {
+  const chatWith = async (jwt: string, model: string): Promise<{ status: number; code: unknown }> => {
+    const res = await request(`${t.httpUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const body = (await res.body.json()) as { error?: { code?: unknown } };
+    return { status: res.statusCode, code: body.error?.code };
+  };
+
+  it("hold its tokens to those models (403 model_not_allowed otherwise), and UpdateUser replaces them on every call at once", async () => {
+    const res = await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/service-accounts", { name: "mini only", app_id: "mini-app", allowed_models: ["gpt-4o-mini"] });
+    expect(res.status).toBe(200);
+    expect(res.json.user.allowed_models).toEqual(["gpt-4o-mini"]);
+    const jwt = await token(k1Current(), { azp: "mini-app" });
+    expect(await chatWith(jwt, "gpt-4o")).toEqual({ status: 403, code: "model_not_allowed" });
+    expect((await chatWith(jwt, "gpt-4o-mini")).status).toBe(200);
+    // Replaced by an empty list: every model.
+    const id = String(res.json.user.id);
+    const widened = await adminCall(t.httpUrl, t.adminToken, "PATCH", `/v1/admin/users/${id}`, { allowed_models: { models: [] } });
+    expect(widened.status).toBe(200);
+    expect(widened.json.user.allowed_models ?? []).toEqual([]);
+    expect((await chatWith(jwt, "gpt-4o")).status).toBe(200);
+  });
+
+  it("belong to service accounts only: a person's are refused, naming the field", async () => {
+    const person = await adminCall(t.httpUrl, t.adminToken, "POST", "/v1/admin/users", { email: `models-${Date.now()}@example.com`, password: "correct horse battery staple" });
+    expect(person.status).toBe(200);
+    const res = await adminCall(t.httpUrl, t.adminToken, "PATCH", `/v1/admin/users/${String(person.json.user.id)}`, { allowed_models: { models: ["gpt-4o"] } });
+    expect(res.status).toBe(400);
+    expect(res.json.error.param).toBe("allowed_models");
+  });
+});
+
 describe("disabling the service account", () => {
   it("refuses its tokens at once; enabling it again lets them back in", async () => {
     const id = await createServiceAccount("disable-me");

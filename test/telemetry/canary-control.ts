@@ -22,7 +22,7 @@ export async function sendControlPlane(run: CanaryRun): Promise<void> {
     const admin = adminClient(run.grpcAddress);
     const auth = authClient(run.grpcAddress);
     try {
-      const update = { id: userId, role: Role.ROLE_UNSPECIFIED, status: UserStatus.USER_STATUS_UNSPECIFIED, password: `pw2-${CANARY}`, limits: undefined };
+      const update = { id: userId, role: Role.ROLE_UNSPECIFIED, status: UserStatus.USER_STATUS_UNSPECIFIED, password: `pw2-${CANARY}`, limits: undefined, allowedModels: undefined };
       await call(admin, admin.updateUser, update, bearer(run.adminToken));
       const session = await call(auth, auth.login, { email, password: `pw2-${CANARY}` });
       expect(session.sessionToken.length).toBeGreaterThan(0);

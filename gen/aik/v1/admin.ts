@@ -246,6 +246,11 @@ export interface User {
   appId: string;
   /** A display name: a service account's name, or the name an identity provider gave. */
   name: string;
+  /**
+   * A service account's: the models its tokens may call; empty means every model. Always empty
+   * for a person (a person's keys carry their own lists).
+   */
+  allowedModels: string[];
 }
 
 /** An API key's metadata. The secret itself is never stored or listed. */
@@ -350,7 +355,20 @@ export interface UpdateUserRequest {
     | string
     | undefined;
   /** When set, replaces all the user's limits (absent fields go back to the defaults). */
-  limits: Limits | undefined;
+  limits:
+    | Limits
+    | undefined;
+  /**
+   * When set, replaces a service account's allowed models (an empty list: every model);
+   * refused for a person.
+   */
+  allowedModels: ModelList | undefined;
+}
+
+/** A list of model names, as a message so that "unset" and "empty" differ. */
+export interface ModelList {
+  /** Model names as clients ask for them. */
+  models: string[];
 }
 
 /** UpdateUser output. */
@@ -803,7 +821,11 @@ export interface CreateServiceAccountRequest {
   /** The application id its tokens carry in azp (v2 tokens) or appid (v1 tokens); unique. */
   appId: string;
   /** Its limits; absent fields use the configured defaults. */
-  limits: Limits | undefined;
+  limits:
+    | Limits
+    | undefined;
+  /** The models its tokens may call; empty means every model. */
+  allowedModels: string[];
 }
 
 /** CreateServiceAccount output. */
@@ -1069,6 +1091,7 @@ function createBaseUser(): User {
     kind: 0,
     appId: "",
     name: "",
+    allowedModels: [],
   };
 }
 
@@ -1106,6 +1129,9 @@ export const User: MessageFns<User> = {
     }
     if (message.name !== "") {
       writer.uint32(90).string(message.name);
+    }
+    for (const v of message.allowedModels) {
+      writer.uint32(98).string(v!);
     }
     return writer;
   },
@@ -1211,6 +1237,14 @@ export const User: MessageFns<User> = {
             message.name = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.allowedModels.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1236,6 +1270,9 @@ export const User: MessageFns<User> = {
       kind: isSet(object.kind) ? userKindFromJSON(object.kind) : 0,
       appId: isSet(object.app_id) ? globalThis.String(object.app_id) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      allowedModels: globalThis.Array.isArray(object?.allowed_models)
+        ? object.allowed_models.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1274,6 +1311,9 @@ export const User: MessageFns<User> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.allowedModels?.length) {
+      obj.allowed_models = message.allowedModels;
+    }
     return obj;
   },
 
@@ -1295,6 +1335,7 @@ export const User: MessageFns<User> = {
     message.kind = object.kind ?? 0;
     message.appId = object.appId ?? "";
     message.name = object.name ?? "";
+    message.allowedModels = object.allowedModels?.map((e) => e) || [];
     return message;
   },
 };
@@ -2054,7 +2095,7 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
 };
 
 function createBaseUpdateUserRequest(): UpdateUserRequest {
-  return { id: "", role: 0, status: 0, password: undefined, limits: undefined };
+  return { id: "", role: 0, status: 0, password: undefined, limits: undefined, allowedModels: undefined };
 }
 
 export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
@@ -2073,6 +2114,9 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     }
     if (message.limits !== undefined) {
       Limits.encode(message.limits, writer.uint32(42).fork()).join();
+    }
+    if (message.allowedModels !== undefined) {
+      ModelList.encode(message.allowedModels, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2130,6 +2174,14 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
             message.limits = Limits.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.allowedModels = ModelList.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2149,6 +2201,7 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
       status: isSet(object.status) ? userStatusFromJSON(object.status) : 0,
       password: isSet(object.password) ? globalThis.String(object.password) : undefined,
       limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      allowedModels: isSet(object.allowed_models) ? ModelList.fromJSON(object.allowed_models) : undefined,
     };
   },
 
@@ -2169,6 +2222,9 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     if (message.limits !== undefined) {
       obj.limits = Limits.toJSON(message.limits);
     }
+    if (message.allowedModels !== undefined) {
+      obj.allowed_models = ModelList.toJSON(message.allowedModels);
+    }
     return obj;
   },
 
@@ -2184,6 +2240,78 @@ export const UpdateUserRequest: MessageFns<UpdateUserRequest> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? Limits.fromPartial(object.limits)
       : undefined;
+    message.allowedModels = (object.allowedModels !== undefined && object.allowedModels !== null)
+      ? ModelList.fromPartial(object.allowedModels)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseModelList(): ModelList {
+  return { models: [] };
+}
+
+export const ModelList: MessageFns<ModelList> = {
+  encode(message: ModelList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.models) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.models.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelList {
+    return {
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ModelList): unknown {
+    const obj: any = {};
+    if (message.models?.length) {
+      obj.models = message.models;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelList>, I>>(base?: I): ModelList {
+    return ModelList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelList>, I>>(object: I): ModelList {
+    const message = createBaseModelList();
+    message.models = object.models?.map((e) => e) || [];
     return message;
   },
 };
@@ -5806,7 +5934,7 @@ export const GetStoredUsageRecordResponse: MessageFns<GetStoredUsageRecordRespon
 };
 
 function createBaseCreateServiceAccountRequest(): CreateServiceAccountRequest {
-  return { name: "", appId: "", limits: undefined };
+  return { name: "", appId: "", limits: undefined, allowedModels: [] };
 }
 
 export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest> = {
@@ -5819,6 +5947,9 @@ export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest
     }
     if (message.limits !== undefined) {
       Limits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.allowedModels) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -5860,6 +5991,14 @@ export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest
             message.limits = Limits.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.allowedModels.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5877,6 +6016,9 @@ export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       appId: isSet(object.app_id) ? globalThis.String(object.app_id) : "",
       limits: isSet(object.limits) ? Limits.fromJSON(object.limits) : undefined,
+      allowedModels: globalThis.Array.isArray(object?.allowed_models)
+        ? object.allowed_models.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -5891,6 +6033,9 @@ export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest
     if (message.limits !== undefined) {
       obj.limits = Limits.toJSON(message.limits);
     }
+    if (message.allowedModels?.length) {
+      obj.allowed_models = message.allowedModels;
+    }
     return obj;
   },
 
@@ -5904,6 +6049,7 @@ export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? Limits.fromPartial(object.limits)
       : undefined;
+    message.allowedModels = object.allowedModels?.map((e) => e) || [];
     return message;
   },
 };
