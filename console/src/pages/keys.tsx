@@ -1,13 +1,11 @@
 // Keys: the list (name, prefix, models, limits, times, state), a form that creates one and shows its secret once, and revoking with a confirmation.
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { describe, isNotAllowed } from "../api";
-import { ConfirmDialog } from "../components/confirm-dialog";
+import { KeyTable, RevokeKeyDialog } from "../components/key-table";
 import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
 import { ErrorNote, Loading, NotAllowed } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
-import { formatTime } from "../format";
-import { createKey, keyState, listKeys, revokeKey, type ApiKey } from "../models/keys";
-import { describeLimits } from "../models/limits";
+import { createKey, listKeys, revokeKey, type ApiKey } from "../models/keys";
 import type { Session } from "../models/session";
 
 interface Props {
@@ -59,7 +57,12 @@ export function KeysPage({ session, userId }: Props) {
       <ErrorNote message={actionError} />
       {load.kind === "loading" && <Loading />}
       {load.kind === "failed" && <ErrorNote message={load.message} />}
-      {load.kind === "ready" && <KeyTable keys={load.keys} onRevoke={setRevoking} />}
+      {load.kind === "ready" &&
+        (load.keys.length === 0 ? (
+          <p class="empty">No keys yet: create one below.</p>
+        ) : (
+          <KeyTable keys={load.keys} label="API keys" tableClass="keys" inherits="the user's" showExpires canRevoke={() => true} onRevoke={setRevoking} />
+        ))}
       <CreateKeyForm
         userId={userId}
         onCreated={(name, secret) => {
@@ -69,67 +72,8 @@ export function KeysPage({ session, userId }: Props) {
         }}
       />
       {created && <SecretDialog name={created.name} secret={created.secret} onClose={() => setCreated(undefined)} />}
-      {revoking && (
-        <ConfirmDialog title="Revoke this key?" confirmLabel="Revoke key" onConfirm={() => revoke(revoking)} onCancel={() => setRevoking(undefined)}>
-          <p>
-            “<span class="name">{revoking.name}</span>” ({revoking.prefix}…) will be refused at once, by every replica. This cannot be undone.
-          </p>
-        </ConfirmDialog>
-      )}
+      {revoking && <RevokeKeyDialog apiKey={revoking} onConfirm={() => revoke(revoking)} onCancel={() => setRevoking(undefined)} />}
     </>
-  );
-}
-
-function KeyTable({ keys, onRevoke }: { readonly keys: readonly ApiKey[]; readonly onRevoke: (k: ApiKey) => void }) {
-  if (keys.length === 0) return <p class="empty">No keys yet: create one below.</p>;
-  return (
-    <div class="table-wrap" role="region" aria-label="API keys" tabIndex={0}>
-      <table class="keys">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Models</th>
-            <th scope="col">Limits</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Expires</th>
-            <th scope="col">State</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => {
-            const state = keyState(k);
-            return (
-              <tr key={k.id} data-key-id={k.id}>
-                <td class="name">{k.name}</td>
-                <td>
-                  <code>{k.prefix}…</code>
-                </td>
-                <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
-                <td>{describeLimits(k.limits, "the user's")}</td>
-                <td>{formatTime(k.createdAt)}</td>
-                <td>{formatTime(k.lastUsedAt)}</td>
-                <td>{formatTime(k.expiresAt)}</td>
-                <td>
-                  <span class={`state state-${state}`}>{state}</span>
-                </td>
-                <td>
-                  {state === "active" && (
-                    <button type="button" class="danger small" onClick={() => onRevoke(k)} aria-label={`Revoke key ${k.name}`}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
   );
 }
 

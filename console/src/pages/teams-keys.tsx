@@ -1,13 +1,11 @@
 // A team's keys: all of them for those who manage the team, a plain member's own otherwise; creating one shows its secret once, revoking asks first.
 import { useState } from "preact/hooks";
 import { describe } from "../api";
-import { ConfirmDialog } from "../components/confirm-dialog";
+import { KeyTable, RevokeKeyDialog } from "../components/key-table";
 import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
 import { ErrorNote } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
-import { formatTime } from "../format";
-import { keyState, revokeKey, type ApiKey } from "../models/keys";
-import { describeLimits } from "../models/limits";
+import { revokeKey, type ApiKey } from "../models/keys";
 import { createTeamKey } from "../models/teams";
 import type { Keys, TeamContext } from "./teams-view";
 
@@ -32,53 +30,16 @@ export function TeamKeys({ ctx, keys }: Props) {
         (keys.keys.length === 0 ? (
           <p class="empty">No team keys yet.</p>
         ) : (
-          <div class="table-wrap" role="region" aria-label="Team keys" tabIndex={0}>
-            <table class="team-keys">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Holder</th>
-                  <th scope="col">Models</th>
-                  <th scope="col">Limits</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">State</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.keys.map((k) => {
-                  const state = keyState(k);
-                  return (
-                    <tr key={k.id} data-key-id={k.id}>
-                      <td class="name">{k.name}</td>
-                      <td>
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td class="name">{ctx.nameOf(k.userId)}</td>
-                      <td>{k.allowedModels.length === 0 ? "all" : k.allowedModels.join(", ")}</td>
-                      <td>{describeLimits(k.limits, "the holder's")}</td>
-                      <td>{formatTime(k.createdAt)}</td>
-                      <td>{formatTime(k.lastUsedAt)}</td>
-                      <td>
-                        <span class={`state state-${state}`}>{state}</span>
-                      </td>
-                      <td>
-                        {state === "active" && (manages || k.userId === self) && (
-                          <button type="button" class="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke key ${k.name}`}>
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <KeyTable
+            keys={keys.keys}
+            label="Team keys"
+            tableClass="team-keys"
+            inherits="the holder's"
+            holderOf={(k) => ctx.nameOf(k.userId)}
+            showExpires={false}
+            canRevoke={(k) => manages || k.userId === self}
+            onRevoke={setRevoking}
+          />
         ))}
       {(manages ? ctx.members.length > 0 : inTeam) ? (
         <CreateTeamKeyForm
@@ -93,20 +54,15 @@ export function TeamKeys({ ctx, keys }: Props) {
       )}
       {created && <SecretDialog name={created.name} secret={created.secret} onClose={() => setCreated(undefined)} />}
       {revoking && (
-        <ConfirmDialog
-          title="Revoke this key?"
-          confirmLabel="Revoke key"
+        <RevokeKeyDialog
+          apiKey={revoking}
           onConfirm={() => {
             const k = revoking;
             setRevoking(undefined);
             ctx.act(revokeKey(k.id), `Key “${k.name}” is revoked: requests with it are refused from now on.`);
           }}
           onCancel={() => setRevoking(undefined)}
-        >
-          <p>
-            “<span class="name">{revoking.name}</span>” ({revoking.prefix}…) will be refused at once, by every replica. This cannot be undone.
-          </p>
-        </ConfirmDialog>
+        />
       )}
     </section>
   );
