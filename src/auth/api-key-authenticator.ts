@@ -4,15 +4,10 @@ import { GatewayError } from "../core/errors.js";
 import { resolveUserLimits, type Limits } from "../core/limits.js";
 import type { ApiKeyStore, KeyWithOwner } from "../store/api-keys.js";
 import type { LastUsedRecorder } from "./last-used.js";
-import { TtlCache } from "../core/ttl-cache.js";
+import { CachedLookup, type LookupCacheOptions } from "./cached-lookup.js";
 import { API_KEY_PREFIX, hashSecret, isWellFormed } from "./tokens.js";
 
-export interface KeyCacheOptions {
-  readonly maxEntries: number;
-  readonly ttlMs: number;
-  /** Unknown keys are remembered too, so a flood of bad keys cannot reach the database. */
-  readonly negativeTtlMs: number;
-}
+export type KeyCacheOptions = LookupCacheOptions;
 
 /** Every invalid key (and every refused token: src/auth/jwt-authenticator.ts) gets this one answer, whatever was wrong with it. */
 export function invalidKey(): GatewayError {
@@ -20,14 +15,7 @@ export function invalidKey(): GatewayError {
 }
 
 export class ApiKeyAuthenticator {
-  private readonly valid: TtlCache<KeyWithOwner>;
-  private readonly invalid: TtlCache<true>;
-  private readonly inflight = new Map<string, Promise<KeyWithOwner | undefined>>();
-  /**
-   * Bumped by every forget: a lookup that started before a revocation or a rotation may return the
-   * row as it was, and must not put it in the cache after the notification emptied it.
-   */
-  private generation = 0;
+  private readonly cache: CachedLookup<KeyWithOwner>;
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -36,8 +24,7 @@ export class ApiKeyAuthenticator {
     /** The configured default limits, under the user's overrides (a reload may change them). */
     private defaultLimits: Limits,
   ) {
-    this.valid = new TtlCache(options.maxEntries, options.ttlMs);
-    this.invalid = new TtlCache(options.maxEntries, options.negativeTtlMs);
+    this.cache = new CachedLookup(options);
   }
 
   async authenticate(credential: string | undefined): Promise<Caller> {
@@ -49,11 +36,10 @@ export class ApiKeyAuthenticator {
     if (!isWellFormed(API_KEY_PREFIX, credential)) throw invalidKey();
     const hash = hashSecret(credential);
     const id = hash.toString("hex");
-    if (this.invalid.get(id)) throw invalidKey();
-    const key = this.valid.get(id) ?? (await this.load(id, hash));
+    if (this.cache.isMiss(id)) throw invalidKey();
+    const key = this.cache.cached(id) ?? (await this.cache.load(id, () => this.keys.byHash(hash)));
     if (!key || !usable(key, Date.now())) {
-      this.valid.delete(id);
-      this.invalid.set(id, true);
+      this.cache.refuse(id);
       throw invalidKey();
     }
     this.lastUsed.used(key.id);
@@ -74,58 +60,21 @@ export class ApiKeyAuthenticator {
 
   /** Revocation and expiry edits: this replica forgets the key at once (notifications reach the others). */
   forgetKey(keyId: string): void {
-    this.forgetLookups();
-    this.valid.deleteWhere((k) => k.id === keyId);
+    this.cache.forget((k) => k.id === keyId, false);
   }
 
-  /** A user disabled (or re-enabled): every cached key of theirs is looked up afresh. */
+  /** A user disabled (or re-enabled): every cached key of theirs is looked up afresh; a re-enabled user's keys may sit among the misses. */
   forgetUser(userId: string): void {
-    this.forgetLookups();
-    this.valid.deleteWhere((k) => k.userId === userId);
-    // A re-enabled user's keys may sit in the negative cache.
-    this.invalid.clear();
+    this.cache.forget((k) => k.userId === userId, true);
   }
 
   /** A team's limits changed: every cached key of the team is looked up afresh. */
   forgetTeam(teamId: string): void {
-    this.forgetLookups();
-    this.valid.deleteWhere((k) => k.teamId === teamId);
+    this.cache.forget((k) => k.teamId === teamId, false);
   }
 
   forgetAll(): void {
-    this.forgetLookups();
-    this.valid.clear();
-    this.invalid.clear();
-  }
-
-  /** Lookups in flight may read rows from before the change: later requests start their own, and none of them is cached. */
-  private forgetLookups(): void {
-    this.generation++;
-    this.inflight.clear();
-  }
-
-  /** One database lookup per hash, however many requests carry the same key at once. */
-  private load(id: string, hash: Buffer): Promise<KeyWithOwner | undefined> {
-    let pending = this.inflight.get(id);
-    if (!pending) {
-      const generation = this.generation;
-      const done = (): void => {
-        if (this.inflight.get(id) === pending) this.inflight.delete(id);
-      };
-      pending = this.keys.byHash(hash).then(
-        (key) => {
-          done();
-          if (key && generation === this.generation) this.valid.set(id, key);
-          return key;
-        },
-        (err: unknown) => {
-          done();
-          throw new GatewayError("unavailable", "The key store is unavailable; try again shortly.", { reason: "service_unavailable", cause: err });
-        },
-      );
-      this.inflight.set(id, pending);
-    }
-    return pending;
+    this.cache.forgetAll();
   }
 }
 

@@ -2,8 +2,7 @@
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { ExpiringStore } from "./expiring-store.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
-import type { Admission, AdmitRequest, Dimension, DimensionState, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
-import { subjectTag } from "./limiter.js";
+import { subjectTag, type Admission, type AdmitRequest, type Dimension, type DimensionState, type Limiter, type Limits, type Settlement, type SubjectRef, type SubjectUsage, type Ticket } from "./limiter.js";
 import {
   type Bucket,
   bucketRefusal,

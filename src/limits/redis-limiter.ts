@@ -2,8 +2,7 @@
 import type { RedisClient } from "../redis/connection.js";
 import { endOfMonthNamed, monthOf } from "./calendar-month.js";
 import { checkAdmitRequest, checkNow, checkPerMinute, checkSettlement, checkSubjectRef, checkTicket } from "./limit-checks.js";
-import type { Admission, AdmitRequest, Dimension, DimensionState, LimitReport, Limiter, Limits, Settlement, SubjectRef, SubjectUsage, Ticket } from "./limiter.js";
-import { subjectTag } from "./limiter.js";
+import { subjectTag, type Admission, type AdmitRequest, type Dimension, type DimensionState, type LimitReport, type Limiter, type Limits, type Settlement, type SubjectRef, type SubjectUsage, type Ticket } from "./limiter.js";
 import { DEFAULT_LEASE_MS, SPEND_GRACE_MS, ticketFor } from "./limit-rules.js";
 import { ADMIT, PEEK, RAISE_SPEND, SETTLE, USAGE } from "./redis-scripts.js";
 import { SettleBatch } from "./settle-batch.js";

@@ -70,6 +70,17 @@ export function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && "code" in err && err.code === UNIQUE_VIOLATION;
 }
 
+/** One new row as a record; a unique violation (the email or app_id taken) is the caller's conflict. */
+async function insertOne(insert: PromiseLike<UserRow[]>, conflict: () => GatewayError): Promise<UserRecord> {
+  try {
+    const [row] = await insert;
+    if (!row) throw new Error("insert returned no row");
+    return userRecord(row);
+  } catch (err) {
+    throw isUniqueViolation(err) ? conflict() : err;
+  }
+}
+
 export interface CanonicalBackfill {
   /** Rows given their canonical email. */
   readonly filled: number;
@@ -83,41 +94,29 @@ export class UserStore {
 
   async create(u: { email: string; role: UserRole; passwordHash: string; limits: Limits }): Promise<UserRecord> {
     const l = limitsToRow(u.limits);
-    try {
-      const [row] = await this.sql<UserRow[]>`
+    return insertOne(
+      this.sql<UserRow[]>`
         insert into users (id, email, email_canonical, role, status, password_hash,
                            requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
         values (${randomUUID()}, ${u.email}, ${canonicalEmail(u.email)}, ${u.role}, 'active', ${u.passwordHash},
                 ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
-        returning *`;
-      if (!row) throw new Error("insert returned no row");
-      return userRecord(row);
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        throw new GatewayError("conflict", "A user with this email already exists.", { param: "email", reason: "already_exists" });
-      }
-      throw err;
-    }
+        returning *`,
+      () => new GatewayError("conflict", "A user with this email already exists.", { param: "email", reason: "already_exists" }),
+    );
   }
 
   /** A service account: kind 'service', no email, no password; its app_id is unique (ALREADY_EXISTS otherwise). */
   async createServiceAccount(u: { name: string; appId: string; limits: Limits; allowedModels: readonly string[] }): Promise<UserRecord> {
     const l = limitsToRow(u.limits);
-    try {
-      const [row] = await this.sql<UserRow[]>`
+    return insertOne(
+      this.sql<UserRow[]>`
         insert into users (id, kind, app_id, name, allowed_models, role, status,
                            requests_per_minute, tokens_per_minute, max_concurrent_requests, monthly_budget_micro_usd)
         values (${randomUUID()}, 'service', ${u.appId}, ${u.name}, ${this.sql.array([...u.allowedModels])}, 'member', 'active',
                 ${l.requests_per_minute}, ${l.tokens_per_minute}, ${l.max_concurrent_requests}, ${l.monthly_budget_micro_usd})
-        returning *`;
-      if (!row) throw new Error("insert returned no row");
-      return userRecord(row);
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        throw new GatewayError("conflict", "A service account with this app_id already exists.", { param: "app_id", reason: "already_exists" });
-      }
-      throw err;
-    }
+        returning *`,
+      () => new GatewayError("conflict", "A service account with this app_id already exists.", { param: "app_id", reason: "already_exists" }),
+    );
   }
 
   /** The service account a token's application id names (persons have no app_id, so never match). */

@@ -79,3 +79,11 @@ export async function revokeKey(id: string): Promise<ApiKey> {
   const o = objectOf(await callJson(`/v1/admin/api-keys/${encodeURIComponent(id)}:revoke`, { method: "POST", body: {} }), "revoked key");
   return decodeKey(objectAt(o, "api_key"));
 }
+
+/** A form's "gpt-4o, gpt-4o-mini" as a list of model names; an empty text is the empty list (every model). */
+export function modelList(text: string): string[] {
+  return text
+    .split(",")
+    .map((m) => m.trim())
+    .filter((m) => m !== "");
+}

@@ -5,7 +5,7 @@ import { KeyTable, RevokeKeyDialog } from "../components/key-table";
 import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
 import { ErrorNote, Loading, NotAllowed } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
-import { createKey, listKeys, revokeKey, type ApiKey } from "../models/keys";
+import { createKey, listKeys, modelList, revokeKey, type ApiKey } from "../models/keys";
 import type { Session } from "../models/session";
 
 interface Props {
@@ -91,10 +91,7 @@ function CreateKeyForm({ userId, onCreated }: { readonly userId: string | undefi
     const parsed = limitsOrReport(limits, setError);
     if (!parsed) return;
     setBusy(true);
-    const allowedModels = models
-      .split(",")
-      .map((m) => m.trim())
-      .filter((m) => m !== "");
+    const allowedModels = modelList(models);
     // A date input gives a day; the key works through the whole of that UTC day.
     const expiresAt = expires === "" ? undefined : `${expires}T23:59:59Z`;
     createKey({ userId, name, allowedModels, expiresAt, limits: parsed }).then(

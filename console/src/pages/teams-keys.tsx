@@ -5,7 +5,7 @@ import { KeyTable, RevokeKeyDialog } from "../components/key-table";
 import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
 import { ErrorNote } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
-import { revokeKey, type ApiKey } from "../models/keys";
+import { modelList, revokeKey, type ApiKey } from "../models/keys";
 import { createTeamKey } from "../models/teams";
 import type { Keys, TeamContext } from "./teams-view";
 
@@ -86,10 +86,7 @@ function CreateTeamKeyForm({ ctx, onCreated }: { readonly ctx: TeamContext; read
     const parsed = limitsOrReport(limits, setError);
     if (!parsed) return;
     setBusy(true);
-    const allowedModels = models
-      .split(",")
-      .map((m) => m.trim())
-      .filter((m) => m !== "");
+    const allowedModels = modelList(models);
     // A plain member's key is always their own: the API takes the caller when no user is named.
     const userId = manages && holder !== self ? holder : undefined;
     createTeamKey({ teamId: ctx.team.id, userId, name, allowedModels, limits: parsed }).then(
