@@ -1,5 +1,5 @@
 // The console's frame: finds the session, shows login or the page the URL names, the navigation, and logout.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { describe, onSessionLost } from "./api";
 import { ErrorNote, Loading } from "./components/notes";
 import { currentSession, logOut, type Session } from "./models/session";
@@ -84,7 +84,8 @@ function Shell({ session, place }: { readonly session: Session; readonly place: 
     document.title = `${item?.label ?? "Not found"} · AI-K console`;
   }, [item]);
 
-  useEffect(() => {
+  // A layout effect: the address says /console/keys before the keys page is first painted (or read by a test).
+  useLayoutEffect(() => {
     if (place.page === "" || place.page === "login") navigate("keys", true);
   }, [place.page]);
   // After a navigation, focus goes to the new page's content, as a page load would put it.

@@ -3,7 +3,7 @@ import type postgres from "postgres";
 import { randomUUID } from "node:crypto";
 import type { Limits } from "../core/limits.js";
 import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
-import { encodePageToken, type PageCursor } from "./page-token.js";
+import { pageOf, type PageCursor } from "./page-token.js";
 import type { UserRole, UserStatus } from "./users.js";
 
 export interface ApiKeyRecord {
@@ -147,9 +147,8 @@ export class ApiKeyStore {
         ${after ? sql`and (k.created_at, k.id) > (select created_at, id from api_keys where id = ${after.id})` : sql``}
       order by k.created_at, k.id
       limit ${limit + 1}`;
-    const keys = rows.slice(0, limit).map(record);
-    const last = keys.at(-1);
-    return { keys, next: rows.length > limit && last ? encodePageToken(last) : "" };
+    const { items, next } = pageOf(rows, limit, record);
+    return { keys: items, next };
   }
 
   async setLimits(id: string, limits: Limits): Promise<ApiKeyRecord | undefined> {

@@ -3,7 +3,7 @@ import type postgres from "postgres";
 import { randomUUID } from "node:crypto";
 import type { AuditEntry, AuditSink, FieldChange } from "../auth/audit.js";
 import { isObject } from "../core/json.js";
-import { encodePageToken, type PageCursor } from "./page-token.js";
+import { pageOf, type PageCursor } from "./page-token.js";
 
 export interface AuditEventRecord {
   readonly id: string;
@@ -60,9 +60,8 @@ export class AuditStore implements AuditSink {
         ${after ? sql`and (occurred_at, id) < (select occurred_at, id from audit_events where id = ${after.id})` : sql``}
       order by occurred_at desc, id desc
       limit ${limit + 1}`;
-    const events = rows.slice(0, limit).map(record);
-    const last = events.at(-1);
-    return { events, next: rows.length > limit && last ? encodePageToken(last) : "" };
+    const { items, next } = pageOf(rows, limit, record);
+    return { events: items, next };
   }
 }
 

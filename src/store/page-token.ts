@@ -15,6 +15,16 @@ export function encodePageToken(c: PageCursor): string {
   return Buffer.from(c.id).toString("base64url");
 }
 
+/**
+ * A page from a query that read `limit + 1` rows: the first `limit`, and the next page's token when the extra row
+ * shows there is more ("" on the last page).
+ */
+export function pageOf<R, T extends PageCursor>(rows: readonly R[], limit: number, map: (row: R) => T): { items: T[]; next: string } {
+  const items = rows.slice(0, limit).map(map);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last ? encodePageToken(last) : "" };
+}
+
 export function decodePageToken(token: string): PageCursor | undefined {
   if (token === "") return undefined;
   const invalid = new GatewayError("invalid_argument", "Invalid 'page_token': use the next_page_token of a previous page.", {

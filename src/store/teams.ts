@@ -5,7 +5,7 @@ import { caseFolded } from "../core/case-fold.js";
 import { GatewayError } from "../core/errors.js";
 import type { Limits } from "../core/limits.js";
 import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
-import { encodePageToken, type PageCursor } from "./page-token.js";
+import { pageOf, type PageCursor } from "./page-token.js";
 
 export type TeamRole = "owner" | "member";
 
@@ -95,9 +95,8 @@ export class TeamStore {
         ${after ? sql`and (t.created_at, t.id) > (select created_at, id from teams where id = ${after.id})` : sql``}
       order by t.created_at, t.id
       limit ${limit + 1}`;
-    const teams = rows.slice(0, limit).map(team);
-    const last = teams.at(-1);
-    return { teams, next: rows.length > limit && last ? encodePageToken(last) : "" };
+    const { items, next } = pageOf(rows, limit, team);
+    return { teams: items, next };
   }
 
   /** Unset fields stay; `limits`, when given, replaces all four. */

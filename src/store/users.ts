@@ -5,7 +5,7 @@ import { canonicalEmail } from "../auth/email.js";
 import { GatewayError } from "../core/errors.js";
 import type { Limits } from "../core/limits.js";
 import { limitsFromRow, limitsToRow, type LimitColumns } from "./limit-columns.js";
-import { encodePageToken, type PageCursor } from "./page-token.js";
+import { pageOf, type PageCursor } from "./page-token.js";
 
 export type UserRole = "admin" | "member";
 export type UserStatus = "active" | "disabled";
@@ -185,9 +185,8 @@ export class UserStore {
           where (created_at, id) > (select created_at, id from users where id = ${after.id})
           order by created_at, id limit ${limit + 1}`
       : await this.sql<UserRow[]>`select * from users order by created_at, id limit ${limit + 1}`;
-    const users = rows.slice(0, limit).map(userRecord);
-    const last = users.at(-1);
-    return { users, next: rows.length > limit && last ? encodePageToken(last) : "" };
+    const { items, next } = pageOf(rows, limit, userRecord);
+    return { users: items, next };
   }
 
   /** Unset fields stay; `limits`, when given, replaces all four overrides. */

@@ -71,7 +71,8 @@ describe("keys and usage in the console", { timeout: 120_000 }, () => {
     expect(answer.usage?.prompt_tokens).toBeGreaterThan(0);
 
     await dialog.getByRole("button", { name: /I have copied it/ }).click();
-    await dialog.waitFor({ state: "detached" });
+    // A closed <dialog> leaves the accessibility tree (what the role locator sees) a render before it leaves the DOM: wait for the secret's element itself.
+    await page.locator("#new-key-secret").waitFor({ state: "detached" });
     const row = await keyRow(KEY_NAME);
     keyId = (await row.getAttribute("data-key-id")) ?? "";
     const cells = await row.locator("td").allInnerTexts();

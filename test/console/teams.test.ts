@@ -123,7 +123,8 @@ describe("the Teams page", { timeout: 120_000 }, () => {
     ownerSecret = (await dialog.locator("#new-key-secret").textContent())?.trim() ?? "";
     expect(ownerSecret).toMatch(/^aik_[0-9A-Za-z]{49}$/);
     await dialog.getByRole("button", { name: /I have copied it/ }).click();
-    await dialog.waitFor({ state: "detached" });
+    // A closed <dialog> leaves the accessibility tree (what the role locator sees) a render before it leaves the DOM: wait for the secret's element itself.
+    await page.locator("#new-key-secret").waitFor({ state: "detached" });
 
     const row = keyRow(page, "owner team key");
     await row.waitFor();

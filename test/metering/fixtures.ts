@@ -74,11 +74,23 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** Spool files (usage-*.jsonl) and their lines. */
+/**
+ * Spool files (usage-*.jsonl) and their lines. A file the writer replays and unlinks between the
+ * listing and the read is gone, so it counts as neither a file nor lines (CI once read one mid-replay).
+ */
 export async function spoolLines(dir: string): Promise<{ files: string[]; lines: string[] }> {
-  const files = (await readdir(dir).catch(() => [])).filter((f) => f.startsWith("usage-")).sort();
+  const listed = (await readdir(dir).catch(() => [])).filter((f) => f.startsWith("usage-")).sort();
+  const files: string[] = [];
   const lines: string[] = [];
-  for (const f of files) lines.push(...(await readFile(join(dir, f), "utf8")).split("\n").filter((l) => l !== ""));
+  for (const f of listed) {
+    const text = await readFile(join(dir, f), "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    if (text === undefined) continue;
+    files.push(f);
+    lines.push(...text.split("\n").filter((l) => l !== ""));
+  }
   return { files, lines };
 }
 

@@ -148,7 +148,9 @@ describe("single sign-on", { timeout: 60_000 }, () => {
     const { authorizeUrl, flowCookie } = await startSignIn(t.httpUrl);
     const back = await authorize(authorizeUrl, t.httpUrl);
     const tampered = new URL(back);
-    tampered.searchParams.set("state", `${back.searchParams.get("state")?.slice(0, -1)}A`);
+    const state = back.searchParams.get("state") ?? "";
+    // Its last character changed (a state already ending in "A", 1 in 64, would otherwise stay the same).
+    tampered.searchParams.set("state", `${state.slice(0, -1)}${state.endsWith("A") ? "B" : "A"}`);
     const refused = await callback(tampered, flowCookie);
     expect(refusalOf(refused)).toBe("state_mismatch");
     expect(refused.location).toBe("/console/login?sso_error=state_mismatch");

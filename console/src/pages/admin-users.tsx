@@ -9,6 +9,7 @@ import { describeLimits } from "../models/limits";
 import type { Session } from "../models/session";
 import { createUser, listUsers, unlockUser, updateUser, type Role, type User } from "../models/users";
 import { BASE, followLink } from "../router";
+import { useSubmission } from "../submission";
 
 type Load = { readonly kind: "loading" } | { readonly kind: "ready"; readonly users: readonly User[] } | { readonly kind: "failed"; readonly message: string; readonly notAllowed: boolean };
 
@@ -149,28 +150,19 @@ function CreateUserForm({ onCreated }: { readonly onCreated: (u: User) => void }
   const [password, setPassword] = useState("");
   const [role, setRole] = useState<Role>("member");
   const [limits, setLimits] = useState<LimitsText>(NO_LIMITS);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, setError, run } = useSubmission();
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
     const parsed = limitsOrReport(limits, setError);
     if (!parsed) return;
-    setBusy(true);
-    createUser(email, password, role, parsed).then(
-      (u) => {
-        setBusy(false);
-        setEmail("");
-        setPassword("");
-        setRole("member");
-        setLimits(NO_LIMITS);
-        onCreated(u);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(describe(err));
-      },
-    );
+    run(createUser(email, password, role, parsed), (u) => {
+      setEmail("");
+      setPassword("");
+      setRole("member");
+      setLimits(NO_LIMITS);
+      onCreated(u);
+    });
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="create-user-title">

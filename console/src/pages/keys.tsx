@@ -3,10 +3,12 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { describe, isNotAllowed } from "../api";
 import { KeyTable, RevokeKeyDialog } from "../components/key-table";
 import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
+import { AllowedModelsField } from "../components/models-field";
 import { ErrorNote, Loading, NotAllowed } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
 import { createKey, listKeys, modelList, revokeKey, type ApiKey } from "../models/keys";
 import type { Session } from "../models/session";
+import { useSubmission } from "../submission";
 
 interface Props {
   readonly session: Session;
@@ -82,32 +84,23 @@ function CreateKeyForm({ userId, onCreated }: { readonly userId: string | undefi
   const [models, setModels] = useState("");
   const [expires, setExpires] = useState("");
   const [limits, setLimits] = useState<LimitsText>(NO_LIMITS);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, setError, run } = useSubmission();
 
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
     const parsed = limitsOrReport(limits, setError);
     if (!parsed) return;
-    setBusy(true);
     const allowedModels = modelList(models);
     // A date input gives a day; the key works through the whole of that UTC day.
     const expiresAt = expires === "" ? undefined : `${expires}T23:59:59Z`;
-    createKey({ userId, name, allowedModels, expiresAt, limits: parsed }).then(
-      ({ secret }) => {
-        setBusy(false);
-        setName("");
-        setModels("");
-        setExpires("");
-        setLimits(NO_LIMITS);
-        onCreated(name, secret);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(describe(err));
-      },
-    );
+    run(createKey({ userId, name, allowedModels, expiresAt, limits: parsed }), ({ secret }) => {
+      setName("");
+      setModels("");
+      setExpires("");
+      setLimits(NO_LIMITS);
+      onCreated(name, secret);
+    });
   };
 
   return (
@@ -117,19 +110,7 @@ function CreateKeyForm({ userId, onCreated }: { readonly userId: string | undefi
         <label for="key-name">Name</label>
         <input id="key-name" name="name" required autoComplete="off" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </div>
-      <div class="field">
-        <label for="key-models">Allowed models</label>
-        <input
-          id="key-models"
-          name="models"
-          autoComplete="off"
-          aria-describedby="key-models-hint"
-          placeholder="all models"
-          value={models}
-          onInput={(e) => setModels(e.currentTarget.value)}
-        />
-        <small id="key-models-hint">Model names separated by commas, e.g. gpt-4o, gpt-4o-mini. Empty allows every model.</small>
-      </div>
+      <AllowedModelsField id="key-models" value={models} onChange={setModels} />
       <div class="field">
         <label for="key-expires">Expires after (UTC day)</label>
         <input id="key-expires" name="expires" type="date" aria-describedby="key-expires-hint" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />

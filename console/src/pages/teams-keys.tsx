@@ -1,12 +1,13 @@
 // A team's keys: all of them for those who manage the team, a plain member's own otherwise; creating one shows its secret once, revoking asks first.
 import { useState } from "preact/hooks";
-import { describe } from "../api";
 import { KeyTable, RevokeKeyDialog } from "../components/key-table";
 import { LimitsFields, NO_LIMITS, limitsOrReport, type LimitsText } from "../components/limits-fields";
+import { AllowedModelsField } from "../components/models-field";
 import { ErrorNote } from "../components/notes";
 import { SecretDialog } from "../components/secret-dialog";
 import { modelList, revokeKey, type ApiKey } from "../models/keys";
 import { createTeamKey } from "../models/teams";
+import { useSubmission } from "../submission";
 import type { Keys, TeamContext } from "./teams-view";
 
 interface Props {
@@ -77,31 +78,22 @@ function CreateTeamKeyForm({ ctx, onCreated }: { readonly ctx: TeamContext; read
   const [name, setName] = useState("");
   const [models, setModels] = useState("");
   const [limits, setLimits] = useState<LimitsText>(NO_LIMITS);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, setError, run } = useSubmission();
 
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
     const parsed = limitsOrReport(limits, setError);
     if (!parsed) return;
-    setBusy(true);
     const allowedModels = modelList(models);
     // A plain member's key is always their own: the API takes the caller when no user is named.
     const userId = manages && holder !== self ? holder : undefined;
-    createTeamKey({ teamId: ctx.team.id, userId, name, allowedModels, limits: parsed }).then(
-      ({ secret }) => {
-        setBusy(false);
-        setName("");
-        setModels("");
-        setLimits(NO_LIMITS);
-        onCreated(name, secret);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(describe(err));
-      },
-    );
+    run(createTeamKey({ teamId: ctx.team.id, userId, name, allowedModels, limits: parsed }), ({ secret }) => {
+      setName("");
+      setModels("");
+      setLimits(NO_LIMITS);
+      onCreated(name, secret);
+    });
   };
 
   return (
@@ -123,19 +115,7 @@ function CreateTeamKeyForm({ ctx, onCreated }: { readonly ctx: TeamContext; read
           </select>
         </div>
       )}
-      <div class="field">
-        <label for="team-key-models">Allowed models</label>
-        <input
-          id="team-key-models"
-          name="models"
-          autoComplete="off"
-          aria-describedby="team-key-models-hint"
-          placeholder="all models"
-          value={models}
-          onInput={(e) => setModels(e.currentTarget.value)}
-        />
-        <small id="team-key-models-hint">Model names separated by commas. Empty allows every model.</small>
-      </div>
+      <AllowedModelsField id="team-key-models" value={models} onChange={setModels} />
       <LimitsFields idPrefix="team-key-limits" legend="Limits of this key (empty fields inherit the holder's)" value={limits} onChange={setLimits} />
       <ErrorNote message={error} />
       <div class="actions">

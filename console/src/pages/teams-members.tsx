@@ -1,10 +1,10 @@
 // A team's members with their roles; those who manage the team add members, change a role and remove a member after a confirmation.
 import { useState } from "preact/hooks";
-import { describe } from "../api";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { ErrorNote } from "../components/notes";
 import { formatTime } from "../format";
 import { addTeamMember, removeTeamMember, type TeamMember, type TeamRole } from "../models/teams";
+import { useSubmission } from "../submission";
 import type { TeamContext } from "./teams-view";
 
 function roleOf(value: string): TeamRole {
@@ -106,8 +106,7 @@ function AddMemberForm({ ctx }: { readonly ctx: TeamContext }) {
   const candidates = ctx.users.filter((u) => !ctx.members.some((m) => m.userId === u.id));
   const [userId, setUserId] = useState("");
   const [role, setRole] = useState<TeamRole>("member");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, setError, run } = useSubmission();
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
@@ -116,19 +115,11 @@ function AddMemberForm({ ctx }: { readonly ctx: TeamContext }) {
       setError(pick ? "Pick the user to add." : "Enter the user id of the person to add.");
       return;
     }
-    setBusy(true);
-    addTeamMember(ctx.team.id, id, role).then(
-      () => {
-        setBusy(false);
-        setUserId("");
-        setRole("member");
-        ctx.changed(`${ctx.nameOf(id)} is now ${role === "owner" ? "an owner" : "a member"} of “${ctx.team.name}”.`);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(describe(err));
-      },
-    );
+    run(addTeamMember(ctx.team.id, id, role), () => {
+      setUserId("");
+      setRole("member");
+      ctx.changed(`${ctx.nameOf(id)} is now ${role === "owner" ? "an owner" : "a member"} of “${ctx.team.name}”.`);
+    });
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="add-member-title">

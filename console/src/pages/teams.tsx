@@ -8,6 +8,7 @@ import { describeLimits } from "../models/limits";
 import type { Session } from "../models/session";
 import { createTeam, listTeams, type Team } from "../models/teams";
 import { BASE, followLink } from "../router";
+import { useSubmission } from "../submission";
 import { TeamView } from "./teams-view";
 
 interface Props {
@@ -95,26 +96,17 @@ function TeamList({ session }: { readonly session: Session }) {
 function CreateTeamForm({ onCreated }: { readonly onCreated: (t: Team) => void }) {
   const [name, setName] = useState("");
   const [limits, setLimits] = useState<LimitsText>(NO_LIMITS);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, setError, run } = useSubmission();
   const submit = (e: Event): void => {
     e.preventDefault();
     setError(undefined);
     const parsed = limitsOrReport(limits, setError);
     if (!parsed) return;
-    setBusy(true);
-    createTeam(name, parsed).then(
-      (t) => {
-        setBusy(false);
-        setName("");
-        setLimits(NO_LIMITS);
-        onCreated(t);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(describe(err));
-      },
-    );
+    run(createTeam(name, parsed), (t) => {
+      setName("");
+      setLimits(NO_LIMITS);
+      onCreated(t);
+    });
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="create-team-title">
