@@ -15,8 +15,19 @@ export interface IdleStreamsResult {
   readonly openSeconds: number;
   readonly baselineMiB: number;
   readonly duringMiB: number;
+  /** Read SETTLE_MS.after after every stream closed. */
   readonly afterMiB: number;
+  /**
+   * Seconds after every stream closed until RSS was back within RETURN_SLACK_KB per stream of the
+   * baseline, polled once a second up to the wait allowed; undefined if it was not back by then.
+   */
+  readonly returnedAfterS: number | undefined;
+  /** RSS at that moment, or at the end of the wait if it never came back. */
+  readonly returnedMiB: number;
 }
+
+/** "Back to baseline": within this much per stream of the baseline (an eighth of the 64 KB per-stream budget). */
+export const RETURN_SLACK_KB = 8;
 
 /** How long to let the gateway settle (timers, GC, sockets closing) before reading its RSS. */
 const SETTLE_MS = { baseline: 1_000, during: 1_000, after: 2_000 } as const;
@@ -67,8 +78,24 @@ function next(child: NodeChild, kind: OpenStreamsMessage["kind"], timeoutMs: num
   });
 }
 
+/**
+ * Polls RSS once a second after the close until it is back near the baseline. V8 keeps the pages
+ * of a heap that grew and gives them back only when its memory reducer runs, once allocation has
+ * been quiet for a while (25-50 s after the close here), so a single reading 2 s after the close says only
+ * that the memory is not yet returned, not whether it ever is.
+ */
+async function waitForReturn(pid: number, limitMiB: number, waitS: number, closedAt: number): Promise<{ afterS: number | undefined; rssMiB: number }> {
+  for (;;) {
+    const now = await rssMiB(pid);
+    const afterS = (performance.now() - closedAt) / 1000;
+    if (now <= limitMiB) return { afterS, rssMiB: now };
+    if (afterS >= waitS) return { afterS: undefined, rssMiB: now };
+    await sleep(1_000);
+  }
+}
+
 /** Opens `spec.count` idle streams through the front door whose process is `middlePid`, and reads that process's RSS around them. */
-export async function measureIdleStreams(middlePid: number, spec: OpenStreamsSpec): Promise<IdleStreamsResult> {
+export async function measureIdleStreams(middlePid: number, spec: OpenStreamsSpec, returnWaitS: number): Promise<IdleStreamsResult> {
   const { child } = await spawnNode({ name: "open-streams", script: "bench/gateway/open-streams.ts", args: [JSON.stringify(spec)] });
   // Generous: on a busy 2-core machine 2,000 connections through the gateway take a while to open.
   const timeoutMs = 60_000 + spec.count * 30;
@@ -84,11 +111,26 @@ export async function measureIdleStreams(middlePid: number, spec: OpenStreamsSpe
     child.proc.send({ kind: "close" });
     const closed = await next(child, "closed", timeoutMs);
     if (closed.kind !== "closed") throw new Error("open-streams: out of order");
+    const closedAt = performance.now();
     await sleep(SETTLE_MS.after);
     const afterMiB = await rssMiB(middlePid);
     const { opened: n, failed, firstError, seconds: openSeconds } = opened;
     if (failed > 0) console.error(`idle streams: ${failed} of ${spec.count} failed to open, first: ${firstError ?? "?"}`);
-    return { requested: spec.count, opened: n, failed, firstError, endedEarly: closed.endedEarly, openSeconds, baselineMiB, duringMiB, afterMiB };
+    console.error(`idle streams: closed; waiting up to ${returnWaitS} s for the gateway's RSS to come back to its baseline...`);
+    const back = await waitForReturn(middlePid, baselineMiB + (RETURN_SLACK_KB * n) / 1024, returnWaitS, closedAt);
+    return {
+      requested: spec.count,
+      opened: n,
+      failed,
+      firstError,
+      endedEarly: closed.endedEarly,
+      openSeconds,
+      baselineMiB,
+      duringMiB,
+      afterMiB,
+      returnedAfterS: back.afterS,
+      returnedMiB: back.rssMiB,
+    };
   } finally {
     await child.stop();
   }

@@ -10,12 +10,16 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   /** Idle streams held open through the gateway at once in the memory scenario. */
   readonly openStreams: number;
+  /** How long the memory scenario waits, after every stream closed, for the gateway's RSS to come back to its baseline. */
+  readonly rssReturnSeconds: number;
   /** Runs the gateway with --cpu-prof and keeps the profile. */
   readonly cpuProfile: boolean;
   /** False (BENCH_REDIS=off, a diagnostic): the gateway's in-process limiter instead of its private Redis. */
   readonly redis: boolean;
   /** Also measures the c=1 latency scenario with wrk, beside the bench's own generator (BENCH_WRK=1). */
   readonly wrk: boolean;
+  /** BENCH_ONLY: runs only the scenarios whose name holds this text (case ignored), for quick A/B runs; "" runs all. */
+  readonly only: string;
 }
 
 export const USAGE = "usage: npx tsx bench/gateway/run.ts [seconds 0.2..600, default 10] [concurrency 1..4096, default 32]";
@@ -52,8 +56,15 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     // Each window warms its own connections and the load process's JIT; the servers stay warm from the rows before.
     warmupSeconds: envNumber(env, "BENCH_WARMUP_SECONDS", Math.min(2, Math.max(1, seconds / 5)), 0, 60, false),
     openStreams: envNumber(env, "BENCH_OPEN_STREAMS", 2000, 1, MAX_OPEN_STREAMS, true),
+    rssReturnSeconds: envNumber(env, "BENCH_RSS_RETURN_SECONDS", 60, 2, 600, false),
     cpuProfile: envFlag(env, "BENCH_CPU_PROF", "1"),
     redis: !envFlag(env, "BENCH_REDIS", "off"),
     wrk: envFlag(env, "BENCH_WRK", "1"),
+    only: (env["BENCH_ONLY"] ?? "").toLowerCase(),
   });
+}
+
+/** Whether BENCH_ONLY lets this scenario run; the idle-streams scenario is named "idle streams". */
+export function wanted(opts: BenchOptions, scenario: string): boolean {
+  return scenario.toLowerCase().includes(opts.only);
 }

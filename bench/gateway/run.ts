@@ -11,7 +11,7 @@ import { issueFigures, issueTable, SCENARIO } from "./issue-figures.js";
 import { startLoadGenerator } from "./measure.js";
 import { readOptions } from "./options.js";
 import { memory, type Memory } from "./proc-stats.js";
-import { killAllNow, stopAll } from "./processes.js";
+import { compileForBench, killAllNow, stopAll } from "./processes.js";
 import { CommandCounter, startPrivateRedis } from "./redis-stats.js";
 import { addedTable, figuresTable, ratiosTable, type Row } from "./report.js";
 import { idleStreams, latencyOneAtATime, throughput, timeToFirstToken, type Stack } from "./scenario-runs.js";
@@ -65,6 +65,8 @@ async function usageRows(url: string): Promise<number> {
 }
 
 async function startStack(): Promise<Stack> {
+  console.error("compiling src/ and the bench with tsc into dist/ (every process runs compiled, as deployed)...");
+  await compileForBench();
   database = await createDatabase();
   const redis = opts.redis ? await startPrivateRedis() : undefined;
   const connections = upstreamConnections(opts.openStreams);
@@ -89,8 +91,8 @@ async function startStack(): Promise<Stack> {
   return { opts, emulator, proxy, gateway, processes, redis: redisCounter, workDir: dir };
 }
 
-function errorsIn(rows: readonly Row[], idle: IdleStreamsResult): number {
-  return rows.reduce((n, r) => n + r.summary.errors, 0) + idle.failed + idle.endedEarly;
+function errorsIn(rows: readonly Row[], idle: IdleStreamsResult | undefined): number {
+  return rows.reduce((n, r) => n + r.summary.errors, 0) + (idle ? idle.failed + idle.endedEarly : 0);
 }
 
 async function main(): Promise<void> {
@@ -132,14 +134,14 @@ async function main(): Promise<void> {
     "",
     addedTable(rows, SCENARIO.ttft, "TTFT", (s) => [s.ttftP50Ms, s.ttftP99Ms]),
   );
-  out(`### Idle streams held open through the gateway`, "", idleStreamsTable(idle));
+  if (idle) out(`### Idle streams held open through the gateway`, "", idleStreamsTable(idle));
   out(
     `Gateway at the end: RSS ${gatewayMemory.rssMiB.toFixed(0)} MiB (peak ${gatewayMemory.peakRssMiB.toFixed(0)} MiB); ` +
       `/metrics counted ${counted} requests; usage_records holds ${rowsWritten} rows (warm-ups and idle streams included).`,
     "CPU columns are percent of one core over the measured window; 'middle' is the bare proxy or the gateway process. " +
       "Redis and Postgres CPU are not included. TTFT = time to the first chunk with content; TTFB = to the first body chunk.",
   );
-  out(`### Issue 11: figures and targets (c=${concurrency} unless said)`, "", issueTable(issueFigures({ rows, idle, redis: opts.redis })));
+  out(`### Issue 11: figures and targets (c=${concurrency} unless said)`, "", issueTable(issueFigures({ rows, idle, rssReturnSeconds: opts.rssReturnSeconds, redis: opts.redis })));
   const errors = errorsIn(rows, idle);
   out(`errors: ${errors}`);
   if (opts.cpuProfile) out(`CPU profile of the gateway: ${dir}/*.cpuprofile (read it with: npx tsx bench/gateway/profile-top.ts <file>)`);

@@ -4,7 +4,7 @@ import { SCENARIO } from "./issue-figures.js";
 import { measureIdleStreams, type IdleStreamsResult } from "./idle-streams.js";
 import type { LoadSpec } from "./load-spec.js";
 import { measureScenario, type Contender, type Processes } from "./measure.js";
-import type { BenchOptions } from "./options.js";
+import { wanted, type BenchOptions } from "./options.js";
 import type { CommandCounter } from "./redis-stats.js";
 import type { Row } from "./report.js";
 import { AZURE_PATH, COMPLETE, FIRST_TOKEN, httpBody, IDLE_TIMING, NO_DELAYS, PACED, pacedBody, RESPONSES_PATH, responsesBody } from "./scenarios.js";
@@ -68,22 +68,26 @@ export async function throughput(s: Stack): Promise<Row[]> {
   // The Responses stream row sits beside the chat stream row: the same answer as more, named events.
   const http = [[SCENARIO.httpUnary, false, "chat"], [SCENARIO.httpStream, true, "chat"], ["HTTP Responses stream", true, "responses"]] as const;
   for (const [scenario, stream, api] of http) {
+    if (!wanted(opts, scenario)) continue;
     rows.push(...(await measureScenario(p, scenario, threeDoors(s, shape(stream, api, opts.concurrency), scenario === SCENARIO.httpUnary), opts.rounds)));
   }
   // gRPC has no direct or proxied twin here: its rows are set beside the HTTP scenario's.
   for (const [scenario, stream, base] of [[SCENARIO.grpcUnary, false, SCENARIO.httpUnary], [SCENARIO.grpcStream, true, SCENARIO.httpStream]] as const) {
+    if (!wanted(opts, scenario)) continue;
     rows.push(...(await measureScenario(p, scenario, [{ door: "gateway", spec: grpcSpec(s, stream) }], opts.rounds, base)));
   }
   return rows;
 }
 
 /** HTTP unary, one request at a time: what each door adds to a single call when nothing queues. */
-export function latencyOneAtATime(s: Stack): Promise<Row[]> {
+export async function latencyOneAtATime(s: Stack): Promise<Row[]> {
+  if (!wanted(s.opts, SCENARIO.latency)) return [];
   return measureScenario(s.processes, SCENARIO.latency, threeDoors(s, shape(false, "chat", 1)), s.opts.rounds);
 }
 
 /** Streams of 20 chunks 10 ms apart at the configured concurrency, timed to their first content token. */
 export async function timeToFirstToken(s: Stack): Promise<Row[]> {
+  if (!wanted(s.opts, SCENARIO.ttft)) return [];
   await setEmulatorTiming(s.emulator.url, PACED.timing);
   try {
     const h: HttpShape = { ...shape(true, "chat", s.opts.concurrency), body: pacedBody(), firstToken: FIRST_TOKEN };
@@ -94,13 +98,14 @@ export async function timeToFirstToken(s: Stack): Promise<Row[]> {
 }
 
 /** N chat streams held open through the gateway at once, idle: the emulator waits minutes before their first token. */
-export async function idleStreams(s: Stack): Promise<IdleStreamsResult> {
+export async function idleStreams(s: Stack): Promise<IdleStreamsResult | undefined> {
+  if (!wanted(s.opts, "idle streams")) return undefined;
   await setEmulatorTiming(s.emulator.url, IDLE_TIMING);
   try {
     const count = s.opts.openStreams;
     const spec = { target: s.gateway.url, path: AZURE_PATH, headers: { "api-key": s.gateway.apiKey }, body: httpBody(true), count, warmup: Math.min(100, count) };
     console.error(`idle streams: ${spec.warmup} to warm up, then ${count} held open at once through the gateway...`);
-    return await measureIdleStreams(s.processes.gateway.pid, spec);
+    return await measureIdleStreams(s.processes.gateway.pid, spec, s.opts.rssReturnSeconds);
   } finally {
     await setEmulatorTiming(s.emulator.url, NO_DELAYS);
   }

@@ -5,7 +5,7 @@ import { resolveUserLimits, type Limits } from "../core/limits.js";
 import type { ApiKeyStore, KeyWithOwner } from "../store/api-keys.js";
 import type { LastUsedRecorder } from "./last-used.js";
 import { CachedLookup, type LookupCacheOptions } from "./cached-lookup.js";
-import { API_KEY_PREFIX, hashSecret, isWellFormed } from "./tokens.js";
+import { API_KEY_PREFIX, hashSecretHex, isWellFormed } from "./tokens.js";
 
 export type KeyCacheOptions = LookupCacheOptions;
 
@@ -34,10 +34,9 @@ export class ApiKeyAuthenticator {
       });
     }
     if (!isWellFormed(API_KEY_PREFIX, credential)) throw invalidKey();
-    const hash = hashSecret(credential);
-    const id = hash.toString("hex");
+    const id = hashSecretHex(credential);
     if (this.cache.isMiss(id)) throw invalidKey();
-    const key = this.cache.cached(id) ?? (await this.cache.load(id, () => this.keys.byHash(hash)));
+    const key = this.cache.cached(id) ?? (await this.cache.load(id, () => this.keys.byHash(Buffer.from(id, "hex"))));
     if (!key || !usable(key, Date.now())) {
       this.cache.refuse(id);
       throw invalidKey();

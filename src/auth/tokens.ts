@@ -1,5 +1,5 @@
 // Secret formats: "aik_" API keys and "aiks_" session tokens, 256 random bits in base62 plus a CRC32 check.
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -31,8 +31,15 @@ function base62(value: bigint, width: number): string {
   return out;
 }
 
+/** The CRC32 (below 2^32, exact in a double) in base62, with Number arithmetic: every request checks one. */
 function checksum(text: string): string {
-  return base62(BigInt(crc32(text)), CHECK_LENGTH);
+  let out = "";
+  let v = crc32(text);
+  for (let i = 0; i < CHECK_LENGTH; i++) {
+    out = ALPHABET[v % 62] + out;
+    v = Math.floor(v / 62);
+  }
+  return out;
 }
 
 export function newSecret(prefix: string): NewSecret {
@@ -56,5 +63,10 @@ export function isWellFormed(prefix: string, candidate: string): boolean {
 }
 
 export function hashSecret(secret: string): Buffer {
-  return createHash("sha256").update(secret, "utf8").digest();
+  return hash("sha256", secret, "buffer");
+}
+
+/** The same hash in hex, as the caches key it: crypto.hash in one call costs a fraction of a Hash object's three. */
+export function hashSecretHex(secret: string): string {
+  return hash("sha256", secret, "hex");
 }

@@ -1,5 +1,6 @@
 // The terminal handler: answers catalog calls itself, sends the rest to their deployments in order, failing over while nothing has reached the client.
-import type { CallContext } from "./context.js";
+import { readsParsed, type CallContext } from "./context.js";
+import { topLevelMember } from "./json-member.js";
 import type { Deployment } from "./deployments.js";
 import { GatewayError, toGatewayError } from "./errors.js";
 import { notFoundOf, type Call } from "./operation.js";
@@ -28,8 +29,19 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
     const shape = call.op.stream;
     if (call.stream && shape) return relayStream(await upstream.stream(d, req, opts), shape, call, ctx);
     const reply = await upstream.unary(d, req, opts);
-    const settled = settledNow({ outcome: "ok", usage: call.op.usage(reply.json), object: call.op.object(reply.json) });
-    return { kind: "unary", raw: reply.raw, json: reply.json, upstream: reply.info, settled };
+    // HTTP sends Azure's bytes on: an answer whose usage is all the gateway reads is not parsed whole (reply.json parses).
+    const usage = call.op.readsOnlyUsage && !readsParsed(ctx) ? topLevelMember(reply.raw, "usage") : undefined;
+    const answer = usage ? { usage } : reply.json;
+    const settled = settledNow({ outcome: "ok", usage: call.op.usage(answer), object: call.op.object(answer) });
+    return {
+      kind: "unary",
+      raw: reply.raw,
+      get json() {
+        return reply.json;
+      },
+      upstream: reply.info,
+      settled,
+    };
   };
 
   /** One attempt on `d`, its outcome reported to the member's health (and a stream's, when it ends). */
@@ -57,7 +69,7 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
     // A stream counts in flight until it ends; one the upstream cuts counts against the member.
     void result.settled.then((s) => {
       end();
-      if (s.error && (s.error.code === "bad_gateway" || s.error.code === "upstream_timeout")) router.report(d, { kind: "failed" });
+      if (s.error && azureFailed(s.error)) router.report(d, { kind: "failed" });
     });
     return result;
   };
@@ -99,11 +111,15 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
 function verdict(e: GatewayError, ctx: CallContext): AttemptOutcome | undefined {
   if (ctx.signal.aborted || e.code === "cancelled") return undefined;
   if (e.code === "rate_limited" && e.retryable) return { kind: "throttled", retryAfterMs: e.retryAfterMs };
-  // No credential (an Entra token that cannot be had): the request never left, so it says nothing of Azure's
-  // health; the token source refuses at no cost and serves again the moment a token comes, with no breaker to wait out.
-  if (e.reason === "upstream_credential_unavailable") return { kind: "neutral" };
-  if (e.retryable) return { kind: "failed" };
+  // Retryable failures of the gateway's own (an Entra token that cannot be had) fail over too, but the request never
+  // left, so they say nothing of Azure's health: the token source serves again the moment a token comes, with no breaker to wait out.
+  if (e.retryable && azureFailed(e)) return { kind: "failed" };
   return { kind: "neutral" };
+}
+
+/** Azure's own failure: an error status, no answer in time, or a stream it cut. */
+function azureFailed(e: GatewayError): boolean {
+  return e.code === "bad_gateway" || e.code === "upstream_timeout";
 }
 
 /**
@@ -113,7 +129,7 @@ function verdict(e: GatewayError, ctx: CallContext): AttemptOutcome | undefined 
  */
 function exhausted(last: GatewayError | undefined, ctx: CallContext, router: Router): GatewayError {
   if (!last) return new GatewayError("internal", "No deployment answered.");
-  if (last.code !== "bad_gateway" && last.code !== "upstream_timeout") return last;
+  if (!azureFailed(last)) return last;
   const now = Date.now();
   if (ctx.targets.some((d) => router.available(d, now))) return last;
   return new GatewayError("unavailable", "No deployment could serve the request right now; retry later.", {

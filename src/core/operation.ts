@@ -148,6 +148,12 @@ export interface Operation {
   upstream(call: Call, d: Deployment): UpstreamRequest;
   /** Usage in a unary answer, when it has one. */
   usage(answer: JsonObject): Usage | undefined;
+  /**
+   * True when `usage` and `object` read nothing of a unary answer but its top-level `usage` object:
+   * a front door that forwards Azure's bytes (HTTP) then has only that member read from the answer's
+   * end (src/core/json-member.ts), not the whole answer parsed (an embeddings answer is tens of KB).
+   */
+  readonly readsOnlyUsage?: boolean;
   /** The upstream object a unary answer is, when it is one the gateway tracks. */
   object(answer: JsonObject): ObjectState | undefined;
   /** The request field that caps output (max_tokens, max_output_tokens, ...): a refusal for size names it. */

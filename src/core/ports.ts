@@ -13,6 +13,7 @@ export interface UpstreamCallOptions {
 
 export interface UpstreamUnary {
   readonly raw: Buffer;
+  /** The parse of `raw`, which may be made only when first read; reading it throws bad_gateway when `raw` is no JSON object. */
   readonly json: JsonObject;
   readonly info: UpstreamInfo;
 }

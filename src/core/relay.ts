@@ -71,11 +71,14 @@ class Relay implements StreamResult {
           outcome = "ok";
           return;
         }
-        // Until the first token is timed every event is read; after it, only those that may tell something.
-        if (this.skims && this.firstTokenMs !== undefined && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
-          if (this.shape.mayCarryText(event, data)) this.text.keep(event, data);
-          yield new UnreadEvent(event, data, this.shape, this.call, this.sequence);
-          continue;
+        // Only events that may tell something are read, and until the first token is timed those that may carry text too.
+        if (this.skims && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
+          const carriesText = this.shape.mayCarryText(event, data);
+          if (this.firstTokenMs !== undefined || !carriesText) {
+            if (carriesText) this.text.keep(event, data);
+            yield new UnreadEvent(event, data, this.shape, this.call, this.sequence);
+            continue;
+          }
         }
         const json = parseEvent(data);
         const texts = this.text.read.length;

@@ -1,9 +1,9 @@
 // One batch of usage records into Postgres: raw rows and their daily rollup in a single statement.
 import postgres from "postgres";
-import type { UsageRecord } from "./record.js";
+import { USAGE_COLUMNS, type UsageRecord } from "./record.js";
 
 /*
- * The rows travel as ONE jsonb parameter unpacked by jsonb_to_recordset, so the statement text
+ * The rows travel as ONE jsonb parameter unpacked by jsonb_array_elements, so the statement text
  * is the same for every batch size: the `postgres` client prepares it once per connection,
  * where a VALUES list would prepare a new statement for each batch size (and embedded PGlite
  * never frees them). Behind a transaction pooler the client prepares nothing, and the
@@ -11,14 +11,34 @@ import type { UsageRecord } from "./record.js";
  * rollup adds exactly the rows the insert returned, so a replayed record (a conflict, not
  * returned) is never counted twice. Rollup rows are upserted in key order so two writers
  * touching the same keys lock them in the same order.
+ *
+ * Each row is a JSON array of its fields in the table's column order, USAGE_COLUMNS: without a
+ * key per field a row is about 150 bytes instead of 395, less for the gateway to build and write
+ * and for Postgres to parse. The statement reads element i as column i, numbered from that one
+ * list, never by hand; rowOf writes the fields in the same order (test/metering/usage-batch.test.ts
+ * holds every field to its column). JSON null stays SQL null, and the counts stay exact: they
+ * are safe integers (checkRecord), which jsonb keeps digit for digit.
  */
+// The cast from the element's text to each column's type; text columns need none.
+const CASTS: Readonly<Record<string, string>> = {
+  occurred_at: "::timestamptz",
+  streamed: "::boolean",
+  prompt_tokens: "::bigint",
+  cached_tokens: "::bigint",
+  completion_tokens: "::bigint",
+  reasoning_tokens: "::bigint",
+  cost_micro_usd: "::bigint",
+  latency_ms: "::integer",
+  ttft_ms: "::integer",
+  estimated: "::boolean",
+};
+const FIELDS = USAGE_COLUMNS.map((column, i) => `(e->>${i})${CASTS[column] ?? ""} as ${column}`).join(",\n    ");
+
 const INSERT = `
 with incoming as (
-  select * from jsonb_to_recordset($1::text::jsonb) as r(
-    request_id text, occurred_at timestamptz, user_id text, key_id text, model text,
-    deployment_id text, region text, protocol text, streamed boolean, outcome text,
-    prompt_tokens bigint, cached_tokens bigint, completion_tokens bigint, reasoning_tokens bigint,
-    cost_micro_usd bigint, latency_ms integer, ttft_ms integer, estimated boolean, team_id text)
+  select
+    ${FIELDS}
+  from jsonb_array_elements($1::text::jsonb) as e
 ), inserted as (
   insert into usage_records (
     request_id, occurred_at, user_id, key_id, model, deployment_id, region, protocol, streamed, outcome,
@@ -60,28 +80,13 @@ export async function insertBatch(sql: postgres.Sql, records: readonly UsageReco
   return inserted;
 }
 
-function rowOf(r: UsageRecord): Record<string, string | number | boolean | null> {
-  return {
-    request_id: r.requestId,
-    occurred_at: r.occurredAt.toISOString(),
-    user_id: r.userId,
-    key_id: r.keyId,
-    model: r.model,
-    deployment_id: r.deploymentId,
-    region: r.region,
-    protocol: r.protocol,
-    streamed: r.streamed,
-    outcome: r.outcome,
-    prompt_tokens: r.promptTokens,
-    cached_tokens: r.cachedTokens,
-    completion_tokens: r.completionTokens,
-    reasoning_tokens: r.reasoningTokens,
-    cost_micro_usd: r.costMicroUsd,
-    latency_ms: r.latencyMs,
-    ttft_ms: r.ttftMs,
-    estimated: r.estimated,
-    team_id: r.teamId,
-  };
+// In USAGE_COLUMNS order. The timestamp is made a string here: a Date left to JSON.stringify (its
+// toJSON) takes V8's slow path, which costs half again the time of the whole row.
+function rowOf(r: UsageRecord): (string | number | boolean | null)[] {
+  return [
+    r.requestId, r.occurredAt.toISOString(), r.userId, r.keyId, r.model, r.deploymentId, r.region, r.protocol, r.streamed, r.outcome,
+    r.promptTokens, r.cachedTokens, r.completionTokens, r.reasoningTokens, r.costMicroUsd, r.latencyMs, r.ttftMs, r.estimated, r.teamId,
+  ];
 }
 
 /**

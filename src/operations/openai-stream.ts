@@ -13,8 +13,21 @@ const FORWARD: EventFacts = Object.freeze({ forward: true });
  */
 const TELLS = /"error"|"usage"\s*:\s*\{|\\u/;
 
-/** `textOf` pushes the generated text of one choice of a chunk (a chat delta, a completion fragment) onto `text`. */
-export function openAiStream(textOf: (choice: JsonObject, text: string[]) => void): StreamShape {
+/**
+ * Whether an event may carry generated text under one of `keys`: one of them with a non-empty string
+ * value. Never no wrongly: a non-empty JSON string starts with a character other than an unescaped
+ * quote, and a key spelt with escapes makes TELLS say yes (the event is then read in full anyway).
+ */
+export function textKeys(keys: readonly string[]): (data: string) => boolean {
+  const pattern = new RegExp(`"(?:${keys.join("|")})"\\s*:\\s*"[^"]`);
+  return (data) => pattern.test(data);
+}
+
+/**
+ * `textOf` pushes the generated text of one choice of a chunk (a chat delta, a completion fragment)
+ * onto `text`; `carriesText` is textKeys of the keys it reads.
+ */
+export function openAiStream(textOf: (choice: JsonObject, text: string[]) => void, carriesText: (data: string) => boolean): StreamShape {
   return {
     sentinel: true,
     read(_event, data, call, text): EventFacts {
@@ -27,7 +40,7 @@ export function openAiStream(textOf: (choice: JsonObject, text: string[]) => voi
       return FORWARD;
     },
     mayTell: (_event, data) => TELLS.test(data),
-    mayCarryText: () => true,
+    mayCarryText: (_event, data) => carriesText(data),
     errorEvent: (envelope) => ({ event: undefined, data: envelope }),
   };
 }

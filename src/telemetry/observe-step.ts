@@ -53,17 +53,20 @@ export function observeStep(logger: Logger, label: (name: string | undefined) =>
         // Metric labels stay bounded: configured model names only, never what a client typed.
         const deploymentLabel = label(deployment?.id);
         const labels = labelSets.get(`${call.op.name}${SEP}${label(deployment?.model)}${SEP}${deploymentLabel}${SEP}${ctx.protocol}${SEP}${outcome}`);
-        const attributes: Attributes = { "aik.outcome": outcome, "aik.attempts": ctx.attempts };
-        if (deployment) attributes["aik.deployment"] = deploymentLabel;
-        if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
         if (usage) {
-          Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
           labels.prompt.value += usage.promptTokens;
           labels.completion.value += usage.completionTokens;
         }
-        span.setAttributes(attributes);
-        // The status names the failure by its code, never by a message that could quote a client's input.
-        span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: reason ?? outcome });
+        // With tracing off (or the call not sampled) the span records nothing: its attributes are not even built.
+        if (span.isRecording()) {
+          const attributes: Attributes = { "aik.outcome": outcome, "aik.attempts": ctx.attempts };
+          if (deployment) attributes["aik.deployment"] = deploymentLabel;
+          if (ctx.caller) Object.assign(attributes, { "aik.user_id": ctx.caller.userId, "aik.key_id": ctx.caller.keyId });
+          if (usage) Object.assign(attributes, { "gen_ai.usage.input_tokens": usage.promptTokens, "gen_ai.usage.output_tokens": usage.completionTokens });
+          span.setAttributes(attributes);
+          // The status names the failure by its code, never by a message that could quote a client's input.
+          span.setStatus(outcome === "ok" ? { code: SpanStatusCode.OK } : { code: SpanStatusCode.ERROR, message: reason ?? outcome });
+        }
         span.end();
         const ms = performance.now() - ctx.startedAt;
         labels.requests.value += 1;

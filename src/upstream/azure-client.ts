@@ -2,14 +2,16 @@
 import { Pool, type Dispatcher } from "undici";
 import type { Deployment } from "../core/deployments.js";
 import { GatewayError } from "../core/errors.js";
-import { isObject } from "../core/json.js";
+import { isObject, type JsonObject } from "../core/json.js";
 import type { UpstreamRequest } from "../core/operation.js";
 import type { Upstream, UpstreamCallOptions, UpstreamStream, UpstreamUnary } from "../core/ports.js";
 import type { UpstreamInfo } from "../core/results.js";
 import type { Logger } from "../telemetry/logger.js";
 import { AzureAuthHeaders } from "./azure-auth.js";
 import { azureError, transportError } from "./azure-errors.js";
-import { readBounded } from "./read-bounded.js";
+import { exchangeStream } from "./stream-exchange.js";
+import { headerObject, headerValue } from "./raw-headers.js";
+import { exchangeUnary } from "./unary-exchange.js";
 import { upstreamPayload } from "./request-body.js";
 import { sseEvents } from "./sse.js";
 import type { TokenTiming } from "./entra-token.js";
@@ -57,46 +59,43 @@ export class AzureUpstream implements Upstream {
   }
 
   async unary(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamUnary> {
-    const res = await this.send(d, req, opts);
+    const { pool, dispatch } = await this.requestFor(d, req, opts);
+    let answer;
     try {
-      const raw = await readBounded(res.body, this.options.maxResponseBytes);
-      let json: unknown;
-      try {
-        json = JSON.parse(raw.toString("utf8"));
-      } catch {
-        json = undefined;
-      }
-      if (!isObject(json)) {
-        throw new GatewayError("bad_gateway", `Azure OpenAI sent an unreadable answer for deployment '${d.id}'.`, {
-          reason: "upstream_bad_response",
-        });
-      }
-      return { raw, json, info: infoOf(d, res.headers) };
+      answer = await exchangeUnary(pool, dispatch, opts.signal, { answerBytes: this.options.maxResponseBytes, errorBytes: MAX_ERROR_BODY });
     } catch (err) {
       throw transportError(err, d, opts.signal);
     }
+    const { statusCode, rawHeaders, body } = answer;
+    if (statusCode >= 400) throw azureError(d, statusCode, headerObject(rawHeaders), body.toString("utf8"));
+    return new AzureAnswer(d, body, infoFrom(d, rawHeaders));
   }
 
   async stream(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<UpstreamStream> {
-    const res = await this.send(d, req, opts);
-    const type = String(res.headers["content-type"] ?? "");
-    if (!type.startsWith("text/event-stream")) {
-      res.body.destroy();
+    const { pool, dispatch } = await this.requestFor(d, req, opts);
+    let answer;
+    try {
+      answer = await exchangeStream(pool, dispatch, opts.signal, MAX_REST_BYTES);
+    } catch (err) {
+      throw transportError(err, d, opts.signal);
+    }
+    const { statusCode, rawHeaders } = answer;
+    if (statusCode >= 400) {
+      const raw = await readAll(answer.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
+      answer.close(false);
+      throw azureError(d, statusCode, headerObject(rawHeaders), raw.toString("utf8"));
+    }
+    if (!(headerValue(rawHeaders, "content-type") ?? "").startsWith("text/event-stream")) {
+      answer.close(false);
       throw new GatewayError("bad_gateway", `Azure OpenAI did not answer with a stream for deployment '${d.id}'.`, {
         reason: "upstream_bad_response",
       });
     }
-    // Not destroyed when the reader stops early (at [DONE]): release() decides, without an abort Error on a normal end.
-    const events = sseEvents(res.body.iterator({ destroyOnReturn: false }));
-    let released = false;
+    // Stopping at [DONE] ends nothing: close() decides whether the connection is kept, without an abort Error on a normal end.
     return {
-      info: infoOf(d, res.headers),
-      events,
-      close: (complete = false) => {
-        if (released) return;
-        released = true;
-        release(res.body, complete);
-      },
+      info: infoFrom(d, rawHeaders),
+      events: sseEvents(answer.body),
+      close: (complete = false) => answer.close(complete),
     };
   }
 
@@ -106,14 +105,16 @@ export class AzureUpstream implements Upstream {
     this.pools.clear();
   }
 
-  private async send(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<Dispatcher.ResponseData> {
+  /** The deployment's pool and the request to send it: path, Azure's credential, the payload. */
+  private async requestFor(d: Deployment, req: UpstreamRequest, opts: UpstreamCallOptions): Promise<{ pool: Pool; dispatch: Dispatcher.DispatchOptions }> {
     const target = this.target(d);
     const payload = upstreamPayload(d, req);
     // Without a valid credential the request is refused here (503), never sent for Azure to answer 401.
     const pending = this.auth.headers(d);
     const credential = pending instanceof Promise ? await pending : pending;
-    try {
-      const res = await target.pool.request({
+    return {
+      pool: target.pool,
+      dispatch: {
         method: req.method,
         path: upstreamPath(target.basePath, d, req),
         headers: {
@@ -122,14 +123,8 @@ export class AzureUpstream implements Upstream {
           "x-ms-client-request-id": opts.requestId,
         },
         body: payload,
-        signal: opts.signal,
-      });
-      if (res.statusCode < 400) return res;
-      const raw = await readBounded(res.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
-      throw azureError(d, res.statusCode, res.headers, raw.toString("utf8"));
-    } catch (err) {
-      throw transportError(err, d, opts.signal);
-    }
+      },
+    };
   }
 
   private target(d: Deployment): Target {
@@ -159,42 +154,59 @@ export class AzureUpstream implements Upstream {
   }
 }
 
+/** A unary answer: its bytes, and their parse when first asked for (HTTP may forward the bytes unparsed). */
+class AzureAnswer implements UpstreamUnary {
+  private parsed: JsonObject | undefined;
+
+  constructor(
+    private readonly d: Deployment,
+    readonly raw: Buffer,
+    readonly info: UpstreamInfo,
+  ) {}
+
+  /** Throws bad_gateway when the answer is not a JSON object. */
+  get json(): JsonObject {
+    if (this.parsed) return this.parsed;
+    let json: unknown;
+    try {
+      json = JSON.parse(this.raw.toString("utf8"));
+    } catch {
+      json = undefined;
+    }
+    if (!isObject(json)) {
+      throw new GatewayError("bad_gateway", `Azure OpenAI sent an unreadable answer for deployment '${this.d.id}'.`, {
+        reason: "upstream_bad_response",
+      });
+    }
+    return (this.parsed = json);
+  }
+}
+
 /** What may follow a stream's last event before its end; more, and the connection is not worth keeping. */
 const MAX_REST_BYTES = 64 * 1024;
 
-const ignore = (): void => undefined;
-
-/**
- * A stream read to its last event has, normally, nothing left but its end: reading that keeps the
- * connection for the next request (aborting a body Azure has not finished closes its socket) and
- * makes no abort Error. Any other stream is aborted.
- */
-function release(body: Dispatcher.ResponseData["body"], complete: boolean): void {
-  if (body.destroyed || body.readableEnded) return;
-  if (!complete) {
-    body.destroy();
-    return;
+/** Reads a body to its end, refusing more than `max` bytes (an error answer's, for its code). */
+async function readAll(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) throw new Error("The error answer is larger than the gateway reads.");
+    parts.push(chunk);
   }
-  let rest = 0;
-  // A failure while reading what is left (the body timeout) ends nothing anyone waits for.
-  body.on("error", ignore);
-  body.on("data", (chunk: Buffer) => {
-    rest += chunk.length;
-    if (rest > MAX_REST_BYTES) body.destroy();
-  });
+  return Buffer.concat(parts, size);
 }
 
 const HEADER_VALUE = /^[\x20-\x7e]{1,128}$/;
 
-function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {
-  const v = headers[name];
-  const s = Array.isArray(v) ? v[0] : v;
+/** A header value the gateway repeats (in metering and logs): short printable ASCII, or nothing. */
+function checked(s: string | undefined): string | undefined {
   return s !== undefined && HEADER_VALUE.test(s) ? s : undefined;
 }
 
-function infoOf(d: Deployment, headers: Dispatcher.ResponseData["headers"]): UpstreamInfo {
+function infoFrom(d: Deployment, rawHeaders: readonly Buffer[]): UpstreamInfo {
   return {
-    region: header(headers, "x-ms-region") ?? d.region,
-    azureRequestId: header(headers, "apim-request-id"),
+    region: checked(headerValue(rawHeaders, "x-ms-region")) ?? d.region,
+    azureRequestId: checked(headerValue(rawHeaders, "apim-request-id")),
   };
 }

@@ -8,8 +8,9 @@ import { FIGURES } from "../../bench/gateway/issue-figures.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OPEN_STREAMS = 100;
-/** The bench's own limit: kept below the test's, so a slow run still stops its children and drops its database. */
-const RUN_LIMIT_MS = 85_000;
+/** The bench's own limit: kept below the test's, so a slow run still stops its children and drops its database. It
+ * includes compiling the project with tsc (about 20 s alone, more on a machine running the rest of the suite). */
+const RUN_LIMIT_MS = 170_000;
 
 let running: ReturnType<typeof spawn> | undefined;
 
@@ -22,7 +23,7 @@ function runBench(): Promise<{ code: number | null; stdout: string; stderr: stri
   // 0.5 s windows at 4 concurrent requests, one round, no warm-up: only whether every part works is at stake.
   const child = spawn(process.execPath, ["--import", "tsx", "bench/gateway/run.ts", "0.5", "4"], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_ROUNDS: "1", BENCH_WARMUP_SECONDS: "0", BENCH_OPEN_STREAMS: String(OPEN_STREAMS), BENCH_CPU_PROF: "", BENCH_REDIS: "", BENCH_WRK: "", BENCH_DEBUG: "" },
+    env: { ...process.env, BENCH_ROUNDS: "1", BENCH_WARMUP_SECONDS: "0", BENCH_OPEN_STREAMS: String(OPEN_STREAMS), BENCH_RSS_RETURN_SECONDS: "2", BENCH_CPU_PROF: "", BENCH_REDIS: "", BENCH_WRK: "", BENCH_DEBUG: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running = child;
@@ -76,6 +77,6 @@ it("runs every scenario of the gateway bench and prints issue 11's figures with 
 
   const idle = rowsOf(stdout, "| streams asked |")[0];
   expect(idle?.[1], `not every idle stream was held open:\n${context}`).toBe(String(OPEN_STREAMS));
-  expect(idle?.[8], context).toBe("0");
+  expect(idle?.[10], context).toBe("0");
   expect(stdout, context).toMatch(/^errors: 0$/m);
-}, 90_000);
+}, 180_000);

@@ -66,8 +66,12 @@ describe("gRPC front door", () => {
     client.close();
   });
 
-  it("an HTTP client closing its socket mid-stream aborts the upstream request", async () => {
-    t.emulator.setTiming({ chunkDelayMs: 100 });
+  // Silent: nothing is written after the client goes, so only the closed socket can tell the gateway (not a failed write).
+  it.each([
+    ["mid-stream", { chunkDelayMs: 100 }],
+    ["while the stream is silent", { timeToFirstTokenMs: 60_000 }],
+  ])("an HTTP client closing its socket %s aborts the upstream request at once", async (_when, timing) => {
+    t.emulator.setTiming(timing);
     const ac = new AbortController();
     const res = await request(`${t.httpUrl}/v1/chat/completions`, {
       method: "POST",

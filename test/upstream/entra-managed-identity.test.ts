@@ -10,6 +10,7 @@ import type { Deployment } from "../../src/core/deployments.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import type { TokenTiming } from "../../src/upstream/entra-token.js";
+import { classicDeployment } from "../support/deployment.js";
 import { startFakeEntra, type FakeEntra } from "../support/fake-entra.js";
 import { testConfig, testStores } from "../support/gateway.js";
 import { bearer, chatClient } from "../support/grpc-client.js";
@@ -71,23 +72,7 @@ function entra(clientId: string | undefined): Deployment["auth"] {
 
 function deployment(id: string, azureName: string, model: string, auth: Deployment["auth"], extra: Partial<Deployment> = {}): Deployment {
   const classic = azureName === "gpt-4o";
-  return {
-    id,
-    endpoint: emulator.url,
-    deployment: azureName,
-    model,
-    auth,
-    apiStyle: classic ? "classic" : "v1",
-    apiVersion: classic ? "2024-10-21" : undefined,
-    apiVersionPolicy: "client",
-    responsesStore: "client",
-    kind: "standard",
-    priority: 0,
-    weight: 1,
-    region: undefined,
-    price: undefined,
-    ...extra,
-  };
+  return classicDeployment({ id, endpoint: emulator.url, deployment: azureName, model, auth, ...(classic ? {} : { apiStyle: "v1", apiVersion: undefined }), ...extra });
 }
 
 const FAST: TokenTiming = { refreshMarginMs: 2_000, retryMinMs: 200, retryMaxMs: 1_000, firstFetchWaitMs: 5_000 };

@@ -6,23 +6,9 @@ import { chatCompletions } from "../../src/operations/chat/operation.js";
 import { createResponse } from "../../src/operations/responses/create.js";
 import type { Operation } from "../../src/core/operation.js";
 import { upstreamPayload } from "../../src/upstream/request-body.js";
+import { classicDeployment } from "../support/deployment.js";
 
-const classic: Deployment = {
-  id: "gpt-4o",
-  endpoint: "https://r.openai.azure.com",
-  deployment: "gpt-4o",
-  model: "gpt-4o",
-  auth: { kind: "api_key" as const, apiKey: "k" },
-  apiStyle: "classic",
-  apiVersion: "2024-10-21",
-  apiVersionPolicy: "client",
-  responsesStore: "client",
-  kind: "standard",
-  priority: 0,
-  weight: 1,
-  region: undefined,
-  price: undefined,
-};
+const classic = classicDeployment();
 const v1: Deployment = { ...classic, apiStyle: "v1", apiVersion: undefined, deployment: "gpt-4o-prod" };
 
 /** The payload for `text` sent by a client over HTTP (bytes kept) and made into the operation's upstream request. */

@@ -4,23 +4,9 @@ import type { Deployment } from "../../src/core/deployments.js";
 import type { UpstreamRequest } from "../../src/core/operation.js";
 import { upstreamBody } from "../../src/upstream/request-body.js";
 import { upstreamPath } from "../../src/upstream/urls.js";
+import { classicDeployment } from "../support/deployment.js";
 
-const classic: Deployment = {
-  id: "c",
-  endpoint: "https://r.openai.azure.com",
-  deployment: "gpt-4o-prod",
-  model: "gpt-4o",
-  auth: { kind: "api_key" as const, apiKey: "k" },
-  apiStyle: "classic",
-  apiVersion: "2024-10-21",
-  apiVersionPolicy: "client",
-  responsesStore: "client",
-  kind: "standard",
-  priority: 0,
-  weight: 1,
-  region: undefined,
-  price: undefined,
-};
+const classic = classicDeployment({ id: "c", deployment: "gpt-4o-prod" });
 const v1: Deployment = { ...classic, id: "v", apiStyle: "v1", apiVersion: undefined };
 const pinned: Deployment = { ...classic, apiVersionPolicy: "pin" };
 

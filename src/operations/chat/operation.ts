@@ -6,7 +6,7 @@ import { callOf } from "../call.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
 import { affinityKey, contentText } from "../affinity.js";
-import { openAiStream } from "../openai-stream.js";
+import { openAiStream, textKeys } from "../openai-stream.js";
 import { apiVersionOf, bodyOf, missing, modelOf, streamFields } from "../request-fields.js";
 import { chatPromptText, roughChatPromptTokens } from "./prompt.js";
 
@@ -59,7 +59,7 @@ export const chatCompletions: Operation = {
   kind: "model",
   metering: "request",
   createsObjects: false,
-  stream: openAiStream(deltaText),
+  stream: openAiStream(deltaText, textKeys([...DELTA_TEXTS, ...CALL_TEXTS])),
   parse,
   upstream: (call) => ({
     method: "POST",
@@ -73,6 +73,7 @@ export const chatCompletions: Operation = {
     askStreamUsage: call.stream,
   }),
   usage: usageOf,
+  readsOnlyUsage: true,
   object: () => undefined,
   // Azure renders tools before messages: both lead the cached prefix.
   affinityKey: (call) =>

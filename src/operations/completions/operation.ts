@@ -5,7 +5,7 @@ import { callOf } from "../call.js";
 import { ABSURD_TOKENS, optionalInteger } from "../../core/param-checks.js";
 import { usageOf } from "../../core/usage.js";
 import { affinityKey } from "../affinity.js";
-import { openAiStream } from "../openai-stream.js";
+import { openAiStream, textKeys } from "../openai-stream.js";
 import { apiVersionOf, bodyOf, missing, modelOf, streamFields } from "../request-fields.js";
 
 // OpenAI's default when max_tokens is absent: the reservation must not assume more.
@@ -39,7 +39,7 @@ export const completions: Operation = {
   kind: "model",
   metering: "request",
   createsObjects: false,
-  stream: openAiStream(choiceText),
+  stream: openAiStream(choiceText, textKeys(["text"])),
   parse,
   upstream: (call) => ({
     method: "POST",
@@ -53,6 +53,7 @@ export const completions: Operation = {
     askStreamUsage: call.stream,
   }),
   usage: usageOf,
+  readsOnlyUsage: true,
   object: () => undefined,
   affinityKey: (call) => affinityKey(call.body, (body) => promptTexts(body.prompt)),
   outputCapParam: () => "max_tokens",

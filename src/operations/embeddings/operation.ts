@@ -46,6 +46,7 @@ export const embeddings: Operation = {
     askStreamUsage: false,
   }),
   usage: usageOf,
+  readsOnlyUsage: true,
   object: () => undefined,
   // No output: a request too large for a TPM limit is too large by its input.
   outputCapParam: () => "input",

@@ -113,7 +113,8 @@ function collect(req: IncomingMessage, maxBytes: number, deadline: number): Prom
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => fail(timedOut()), Math.max(0, deadline - performance.now()));
+    // Whole milliseconds: Node keeps one timer list per distinct delay, and a fractional delay made a new list per request.
+    const timer = setTimeout(() => fail(timedOut()), Math.max(0, Math.ceil(deadline - performance.now())));
     const cleanup = (): void => {
       clearTimeout(timer);
       req.off("data", onData);

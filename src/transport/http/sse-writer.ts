@@ -9,6 +9,43 @@ function frame(event: string | undefined, data: string): string {
   return event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
 }
 
+/**
+ * Frames waiting to go out together. The events of one upstream read reach the writer one by one,
+ * each a few microtasks after the one before; writing each alone costs a chunked-encoding frame
+ * and a pass through the HTTP writer per event. They are gathered and written once, on the next
+ * tick, which comes only when the microtasks of that read have all run: at the same moment the
+ * first event would have left (Node coalesces the socket writes of one tick anyway), in one write.
+ */
+class Batcher {
+  private pending = "";
+  private scheduled = false;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  add(text: string): void {
+    this.pending += text;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  /** What is still waiting, taken out (for the stream's last write). */
+  take(): string {
+    const text = this.pending;
+    this.pending = "";
+    return text;
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const text = this.take();
+    if (text === "" || this.res.destroyed || this.res.writableEnded) return;
+    // A full buffer shows in res.writableNeedDrain, which the writer checks before taking more events.
+    this.res.write(text);
+  };
+}
+
 export async function writeEventStream(res: ServerResponse, stream: StreamResult): Promise<void> {
   const shape = stream.shape;
   res.writeHead(200, {
@@ -16,20 +53,25 @@ export async function writeEventStream(res: ServerResponse, stream: StreamResult
     // Proxies such as nginx must not buffer the stream.
     "x-accel-buffering": "no",
   });
+  const out = new Batcher(res);
   // Its sequence is read only if the stream fails (an event passed on unparsed parses then).
   let last: StreamEvent | undefined;
   try {
     for await (const e of stream) {
       if (res.destroyed) return;
+      if (res.writableNeedDrain) {
+        await drained(res, ["close"]);
+        if (res.destroyed) return;
+      }
       last = e;
-      if (!res.write(frame(e.event, e.raw))) await drained(res, ["close"]);
+      out.add(frame(e.event, e.raw));
     }
-    res.end(shape.sentinel ? "data: [DONE]\n\n" : undefined);
+    res.end(out.take() + (shape.sentinel ? "data: [DONE]\n\n" : ""));
   } catch (err) {
     // A stream cut mid-way ends with an error event (and no [DONE]): never a silent success.
     if (!res.destroyed) {
       const { event, data } = shape.errorEvent(errorEnvelope(toGatewayError(err)), last?.sequence);
-      res.end(frame(event, JSON.stringify(data)));
+      res.end(out.take() + frame(event, JSON.stringify(data)));
     }
   } finally {
     stream.close();
