@@ -26,8 +26,8 @@ export interface SseEvent {
 
 export interface UpstreamStream {
   readonly info: UpstreamInfo;
-  /** Events in arrival order, `[DONE]` included. */
-  readonly events: AsyncIterable<SseEvent>;
+  /** Events in arrival order, `[DONE]` included, in batches: those one upstream read completed (never an empty one). */
+  readonly events: AsyncIterable<readonly SseEvent[]>;
   /**
    * Releases the upstream connection. `complete`: the stream's last event came, so what is left
    * (normally only the body's end) is read and dropped and the connection kept; otherwise an

@@ -25,10 +25,12 @@ class Relay implements StreamResult {
   readonly settled: Promise<Settlement>;
   private settle!: (s: Settlement) => void;
   private done = false;
-  private iterator: AsyncGenerator<StreamEvent> | undefined;
+  private iterator: AsyncGenerator<readonly StreamEvent[]> | undefined;
   private usage: Usage | undefined;
   private object: ObjectState | undefined;
   private firstTokenMs: number | undefined;
+  /** A terminal event came (responses: the stream may end). */
+  private terminal = false;
   /** The last sequence number read (responses): an event without one stands at the place of the one before. */
   private sequence: number | undefined;
   // Generated text, kept in memory only, to count usage locally if Azure's count never arrives.
@@ -48,7 +50,7 @@ class Relay implements StreamResult {
     this.text = new RelayedText(shape, call);
   }
 
-  [Symbol.asyncIterator](): AsyncGenerator<StreamEvent> {
+  [Symbol.asyncIterator](): AsyncGenerator<readonly StreamEvent[]> {
     if (this.iterator) throw new GatewayError("internal", "A stream can be read only once.");
     this.iterator = this.relay();
     return this.iterator;
@@ -60,43 +62,36 @@ class Relay implements StreamResult {
     this.finish("cancelled", undefined);
   }
 
-  private async *relay(): AsyncGenerator<StreamEvent> {
+  /** The upstream's batches read event by event, relayed as batches too: the events of one upstream read reach the reader together. */
+  private async *relay(): AsyncGenerator<readonly StreamEvent[]> {
     let outcome: Outcome = "cancelled";
     let error: GatewayError | undefined;
-    let terminal = false;
     try {
-      for await (const { event, data } of this.src.events) {
-        if (data === "[DONE]") {
-          if (!this.shape.sentinel && !terminal) break;
-          outcome = "ok";
-          return;
-        }
-        // Only events that may tell something are read, and until the first token is timed those that may carry text too.
-        if (this.skims && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
-          const carriesText = this.shape.mayCarryText(event, data);
-          if (this.firstTokenMs !== undefined || !carriesText) {
-            if (carriesText) this.text.keep(event, data);
-            yield new UnreadEvent(event, data, this.shape, this.call, this.sequence);
-            continue;
+      let end: "done" | "cut" | undefined;
+      for await (const batch of this.src.events) {
+        const out: StreamEvent[] = [];
+        let failed = false;
+        let failure: unknown;
+        for (const { event, data } of batch) {
+          if (data === "[DONE]") {
+            end = this.shape.sentinel || this.terminal ? "done" : "cut";
+            break;
+          }
+          try {
+            const e = this.take(event, data);
+            if (e) out.push(e);
+          } catch (err) {
+            // The events before the failing one reach the reader first, as they would have alone.
+            failed = true;
+            failure = err;
+            break;
           }
         }
-        const json = parseEvent(data);
-        const texts = this.text.read.length;
-        const facts = this.shape.read(event, json, this.call, this.text.read);
-        if (facts.errorCode !== undefined) {
-          throw new GatewayError("bad_gateway", `The upstream reported an error mid-stream (code: ${facts.errorCode}).`, {
-            reason: "upstream_stream_error",
-          });
-        }
-        if (facts.usage) this.usage = facts.usage;
-        if (facts.object) this.object = facts.object;
-        if (facts.terminal) terminal = true;
-        if (this.text.read.length > texts) this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
-        this.sequence = facts.sequence ?? this.sequence;
-        if (!facts.forward) continue;
-        yield { event, raw: data, json, reveals: this.reveals(facts), sequence: this.sequence };
+        if (out.length > 0) yield out;
+        if (failed) throw failure;
+        if (end) break;
       }
-      if (!this.shape.sentinel && terminal) {
+      if (end === "done" || (end === undefined && !this.shape.sentinel && this.terminal)) {
         outcome = "ok";
         return;
       }
@@ -121,6 +116,33 @@ class Relay implements StreamResult {
       this.src.close(outcome === "ok");
       this.finish(outcome, error);
     }
+  }
+
+  /** One event read (or skimmed): what to relay of it, if anything. */
+  private take(event: string | undefined, data: string): StreamEvent | undefined {
+    // Only events that may tell something are read, and until the first token is timed those that may carry text too.
+    if (this.skims && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
+      const carriesText = this.shape.mayCarryText(event, data);
+      if (this.firstTokenMs !== undefined || !carriesText) {
+        if (carriesText) this.text.keep(event, data);
+        return new UnreadEvent(event, data, this.shape, this.call, this.sequence);
+      }
+    }
+    const json = parseEvent(data);
+    const texts = this.text.read.length;
+    const facts = this.shape.read(event, json, this.call, this.text.read);
+    if (facts.errorCode !== undefined) {
+      throw new GatewayError("bad_gateway", `The upstream reported an error mid-stream (code: ${facts.errorCode}).`, {
+        reason: "upstream_stream_error",
+      });
+    }
+    if (facts.usage) this.usage = facts.usage;
+    if (facts.object) this.object = facts.object;
+    if (facts.terminal) this.terminal = true;
+    if (this.text.read.length > texts) this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
+    this.sequence = facts.sequence ?? this.sequence;
+    if (!facts.forward) return undefined;
+    return { event, raw: data, json, reveals: this.reveals(facts), sequence: this.sequence };
   }
 
   /** Item ids are the caller's only when Azure stores what this stream creates. */

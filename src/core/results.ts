@@ -53,7 +53,8 @@ export interface StreamEvent {
   readonly sequence: number | undefined;
 }
 
-export interface StreamResult extends Settles, AsyncIterable<StreamEvent> {
+/** Its events in batches (never an empty one): those one upstream read brought come together. */
+export interface StreamResult extends Settles, AsyncIterable<readonly StreamEvent[]> {
   readonly kind: "stream";
   /** How its operation frames a stream (a `[DONE]` sentinel or not, its in-band error event). */
   readonly shape: StreamShape;
@@ -80,8 +81,9 @@ export function settledNow(s: Partial<Settlement> & { outcome: Outcome }): Promi
 }
 
 /**
- * The same stream with `before` run ahead of each event reaching the reader (the objects step
- * records ownership before the client can learn an id). A failure of `before` fails the stream.
+ * The same stream with `before` run for each event ahead of its batch reaching the reader (the
+ * objects step records ownership before the client can learn an id). A failure of `before` fails
+ * the stream, and that event's batch never reaches the reader.
  */
 export function interceptStream(inner: StreamResult, before: (e: StreamEvent) => Promise<void> | void): StreamResult {
   return {
@@ -91,11 +93,13 @@ export function interceptStream(inner: StreamResult, before: (e: StreamEvent) =>
     settled: inner.settled,
     close: () => inner.close(),
     async *[Symbol.asyncIterator]() {
-      for await (const e of inner) {
-        // Most events reveal nothing and need no wait.
-        const pending = before(e);
-        if (pending) await pending;
-        yield e;
+      for await (const batch of inner) {
+        for (const e of batch) {
+          // Most events reveal nothing and need no wait.
+          const pending = before(e);
+          if (pending) await pending;
+        }
+        yield batch;
       }
     },
   };

@@ -13,7 +13,7 @@ import { exchangeStream } from "./stream-exchange.js";
 import { headerObject, headerValue } from "./raw-headers.js";
 import { exchangeUnary } from "./unary-exchange.js";
 import { upstreamPayload } from "./request-body.js";
-import { sseEvents } from "./sse.js";
+import { sseBatches } from "./sse.js";
 import type { TokenTiming } from "./entra-token.js";
 import { endpointParts, upstreamPath } from "./urls.js";
 
@@ -94,7 +94,7 @@ export class AzureUpstream implements Upstream {
     // Stopping at [DONE] ends nothing: close() decides whether the connection is kept, without an abort Error on a normal end.
     return {
       info: infoFrom(d, rawHeaders),
-      events: sseEvents(answer.body),
+      events: sseBatches(answer.body),
       close: (complete = false) => answer.close(complete),
     };
   }

@@ -2,10 +2,12 @@
 import type { SseEvent } from "../core/ports.js";
 
 /**
- * Yields one event per blank line, as the SSE spec dispatches them (multi-line data joined by
- * "\n"); comments and other fields are ignored; an unterminated event at the end is dropped.
+ * Dispatches one event per blank line, as the SSE spec does (multi-line data joined by "\n");
+ * comments and other fields are ignored; an unterminated event at the end is dropped. The events a
+ * chunk completes come out together, as one batch: a reader pays one turn of the event loop per
+ * upstream read, not one per event (a chat stream's few dozen events often arrive in one read).
  */
-export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* sseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent[]> {
   const decoder = new TextDecoder("utf-8");
   let pending = "";
   let data: string[] = [];
@@ -28,18 +30,23 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerato
     const cut = pending.endsWith("\r") ? pending.length - 1 : pending.length;
     const lines = pending.slice(0, cut).split(/\r\n|\r|\n/);
     pending = lines.pop() + pending.slice(cut);
-    for (const line of lines) {
-      const e = lineOf(line);
-      if (e) yield e;
-    }
+    const batch = eventsOf(lines, lineOf);
+    if (batch.length > 0) yield batch;
   }
   // At the end a held-back "\r" was a line end after all ("data: x\r\r" ends an event).
   if (pending.endsWith("\r")) {
-    for (const line of pending.slice(0, -1).split(/\r\n|\r|\n/)) {
-      const e = lineOf(line);
-      if (e) yield e;
-    }
+    const batch = eventsOf(pending.slice(0, -1).split(/\r\n|\r|\n/), lineOf);
+    if (batch.length > 0) yield batch;
   }
+}
+
+function eventsOf(lines: readonly string[], lineOf: (line: string) => SseEvent | undefined): SseEvent[] {
+  const out: SseEvent[] = [];
+  for (const line of lines) {
+    const e = lineOf(line);
+    if (e) out.push(e);
+  }
+  return out;
 }
 
 function field(line: string, at: number): string {

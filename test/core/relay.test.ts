@@ -12,15 +12,19 @@ const input = (body: Record<string, unknown>) => ({ body: { model: "gpt-4o", ...
 const chat: Call = chatCompletions.parse(input({ messages: [{ role: "user", content: "x" }], stream: true }));
 const responses: Call = createResponse.parse(input({ input: "x", stream: true }));
 
-function upstream(events: SseEvent[], opts: { failAfter?: number; hang?: boolean } = {}): UpstreamStream & { closed: number } {
+/** One event per upstream read, unless `together` (all in one read, as a short answer often comes). */
+function upstream(events: SseEvent[], opts: { failAfter?: number; hang?: boolean; together?: boolean } = {}): UpstreamStream & { closed: number } {
   const src = {
     closed: 0,
     info: { region: undefined, azureRequestId: undefined },
     events: (async function* () {
-      let i = 0;
-      for (const e of events) {
-        if (opts.failAfter !== undefined && i++ === opts.failAfter) throw new Error("socket hang up");
-        yield e;
+      if (opts.together) yield events;
+      else {
+        let i = 0;
+        for (const e of events) {
+          if (opts.failAfter !== undefined && i++ === opts.failAfter) throw new Error("socket hang up");
+          yield [e];
+        }
       }
       if (opts.hang) await new Promise(() => undefined);
     })(),
@@ -38,7 +42,7 @@ const DONE: SseEvent = { event: undefined, data: "[DONE]" };
 async function drain(s: StreamResult): Promise<{ error: unknown; seen: number }> {
   let seen = 0;
   try {
-    for await (const _ of s) seen++;
+    for await (const batch of s) seen += batch.length;
     return { error: undefined, seen };
   } catch (err) {
     return { error: err, seen };
@@ -109,9 +113,24 @@ describe("relayStream", () => {
     ];
     const s = relayStream(upstream(events), createResponse.stream!, responses, context());
     const reveals: string[][] = [];
-    for await (const e of s) reveals.push([...e.reveals]);
+    for await (const batch of s) for (const e of batch) reveals.push([...e.reveals]);
     expect(reveals).toEqual([["resp_1"], ["msg_1"], [], ["resp_1", "msg_1"]]);
     expect(await s.settled).toMatchObject({ outcome: "ok", usage: { promptTokens: 4, completionTokens: 1 }, relayedText: ["hi"], object: { id: "resp_1", finished: true } });
+  });
+
+  it("the events one upstream read brought come out as one batch; an error event inside it lets the events before it out first", async () => {
+    const whole = relayStream(upstream([chunk("a"), chunk("b"), usage, DONE], { together: true }), chatCompletions.stream!, { ...chat, includeUsage: true }, context());
+    const batches: number[] = [];
+    for await (const batch of whole) batches.push(batch.length);
+    expect(batches).toEqual([3]);
+    expect(await whole.settled).toMatchObject({ outcome: "ok", relayedText: ["a", "b"] });
+
+    const failing = data({ error: { code: "server_error", message: "x" } });
+    const broken = relayStream(upstream([chunk("a"), chunk("b"), failing, chunk("c"), DONE], { together: true }), chatCompletions.stream!, chat, context());
+    const { error, seen } = await drain(broken);
+    expect(seen).toBe(2);
+    expect(error).toMatchObject({ reason: "upstream_stream_error" });
+    expect(await broken.settled).toMatchObject({ outcome: "error", relayedText: ["a", "b"] });
   });
 
   it("a Responses stream cut before its terminal event is an error; an upstream error event ends it as one", async () => {
@@ -132,7 +151,7 @@ describe("relayStream", () => {
     const grpc = relayStream(upstream(events), chatCompletions.stream!, { ...chat, includeUsage: true }, context("grpc"));
     const seen = async (s: StreamResult) => {
       const out: { raw: string; json: unknown }[] = [];
-      for await (const e of s) out.push({ raw: e.raw, json: e.json });
+      for await (const batch of s) for (const e of batch) out.push({ raw: e.raw, json: e.json });
       return out;
     };
     const [fromHttp, fromGrpc] = [await seen(http), await seen(grpc)];
@@ -159,7 +178,7 @@ describe("relayStream", () => {
     const sequences: Array<number | undefined> = [];
     const { error } = await (async () => {
       try {
-        for await (const e of s) sequences.push(e.sequence);
+        for await (const batch of s) for (const e of batch) sequences.push(e.sequence);
         return { error: undefined };
       } catch (err) {
         return { error: err };

@@ -65,12 +65,13 @@ function upstream(s: Scenario, signal: AbortSignal): UpstreamStream & { closes: 
   const stopped = new Promise<void>((resolve) => (wake = resolve));
   signal.addEventListener("abort", () => wake());
   let closes = 0;
-  const events = async function* (): AsyncGenerator<SseEvent> {
+  // One event per upstream read: the client's steps below count events.
+  const events = async function* (): AsyncGenerator<SseEvent[]> {
     for (let i = 0; i < s.events.length; i++) {
       // Like undici: an aborted or released body throws on the next read.
       if (signal.aborted || closes > 0) throw new Error("aborted");
       if (s.failAt === i) throw new Error("socket hang up");
-      yield { event: undefined, data: DATA[s.events[i] ?? "chunk"] };
+      yield [{ event: undefined, data: DATA[s.events[i] ?? "chunk"] }];
     }
     if (s.failAt !== undefined && s.failAt >= s.events.length) throw new Error("socket hang up");
     if (s.hang) {
@@ -109,8 +110,8 @@ describe("relayStream", () => {
         else {
           if (s.client.kind === "abort" && s.client.after === 0) controller.abort();
           try {
-            for await (const _ of stream) {
-              forwarded++;
+            for await (const batch of stream) {
+              forwarded += batch.length;
               if (s.client.kind !== "drain" && forwarded >= s.client.after) {
                 if (s.client.kind === "break") break;
                 if (s.client.kind === "close") {
@@ -138,7 +139,7 @@ describe("relayStream", () => {
     );
   });
 
-  it("responses: any sequence of named events settles once, ok exactly when a terminal event came first and nothing broke after it", async () => {
+  it("responses: any sequence of named events, in batches cut anywhere, settles once, ok exactly when a terminal event came first and nothing broke after it", async () => {
     const types = ["response.created", "response.in_progress", "response.output_text.delta", "response.completed", "response.failed", "error", "[DONE]", "{"] as const;
     const call = createResponse.parse({ body: { model: "gpt-4o-mini", input: "x", stream: true }, params: {}, query: new URLSearchParams(), style: "openai" });
     const expected = (seq: readonly string[]): Outcome => {
@@ -151,7 +152,7 @@ describe("relayStream", () => {
       return terminal ? "ok" : "error";
     };
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom(...types), { maxLength: 8 }), async (seq) => {
+      fc.asyncProperty(fc.array(fc.constantFrom(...types), { maxLength: 8 }), fc.array(fc.nat(8)), async (seq, cuts) => {
         const events: SseEvent[] = seq.map((type, i) =>
           type === "[DONE]" || type === "{" ? { event: undefined, data: type } : { event: type, data: JSON.stringify({ type, sequence_number: i, delta: "w", response: { id: "resp_a1", status: "completed", output: [] } }) },
         );
@@ -159,14 +160,20 @@ describe("relayStream", () => {
         const src: UpstreamStream = {
           info: { region: undefined, azureRequestId: undefined },
           events: (async function* () {
-            yield* events;
+            // The upstream reads: the events cut into batches at the given points (as TCP might deliver them).
+            const points = [...new Set(cuts.filter((c) => c > 0 && c < events.length)), events.length].sort((a, b) => a - b);
+            let from = 0;
+            for (const p of points) {
+              if (p > from) yield events.slice(from, p);
+              from = p;
+            }
           })(),
           close: () => void closes++,
         };
         const ctx = createContext({ requestId: "req_f", protocol: "http", signal: new AbortController().signal, credential: undefined, peer: undefined });
         const stream = relayStream(src, createResponse.stream!, call, ctx);
         try {
-          for await (const _ of stream) void _;
+          for await (const batch of stream) expect(batch.length).toBeGreaterThan(0);
         } catch (err) {
           expect(err).toBeInstanceOf(GatewayError);
         }

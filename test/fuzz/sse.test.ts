@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SseEvent } from "../../src/core/ports.js";
-import { sseEvents } from "../../src/upstream/sse.js";
+import { sseBatches } from "../../src/upstream/sse.js";
 import { RUNS } from "./arbitraries.js";
 
 async function parse(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
@@ -10,7 +10,11 @@ async function parse(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
   async function* source(): AsyncGenerator<Uint8Array> {
     for (const c of chunks) yield c;
   }
-  for await (const e of sseEvents(source())) out.push(e);
+  for await (const batch of sseBatches(source())) {
+    // A batch is never empty: a chunk that completes no event yields nothing.
+    if (batch.length === 0) throw new Error("an empty batch");
+    out.push(...batch);
+  }
   return out;
 }
 
@@ -38,7 +42,7 @@ const line = fc.oneof(
 const sseText = fc.array(fc.tuple(fc.oneof(line, fc.constant("")), EOL), { maxLength: 16 }).map((lines) => lines.map(([l, e]) => `${l}${e}`).join(""));
 const cuts = fc.array(fc.nat(), { maxLength: 12 });
 
-describe("sseEvents", () => {
+describe("sseBatches", () => {
   it("text streams: splitting anywhere changes nothing", async () => {
     await fc.assert(
       fc.asyncProperty(sseText, cuts, async (text, at) => {

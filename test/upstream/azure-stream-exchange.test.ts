@@ -35,7 +35,7 @@ describe("AzureUpstream stream exchange", () => {
     const s = await up.stream(d(), req, { signal, requestId: "req_1" });
     expect(s.info.region).toBe("Sweden Central");
     const data: string[] = [];
-    for await (const e of s.events) data.push(e.data);
+    for await (const batch of s.events) for (const e of batch) data.push(e.data);
     s.close(true);
     expect(data).toEqual(['{"a":1}', '{"b":2}', "[DONE]"]);
     expect(signal.listenerCount("abort")).toBe(0);
@@ -97,7 +97,7 @@ describe("AzureUpstream stream exchange", () => {
     };
     const once = async (complete: boolean): Promise<void> => {
       const s = await up.stream(d(), req, { signal: new CallAbort(), requestId: "req" });
-      for await (const e of s.events) if (e.data === "[DONE]") break;
+      for await (const batch of s.events) if (batch.some((e) => e.data === "[DONE]")) break;
       s.close(complete);
     };
     const before = azure.closed;

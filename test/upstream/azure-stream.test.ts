@@ -37,7 +37,7 @@ const req: UpstreamRequest = { method: "POST", scope: "deployment", path: "chat/
 
 async function readToDone(up: AzureUpstream, d: Deployment, complete: boolean): Promise<void> {
   const s = await up.stream(d, req, { signal: new AbortController().signal, requestId: "req_1" });
-  for await (const e of s.events) if (e.data === "[DONE]") break;
+  for await (const batch of s.events) if (batch.some((e) => e.data === "[DONE]")) break;
   s.close(complete);
 }
 

@@ -1,17 +1,17 @@
 // The SSE parser against the ways a byte stream can split and frame events.
 import { describe, expect, it } from "vitest";
-import { sseEvents } from "../../src/upstream/sse.js";
+import { sseBatches } from "../../src/upstream/sse.js";
 
 async function parse(...chunks: string[]): Promise<string[]> {
   async function* source(): AsyncGenerator<Uint8Array> {
     for (const c of chunks) yield Buffer.from(c);
   }
   const out: string[] = [];
-  for await (const e of sseEvents(source())) out.push(e.data);
+  for await (const batch of sseBatches(source())) for (const e of batch) out.push(e.data);
   return out;
 }
 
-describe("sseEvents", () => {
+describe("sseBatches", () => {
   it("yields each event's data", async () => {
     expect(await parse('data: {"a":1}\n\ndata: [DONE]\n\n')).toEqual(['{"a":1}', "[DONE]"]);
   });
@@ -25,7 +25,7 @@ describe("sseEvents", () => {
       yield bytes.subarray(cut);
     }
     const out: string[] = [];
-    for await (const e of sseEvents(source())) out.push(e.data);
+    for await (const batch of sseBatches(source())) for (const e of batch) out.push(e.data);
     expect(out).toEqual(['{"t":"héllo"}']);
   });
 
@@ -42,12 +42,23 @@ describe("sseEvents", () => {
       yield Buffer.from("event: response.created\ndata: {}\n\nevent:x\nevent: response.completed\ndata: 1\n\ndata: 2\n\n");
     }
     const out: Array<{ event: string | undefined; data: string }> = [];
-    for await (const e of sseEvents(source())) out.push(e);
+    for await (const batch of sseBatches(source())) out.push(...batch);
     expect(out).toEqual([
       { event: "response.created", data: "{}" },
       { event: "response.completed", data: "1" },
       { event: undefined, data: "2" },
     ]);
+  });
+
+  it("gives the events one chunk completes as one batch, and no batch for a chunk that completes none", async () => {
+    async function* source(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from("data: a\n\ndata: b\n\ndata: c");
+      yield Buffer.from("-still");
+      yield Buffer.from("\n\ndata: [DONE]\n\n");
+    }
+    const batches: string[][] = [];
+    for await (const batch of sseBatches(source())) batches.push(batch.map((e) => e.data));
+    expect(batches).toEqual([["a", "b"], ["c-still", "[DONE]"]]);
   });
 
   it("drops an unterminated event at the end of the stream", async () => {

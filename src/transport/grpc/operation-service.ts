@@ -135,9 +135,11 @@ async function answerStream(run: Run, m: ServedMethod, call: DirectCall, inFligh
     if (result.kind !== "stream") throw new GatewayError("internal", "A streaming method produced a unary answer.");
     stream = result;
     scope.sendHeaders();
-    for await (const e of stream) {
-      if (call.cancelled) return;
-      if (!call.write(m.output(e.json))) await call.drained();
+    for await (const batch of stream) {
+      for (const e of batch) {
+        if (call.cancelled) return;
+        if (!call.write(m.output(e.json))) await call.drained();
+      }
     }
     call.end();
   } catch (err) {

@@ -10,11 +10,9 @@ function frame(event: string | undefined, data: string): string {
 }
 
 /**
- * Frames waiting to go out together. The events of one upstream read reach the writer one by one,
- * each a few microtasks after the one before; writing each alone costs a chunked-encoding frame
- * and a pass through the HTTP writer per event. They are gathered and written once, on the next
- * tick, which comes only when the microtasks of that read have all run: at the same moment the
- * first event would have left (Node coalesces the socket writes of one tick anyway), in one write.
+ * Text waiting to go out. A batch of events (one upstream read) is written on the next tick, not at
+ * once: when the stream ends right after it (a usage chunk, then [DONE]), its last write carries
+ * both, one write where there would be two.
  */
 class Batcher {
   private pending = "";
@@ -57,14 +55,16 @@ export async function writeEventStream(res: ServerResponse, stream: StreamResult
   // Its sequence is read only if the stream fails (an event passed on unparsed parses then).
   let last: StreamEvent | undefined;
   try {
-    for await (const e of stream) {
+    for await (const batch of stream) {
       if (res.destroyed) return;
       if (res.writableNeedDrain) {
         await drained(res, ["close"]);
         if (res.destroyed) return;
       }
-      last = e;
-      out.add(frame(e.event, e.raw));
+      let text = "";
+      for (const e of batch) text += frame(e.event, e.raw);
+      last = batch[batch.length - 1];
+      out.add(text);
     }
     res.end(out.take() + (shape.sentinel ? "data: [DONE]\n\n" : ""));
   } catch (err) {
