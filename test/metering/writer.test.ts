@@ -76,6 +76,23 @@ describe("UsageWriter", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it("under a steady trickle, writes once per flush interval with everything since, not back to back", async () => {
+    const w = writer(db.sql, { flushIntervalMs: 200 });
+    await w.start();
+    const records = makeRecords(600);
+    // 600 records over a second or so, one a millisecond, as requests come in under load: there is always one waiting when a write ends.
+    for (const r of records) {
+      w.record(r);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await w.flush();
+    expect(await storedIds(db.sql)).toEqual({ rows: 600, distinct: 600 });
+    // A tick every 200 ms (and the final flush): writes that followed each other at once would have made dozens.
+    const stats = w.stats();
+    expect(stats.batches).toBeLessThanOrEqual(12);
+    expect(stats.largestBatch).toBeGreaterThanOrEqual(40);
+  });
+
   it("stores a replayed record once and never counts it twice in the rollup", async () => {
     const first = writer(db.sql);
     await first.start();
