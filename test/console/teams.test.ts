@@ -52,6 +52,13 @@ async function loggedIn(who: Provisioned): Promise<{ page: Page; watch: PageWatc
   return { page, watch };
 }
 
+/** The names in the Teams list, once it has loaded (the page's heading shows before the list arrives). */
+async function teamNames(page: Page): Promise<string[]> {
+  const names = page.locator("table.teams td.name");
+  await names.first().waitFor();
+  return names.allInnerTexts();
+}
+
 async function openTeam(page: Page, name: string): Promise<void> {
   await page.locator("table.teams").getByRole("link", { name, exact: true }).click();
   await page.getByRole("heading", { name, level: 1 }).waitFor();
@@ -75,7 +82,7 @@ describe("the Teams page", { timeout: 120_000 }, () => {
     await page.getByRole("button", { name: "Create team" }).click();
     await page.getByText(`Team “${TEAM}” is created.`).waitFor();
     // The admin sees every team.
-    expect((await page.locator("table.teams td.name").allInnerTexts()).sort()).toEqual([OTHER, TEAM].sort());
+    expect((await teamNames(page)).sort()).toEqual([OTHER, TEAM].sort());
     teamId = (await page.locator("table.teams tbody tr", { hasText: TEAM }).getAttribute("data-team-id")) ?? "";
     expect(teamId).not.toBe("");
 
@@ -110,7 +117,7 @@ describe("the Teams page", { timeout: 120_000 }, () => {
   test("the owner sees only their team, creates a team key shown once, and finds it listed and working", async () => {
     if (teamId === "") throw new Error("the admin test did not run");
     const { page, watch } = await loggedIn(owner);
-    expect(await page.locator("table.teams td.name").allInnerTexts()).toEqual([TEAM]);
+    expect(await teamNames(page)).toEqual([TEAM]);
     expect(await page.content()).not.toContain(OTHER);
 
     await openTeam(page, TEAM);
@@ -175,7 +182,7 @@ describe("the Teams page", { timeout: 120_000 }, () => {
     await memberRow(ownerPage, plain.userId).waitFor();
 
     const { page, watch } = await loggedIn(plain);
-    expect(await page.locator("table.teams td.name").allInnerTexts()).toEqual([TEAM]);
+    expect(await teamNames(page)).toEqual([TEAM]);
     await openTeam(page, TEAM);
     expect(await page.locator(".lede").innerText()).toContain("You are a member of this team");
     // Read-only: roles as text, no role pickers, no remove buttons, no add form, no usage.
