@@ -70,8 +70,7 @@ class Relay implements StreamResult {
       let end: "done" | "cut" | undefined;
       for await (const batch of this.src.events) {
         const out: StreamEvent[] = [];
-        let failed = false;
-        let failure: unknown;
+        let failure: { readonly error: unknown } | undefined;
         for (const { event, data } of batch) {
           if (data === "[DONE]") {
             end = this.shape.sentinel || this.terminal ? "done" : "cut";
@@ -80,15 +79,14 @@ class Relay implements StreamResult {
           try {
             const e = this.take(event, data);
             if (e) out.push(e);
-          } catch (err) {
+          } catch (error) {
             // The events before the failing one reach the reader first, as they would have alone.
-            failed = true;
-            failure = err;
+            failure = { error };
             break;
           }
         }
         if (out.length > 0) yield out;
-        if (failed) throw failure;
+        if (failure) throw failure.error;
         if (end) break;
       }
       if (end === "done" || (end === undefined && !this.shape.sentinel && this.terminal)) {
