@@ -2,6 +2,7 @@
 // one run, then issue 11's figures against their targets. Exits 1 on errors (a failed request included), never on a missed target.
 // Run: npm run bench, or npx tsx bench/gateway/run.ts [seconds=10] [concurrency=32]   (options: bench/README.md)
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { cpus, loadavg } from "node:os";
 import postgres from "postgres";
 import { createDatabase, type BenchDatabase } from "./database.js";
@@ -71,7 +72,7 @@ async function startStack(): Promise<Stack> {
   const redis = opts.redis ? await startPrivateRedis() : undefined;
   const connections = upstreamConnections(opts.openStreams);
   const emulator = await startEmulator();
-  const proxy = await startProxy(emulator.url, connections);
+  const proxy = await startProxy(emulator.url, connections, opts.cpuProfile ? join(dir, "proxy") : undefined);
   const gateway = await startGateway({
     emulatorUrl: emulator.url,
     databaseUrl: database.url,
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
   out(`### Issue 11: figures and targets (c=${concurrency} unless said)`, "", issueTable(issueFigures({ rows, idle, rssReturnSeconds: opts.rssReturnSeconds, redis: opts.redis })));
   const errors = errorsIn(rows, idle);
   out(`errors: ${errors}`);
-  if (opts.cpuProfile) out(`CPU profile of the gateway: ${dir}/*.cpuprofile (read it with: npx tsx bench/gateway/profile-top.ts <file>)`);
+  if (opts.cpuProfile) {
+    out(`CPU profiles: the gateway's ${dir}/*.cpuprofile, the bare proxy's ${dir}/proxy/*.cpuprofile (read one with: npx tsx bench/gateway/profile-top.ts <file>)`);
+  }
   if (errors > 0) {
     console.error(`${errors} requests or streams failed: the figures above are not to be trusted (their first errors are above).`);
     process.exitCode = 1;

@@ -49,10 +49,12 @@ export async function setEmulatorTiming(emulatorUrl: string, timing: Timing): Pr
   if (res.status !== 204) throw new Error(`the emulator refused timing ${JSON.stringify(timing)}: ${res.status} ${await res.text()}`);
 }
 
-export async function startProxy(upstream: string, connections: number): Promise<Front> {
+/** `profileDir`: adds --cpu-prof, the proxy's profile going there when it exits (the floor to read the gateway's against). */
+export async function startProxy(upstream: string, connections: number, profileDir?: string): Promise<Front> {
   const { child, line } = await spawnNode({
     name: "proxy",
     script: "bench/gateway/proxy.ts",
+    nodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
     args: [upstream, String(connections)],
     ready: (l) => l.includes("proxy listening on"),
   });

@@ -7,7 +7,7 @@ import { notFoundOf, type Call } from "./operation.js";
 import { required, type Terminal } from "./pipeline.js";
 import type { Upstream } from "./ports.js";
 import { relayStream } from "./relay.js";
-import { settledNow, type Result } from "./results.js";
+import { settledAfterSend, type Result } from "./results.js";
 import type { Router } from "./router.js";
 import type { AttemptOutcome } from "./routing/member-health.js";
 import { mayUse } from "./model-access.js";
@@ -32,7 +32,7 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
     // HTTP sends Azure's bytes on: an answer whose usage is all the gateway reads is not parsed whole (reply.json parses).
     const usage = call.op.readsOnlyUsage && !readsParsed(ctx) ? topLevelMember(reply.raw, "usage") : undefined;
     const answer = usage ? { usage } : reply.json;
-    const settled = settledNow({ outcome: "ok", usage: call.op.usage(answer), object: call.op.object(answer) });
+    const settled = settledAfterSend({ outcome: "ok", usage: call.op.usage(answer), object: call.op.object(answer) });
     return {
       kind: "unary",
       raw: reply.raw,
@@ -79,7 +79,7 @@ export function dispatch(upstream: Upstream, router: Router, observer?: AttemptO
     if (catalog) {
       const caller = required(ctx.caller, "caller");
       const models = router.models().filter((m) => mayUse(caller, m.id));
-      return { kind: "local", json: catalog(call, models), upstream: undefined, settled: settledNow({ outcome: "ok" }) };
+      return { kind: "local", json: catalog(call, models), upstream: undefined, settled: settledAfterSend({ outcome: "ok" }) };
     }
     if (ctx.targets.length === 0) throw new GatewayError("internal", "No deployment was chosen for the call.");
     let last: GatewayError | undefined;

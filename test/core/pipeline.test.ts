@@ -2,12 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { createContext } from "../../src/core/context.js";
 import { compose, type Handler, type Step, type Terminal } from "../../src/core/pipeline.js";
-import { settledNow, type Result } from "../../src/core/results.js";
+import { settledAfterSend, type Result } from "../../src/core/results.js";
 import { listModels } from "../../src/operations/models/operation.js";
 
 const call = listModels.parse({ body: undefined, params: {}, query: new URLSearchParams(), style: "openai" });
 const ctx = () => createContext({ requestId: "req_1", protocol: "http", signal: new AbortController().signal, credential: undefined, peer: undefined });
-const local = (): Result => ({ kind: "local", json: {}, upstream: undefined, settled: settledNow({ outcome: "ok" }) });
+const local = (): Result => ({ kind: "local", json: {}, upstream: undefined, settled: settledAfterSend({ outcome: "ok" }) });
 
 function recording(name: string, log: string[], needs: Step["needs"] = [], gives: Step["gives"] = []): Step {
   return {
