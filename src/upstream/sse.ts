@@ -28,16 +28,21 @@ export async function* sseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerat
     pending += decoder.decode(chunk, { stream: true });
     // A trailing "\r" may be the first half of "\r\n": wait for the next chunk to decide.
     const cut = pending.endsWith("\r") ? pending.length - 1 : pending.length;
-    const lines = pending.slice(0, cut).split(/\r\n|\r|\n/);
+    const lines = linesOf(pending.slice(0, cut));
     pending = lines.pop() + pending.slice(cut);
     const batch = eventsOf(lines, lineOf);
     if (batch.length > 0) yield batch;
   }
   // At the end a held-back "\r" was a line end after all ("data: x\r\r" ends an event).
   if (pending.endsWith("\r")) {
-    const batch = eventsOf(pending.slice(0, -1).split(/\r\n|\r|\n/), lineOf);
+    const batch = eventsOf(linesOf(pending.slice(0, -1)), lineOf);
     if (batch.length > 0) yield batch;
   }
+}
+
+/** Split at every line end the spec allows; most streams use "\n" alone, which a plain split handles faster than the pattern. */
+function linesOf(text: string): string[] {
+  return text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
 }
 
 function eventsOf(lines: readonly string[], lineOf: (line: string) => SseEvent | undefined): SseEvent[] {
