@@ -78,9 +78,10 @@ export interface ModelInfo {
 /**
  * A settlement for an answer that is complete as it is returned (unary and local answers). It
  * resolves on the event loop's next check phase, not at once: the transport writes the answer in
- * the microtasks that follow its return, so the bookkeeping settlement starts (metering, limits,
- * telemetry) runs after the bytes have left instead of in front of them. A client's next request
- * cannot arrive before then, so it still finds the previous answer settled.
+ * the microtasks that follow its return (unless a step waits on I/O first), so the bookkeeping
+ * settlement starts (metering, limits, telemetry) runs after the bytes have left instead of in
+ * front of them. A client's next request cannot arrive before then, so it still finds the
+ * previous answer settled.
  */
 export function settledAfterSend(s: Partial<Settlement> & { outcome: Outcome }): Promise<Settlement> {
   const settlement: Settlement = { usage: undefined, relayedText: [], firstTokenMs: undefined, error: undefined, object: undefined, ...s };
