@@ -18,6 +18,11 @@ export interface BenchOptions {
   readonly redis: boolean;
   /** Also measures the c=1 latency scenario with wrk, beside the bench's own generator (BENCH_WRK=1). */
   readonly wrk: boolean;
+  /**
+   * BENCH_GATEWAY_NODE_FLAGS: node flags for the gateway process alone (space-separated), e.g. a V8 heap
+   * setting to try or --trace-gc; its output is then kept in the work directory's gateway.out.
+   */
+  readonly gatewayNodeFlags: readonly string[];
   /** BENCH_ONLY: runs only the scenarios whose name holds this text (case ignored), for quick A/B runs; "" runs all. */
   readonly only: string;
 }
@@ -43,6 +48,14 @@ function envFlag(env: NodeJS.ProcessEnv, name: string, on: string): boolean {
   return true;
 }
 
+/** Space-separated node flags; anything that is not a flag (a script, an argument) is refused. */
+function nodeFlags(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const flags = (env[name] ?? "").split(/\s+/).filter((f) => f !== "");
+  const bad = flags.find((f) => !/^--[a-z][a-z0-9-]*(=\S+)?$/.test(f));
+  if (bad !== undefined) throw new Error(`${name} takes node flags such as --max-semi-space-size=32 or --trace-gc, got '${bad}'`);
+  return flags;
+}
+
 export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const seconds = Number(argv[0] ?? 10);
   const concurrency = Number(argv[1] ?? 32);
@@ -61,6 +74,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     redis: !envFlag(env, "BENCH_REDIS", "off"),
     wrk: envFlag(env, "BENCH_WRK", "1"),
     only: (env["BENCH_ONLY"] ?? "").toLowerCase(),
+    gatewayNodeFlags: nodeFlags(env, "BENCH_GATEWAY_NODE_FLAGS"),
   });
 }
 

@@ -1,5 +1,6 @@
 // Spawns each part of the bench as its own Node process and makes sure none outlives the run.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -27,6 +28,8 @@ export interface SpawnOptions {
   /** The child is ready when one stdout line satisfies this; that line is returned. Absent: ready at once. */
   readonly ready?: (line: string) => boolean;
   readonly readyTimeoutMs?: number;
+  /** Also writes everything it prints (stdout and stderr) to this file. */
+  readonly outFile?: string;
 }
 
 const children = new Set<NodeChild>();
@@ -72,6 +75,12 @@ export async function spawnNode(o: SpawnOptions): Promise<{ child: NodeChild; li
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
+  if (o.outFile !== undefined) {
+    const file = createWriteStream(o.outFile);
+    proc.stdout?.pipe(file, { end: false });
+    proc.stderr?.pipe(file, { end: false });
+    proc.once("exit", () => file.end());
+  }
   // BENCH_DEBUG=1 shows what the children write to stderr as they write it.
   if (process.env.BENCH_DEBUG === "1") proc.stderr?.on("data", (d: Buffer) => process.stderr.write(d));
   const exited = new Promise<void>((done) => proc.once("exit", () => done()));

@@ -72,6 +72,8 @@ export interface GatewayOptions {
   readonly workDir: string;
   /** Adds --cpu-prof, writing the profile into workDir when the gateway exits. */
   readonly cpuProfile: boolean;
+  /** More node flags; given any, what the gateway prints is kept in workDir/gateway.out. */
+  readonly nodeFlags: readonly string[];
 }
 
 /** The gateway as deployed: Postgres store and metering, Redis limits, /metrics; a member's key with generous limits. */
@@ -91,7 +93,8 @@ server:
   const { child, line } = await spawnNode({
     name: "gateway",
     script: "src/main.ts",
-    nodeFlags: o.cpuProfile ? ["--cpu-prof", `--cpu-prof-dir=${o.workDir}`] : [],
+    nodeFlags: [...(o.cpuProfile ? ["--cpu-prof", `--cpu-prof-dir=${o.workDir}`] : []), ...o.nodeFlags],
+    ...(o.nodeFlags.length > 0 ? { outFile: join(o.workDir, "gateway.out") } : {}),
     env: {
       AIK_CONFIG: config,
       AIK_BENCH_EMULATOR_KEY: EMULATOR_KEY,

@@ -3,7 +3,7 @@ import { readsParsed, type CallContext } from "./context.js";
 import { abortError, GatewayError } from "./errors.js";
 import { isObject, type JsonObject } from "./json.js";
 import type { Call, EventFacts, ObjectState, StreamShape } from "./operation.js";
-import type { UpstreamStream } from "./ports.js";
+import type { SseEvent, UpstreamStream } from "./ports.js";
 import type { Outcome, Settlement, StreamEvent, StreamResult, UpstreamInfo } from "./results.js";
 import type { Usage } from "./usage.js";
 
@@ -71,14 +71,14 @@ class Relay implements StreamResult {
       for await (const batch of this.src.events) {
         const out: StreamEvent[] = [];
         let failure: { readonly error: unknown } | undefined;
-        for (const { event, data } of batch) {
-          if (data === "[DONE]") {
+        for (const e of batch) {
+          if (e.data === "[DONE]") {
             end = this.shape.sentinel || this.terminal ? "done" : "cut";
             break;
           }
           try {
-            const e = this.take(event, data);
-            if (e) out.push(e);
+            const relayed = this.take(e);
+            if (relayed) out.push(relayed);
           } catch (error) {
             // The events before the failing one reach the reader first, as they would have alone.
             failure = { error };
@@ -117,13 +117,13 @@ class Relay implements StreamResult {
   }
 
   /** One event read (or skimmed): what to relay of it, if anything. */
-  private take(event: string | undefined, data: string): StreamEvent | undefined {
+  private take({ event, data, frame }: SseEvent): StreamEvent | undefined {
     // Only events that may tell something are read, and until the first token is timed those that may carry text too.
     if (this.skims && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
       const carriesText = this.shape.mayCarryText(event, data);
       if (this.firstTokenMs !== undefined || !carriesText) {
         if (carriesText) this.text.keep(event, data);
-        return new UnreadEvent(event, data, this.shape, this.call, this.sequence);
+        return new UnreadEvent(event, data, frame, this.shape, this.call, this.sequence);
       }
     }
     const json = parseEvent(data);
@@ -140,7 +140,7 @@ class Relay implements StreamResult {
     if (this.text.read.length > texts) this.firstTokenMs ??= Math.round(performance.now() - this.ctx.startedAt);
     this.sequence = facts.sequence ?? this.sequence;
     if (!facts.forward) return undefined;
-    return { event, raw: data, json, reveals: this.reveals(facts), sequence: this.sequence };
+    return { event, raw: data, frame, json, reveals: this.reveals(facts), sequence: this.sequence };
   }
 
   /** Item ids are the caller's only when Azure stores what this stream creates. */
@@ -222,6 +222,7 @@ class UnreadEvent implements StreamEvent {
   constructor(
     readonly event: string | undefined,
     readonly raw: string,
+    readonly frame: Buffer | undefined,
     private readonly shape: StreamShape,
     private readonly call: Call,
     private readonly before: number | undefined,

@@ -46,6 +46,8 @@ export interface UnaryResult extends Settles {
 export interface StreamEvent {
   readonly event: string | undefined;
   readonly raw: string;
+  /** The upstream's own bytes for this event, when a text front door may forward them as they are (see SseEvent). */
+  readonly frame: Buffer | undefined;
   readonly json: JsonObject;
   /** Upstream object ids this event reveals (a response id, item ids). */
   readonly reveals: readonly string[];

@@ -1,5 +1,11 @@
-// Server-sent events: turns a byte stream into complete events (their `event:` name and `data:`).
+// Server-sent events: turns a byte stream into complete events (their `event:` name and `data:`), each with its own bytes where they can be forwarded as they are.
+import { isUtf8 } from "node:buffer";
 import type { SseEvent } from "../core/ports.js";
+
+const CR = 0x0d;
+const SPACE = 0x20;
+const BLANK_LINE = Buffer.from("\n\n");
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * Dispatches one event per blank line, as the SSE spec does (multi-line data joined by "\n");
@@ -8,52 +14,124 @@ import type { SseEvent } from "../core/ports.js";
  * upstream read, not one per event (a chat stream's few dozen events often arrive in one read).
  */
 export async function* sseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent[]> {
-  const decoder = new TextDecoder("utf-8");
-  let pending = "";
-  let data: string[] = [];
-  let event: string | undefined;
-  // A plain function, not a generator: a generator per line would cost two or three objects per event.
-  const lineOf = (line: string): SseEvent | undefined => {
-    if (line === "") {
-      const done = data.length > 0 ? { event, data: data.join("\n") } : undefined;
-      data = [];
-      event = undefined;
-      return done;
-    }
-    if (line.startsWith("data:")) data.push(field(line, 5));
-    else if (line.startsWith("event:")) event = field(line, 6);
-    return undefined;
-  };
+  const decoder = new SseDecoder();
   for await (const chunk of body) {
-    pending += decoder.decode(chunk, { stream: true });
+    const batch = decoder.push(chunk);
+    if (batch.length > 0) yield batch;
+  }
+  const rest = decoder.end();
+  if (rest.length > 0) yield rest;
+}
+
+/**
+ * The decoder behind sseBatches. Streams whose lines end in "\n" alone (Azure's, the emulator's) are
+ * cut into events on their bytes: each event is decoded on its own, and one written exactly as the
+ * HTTP door would write it again (`event: <name>\n` at most, one `data: ` line, valid UTF-8) keeps
+ * its bytes as `frame`, so the door forwards them instead of building and encoding the text anew.
+ * The first "\r" turns the rest of the stream over to a reader of every line ending the spec allows.
+ */
+class SseDecoder {
+  /** The bytes of an event not yet complete (line-feed mode). */
+  private pending: Buffer = NO_BYTES;
+  /** Set at the first "\r": the text reader that takes over. */
+  private lines: LineReader | undefined;
+
+  push(chunk: Uint8Array): SseEvent[] {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.lines) return this.lines.push(bytes);
+    if (bytes.includes(CR)) {
+      this.lines = new LineReader();
+      const held = this.pending;
+      this.pending = NO_BYTES;
+      return [...this.lines.push(held), ...this.lines.push(bytes)];
+    }
+    const all = this.pending.length > 0 ? Buffer.concat([this.pending, bytes]) : bytes;
+    const last = all.lastIndexOf(BLANK_LINE);
+    if (last < 0) {
+      this.pending = all;
+      return [];
+    }
+    const out: SseEvent[] = [];
+    const used = eventsIn(all, last + 2, out);
+    this.pending = used < all.length ? all.subarray(used) : NO_BYTES;
+    return out;
+  }
+
+  end(): SseEvent[] {
+    // A held "\r" that ended the stream was a line end after all ("data: x\r\r" ends an event).
+    return this.lines ? this.lines.end() : [];
+  }
+}
+
+/**
+ * The events that end before `limit` (just past the last blank line in `bytes`) into `out`; returns
+ * where the next one starts. A blank line is never inside a multi-byte character, so events are
+ * decoded one by one.
+ */
+function eventsIn(bytes: Buffer, limit: number, out: SseEvent[]): number {
+  const forwardable = isUtf8(limit === bytes.length ? bytes : bytes.subarray(0, limit));
+  let start = 0;
+  for (let end = bytes.indexOf(BLANK_LINE); end >= 0 && end + 2 <= limit; end = bytes.indexOf(BLANK_LINE, start)) {
+    const text = bytes.toString("utf8", start, end);
+    let data: string | undefined;
+    let event: string | undefined;
+    // Written exactly as the HTTP door writes an event again: `event: <name>` first at most, one `data: ` line, nothing else.
+    let plain = true;
+    let lines = 0;
+    for (let at = 0; at <= text.length; lines++) {
+      let eol = text.indexOf("\n", at);
+      if (eol < 0) eol = text.length;
+      if (text.startsWith("data:", at)) {
+        const value = field(text, at + 5, eol);
+        plain &&= data === undefined && text.charCodeAt(at + 5) === SPACE;
+        data = data === undefined ? value : `${data}\n${value}`;
+      } else if (text.startsWith("event:", at)) {
+        event = field(text, at + 6, eol);
+        plain &&= lines === 0 && text.charCodeAt(at + 6) === SPACE;
+      } else plain = false;
+      at = eol + 1;
+    }
+    if (data !== undefined) out.push(forwardable && plain ? { event, data, frame: bytes.subarray(start, end + 2) } : { event, data });
+    start = end + 2;
+  }
+  return start;
+}
+
+/** The spec's line reader over text, for streams whose lines may end in "\r\n" or "\r". */
+class LineReader {
+  private readonly decoder = new TextDecoder("utf-8");
+  private pending = "";
+  private data: string[] = [];
+  private event: string | undefined;
+
+  push(bytes: Uint8Array): SseEvent[] {
+    this.pending += this.decoder.decode(bytes, { stream: true });
     // A trailing "\r" may be the first half of "\r\n": wait for the next chunk to decide.
-    const cut = pending.endsWith("\r") ? pending.length - 1 : pending.length;
-    const lines = linesOf(pending.slice(0, cut));
-    pending = lines.pop() + pending.slice(cut);
-    const batch = eventsOf(lines, lineOf);
-    if (batch.length > 0) yield batch;
+    const cut = this.pending.endsWith("\r") ? this.pending.length - 1 : this.pending.length;
+    const lines = this.pending.slice(0, cut).split(/\r\n|\r|\n/);
+    this.pending = lines.pop() + this.pending.slice(cut);
+    return this.eventsOf(lines);
   }
-  // At the end a held-back "\r" was a line end after all ("data: x\r\r" ends an event).
-  if (pending.endsWith("\r")) {
-    const batch = eventsOf(linesOf(pending.slice(0, -1)), lineOf);
-    if (batch.length > 0) yield batch;
+
+  end(): SseEvent[] {
+    return this.pending.endsWith("\r") ? this.eventsOf(this.pending.slice(0, -1).split(/\r\n|\r|\n/)) : [];
+  }
+
+  private eventsOf(lines: readonly string[]): SseEvent[] {
+    const out: SseEvent[] = [];
+    for (const line of lines) {
+      if (line === "") {
+        if (this.data.length > 0) out.push({ event: this.event, data: this.data.join("\n") });
+        this.data = [];
+        this.event = undefined;
+      } else if (line.startsWith("data:")) this.data.push(field(line, 5, line.length));
+      else if (line.startsWith("event:")) this.event = field(line, 6, line.length);
+    }
+    return out;
   }
 }
 
-/** Split at every line end the spec allows; most streams use "\n" alone, which a plain split handles faster than the pattern. */
-function linesOf(text: string): string[] {
-  return text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
-}
-
-function eventsOf(lines: readonly string[], lineOf: (line: string) => SseEvent | undefined): SseEvent[] {
-  const out: SseEvent[] = [];
-  for (const line of lines) {
-    const e = lineOf(line);
-    if (e) out.push(e);
-  }
-  return out;
-}
-
-function field(line: string, at: number): string {
-  return line.charCodeAt(at) === 32 ? line.slice(at + 1) : line.slice(at);
+/** A field's value: from `at` to `end`, less one leading space. */
+function field(text: string, at: number, end: number): string {
+  return text.charCodeAt(at) === SPACE ? text.slice(at + 1, end) : text.slice(at, end);
 }

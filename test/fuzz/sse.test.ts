@@ -5,6 +5,7 @@ import type { SseEvent } from "../../src/core/ports.js";
 import { sseBatches } from "../../src/upstream/sse.js";
 import { RUNS } from "./arbitraries.js";
 
+/** The events' names and data; each event's own bytes, where it has them, checked to be exactly how it is written again. */
 async function parse(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
   async function* source(): AsyncGenerator<Uint8Array> {
@@ -13,9 +14,17 @@ async function parse(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
   for await (const batch of sseBatches(source())) {
     // A batch is never empty: a chunk that completes no event yields nothing.
     if (batch.length === 0) throw new Error("an empty batch");
-    out.push(...batch);
+    for (const e of batch) {
+      if (e.frame !== undefined) expect(e.frame.equals(Buffer.from(framed(e)))).toBe(true);
+      out.push({ event: e.event, data: e.data });
+    }
   }
   return out;
+}
+
+/** How the HTTP door writes an event as text. */
+function framed(e: SseEvent): string {
+  return e.event === undefined ? `data: ${e.data}\n\n` : `event: ${e.event}\ndata: ${e.data}\n\n`;
 }
 
 /** The bytes cut at the given offsets (sorted, deduplicated, empty chunks kept: a network read can be empty). */
@@ -72,6 +81,23 @@ describe("sseBatches", () => {
           .join("");
         const got = await parse(split(new TextEncoder().encode(text), at));
         expect(got).toEqual(events.map((e) => ({ event: e.event, data: e.data.join("\n") })));
+      }),
+      RUNS,
+    );
+  });
+
+  it("events written as the HTTP door writes them, lines ending in \\n: each keeps its bytes, and they add up to the stream, wherever it is cut", async () => {
+    const event = fc.record({ event: fc.option(value, { nil: undefined }), data: value });
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 6 }), cuts, async (events, at) => {
+        const bytes = Buffer.from(events.map(framed).join(""));
+        const frames: Buffer[] = [];
+        async function* source(): AsyncGenerator<Uint8Array> {
+          yield* split(bytes, at);
+        }
+        for await (const batch of sseBatches(source())) for (const e of batch) frames.push(e.frame ?? Buffer.alloc(0));
+        expect(frames.map((f) => f.toString())).toEqual(events.map(framed));
+        expect(Buffer.concat(frames).equals(bytes)).toBe(true);
       }),
       RUNS,
     );

@@ -42,7 +42,7 @@ describe("sseBatches", () => {
       yield Buffer.from("event: response.created\ndata: {}\n\nevent:x\nevent: response.completed\ndata: 1\n\ndata: 2\n\n");
     }
     const out: Array<{ event: string | undefined; data: string }> = [];
-    for await (const batch of sseBatches(source())) out.push(...batch);
+    for await (const batch of sseBatches(source())) out.push(...batch.map(({ event, data }) => ({ event, data })));
     expect(out).toEqual([
       { event: "response.created", data: "{}" },
       { event: "response.completed", data: "1" },
@@ -63,5 +63,43 @@ describe("sseBatches", () => {
 
   it("drops an unterminated event at the end of the stream", async () => {
     expect(await parse("data: complete\n\ndata: cut-off")).toEqual(["complete"]);
+  });
+
+  describe("an event's own bytes (frame), forwarded by the HTTP door instead of its text written again", () => {
+    async function frames(...chunks: Array<string | Buffer>): Promise<Array<string | undefined>> {
+      async function* source(): AsyncGenerator<Uint8Array> {
+        for (const c of chunks) yield typeof c === "string" ? Buffer.from(c) : c;
+      }
+      const out: Array<string | undefined> = [];
+      for await (const batch of sseBatches(source())) for (const e of batch) out.push(e.frame?.toString());
+      return out;
+    }
+
+    it("are kept for a `data: ` line alone or after one `event: ` line, multi-byte text and an event cut across reads included", async () => {
+      expect(await frames('data: {"t":"é€😀"}\n\nevent: response.created\ndata: {}\n\ndata: sp', "lit\n", "\n")).toEqual([
+        'data: {"t":"é€😀"}\n\n',
+        "event: response.created\ndata: {}\n\n",
+        "data: split\n\n",
+      ]);
+    });
+
+    it("are not kept where writing the event again would change its bytes", async () => {
+      expect(
+        await frames(
+          "data:no-space\n\n",
+          "data: a\ndata: b\n\n",
+          ": comment\ndata: c\n\n",
+          "id: 7\ndata: d\n\n",
+          "data: e\nevent: late\n\n",
+          "event: one\nevent: two\ndata: f\n\n",
+          "\n\ndata: g\n\n\ndata: h\n\n",
+        ),
+      ).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, "data: g\n\n", undefined]);
+    });
+
+    it("are not kept for bytes that are not UTF-8 (the text has replacement characters), nor once a line ends in \\r", async () => {
+      expect(await frames(Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0xff, 0x0a, 0x0a]), "data: ok\n\n")).toEqual([undefined, "data: ok\n\n"]);
+      expect(await frames("data: a\n\n", "data: b\r\n\r\n", "data: c\n\n")).toEqual(["data: a\n\n", undefined, undefined]);
+    });
   });
 });

@@ -9,39 +9,62 @@ function frame(event: string | undefined, data: string): string {
   return event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
 }
 
+const DONE = Buffer.from("data: [DONE]\n\n");
+
 /**
- * Text waiting to go out. A batch of events (one upstream read) is written on the next tick, not at
- * once: when the stream ends right after it (a usage chunk, then [DONE]), its last write carries
- * both, one write where there would be two.
+ * What waits to go out: text, and the upstream's own bytes for events written as this door would
+ * write them (see SseEvent.frame). A batch of events (one upstream read) is written on the next
+ * tick, not at once: when the stream ends right after it (a usage chunk, then [DONE]), its last
+ * write carries both. Frames that follow each other in one upstream read are written as one slice of
+ * it, so a read whose events all pass goes out as the bytes that came in, never decoded into a
+ * string to be encoded again.
  */
 class Batcher {
-  private pending = "";
+  private parts: Array<string | Buffer> = [];
   private scheduled = false;
 
   constructor(private readonly res: ServerResponse) {}
 
-  add(text: string): void {
-    this.pending += text;
+  add(e: StreamEvent): void {
+    const parts = this.parts;
+    const last = parts[parts.length - 1];
+    const next = e.frame ?? frame(e.event, e.raw);
+    if (typeof next === "string" && typeof last === "string") parts[parts.length - 1] = last + next;
+    else if (typeof next !== "string" && typeof last !== "string" && last !== undefined && adjacent(last, next)) {
+      parts[parts.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + next.length);
+    } else parts.push(next);
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flush);
     }
   }
 
-  /** What is still waiting, taken out (for the stream's last write). */
-  take(): string {
-    const text = this.pending;
-    this.pending = "";
-    return text;
+  /** The stream's last write: what is still waiting, then `tail`. */
+  end(tail: string | Buffer): void {
+    const parts = this.take();
+    if (!this.res.destroyed) for (const part of parts) this.res.write(part);
+    this.res.end(tail);
+  }
+
+  private take(): Array<string | Buffer> {
+    const parts = this.parts;
+    this.parts = [];
+    return parts;
   }
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    const text = this.take();
-    if (text === "" || this.res.destroyed || this.res.writableEnded) return;
+    const parts = this.take();
+    if (parts.length === 0 || this.res.destroyed || this.res.writableEnded) return;
     // A full buffer shows in res.writableNeedDrain, which the writer checks before taking more events.
-    this.res.write(text);
+    // The writes of one tick leave together: the response corks its socket until the next.
+    for (const part of parts) this.res.write(part);
   };
+}
+
+/** Whether `b` starts where `a` ends, in the same memory (two events of one upstream read). */
+function adjacent(a: Buffer, b: Buffer): boolean {
+  return a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;
 }
 
 export async function writeEventStream(res: ServerResponse, stream: StreamResult): Promise<void> {
@@ -61,17 +84,15 @@ export async function writeEventStream(res: ServerResponse, stream: StreamResult
         await drained(res, ["close"]);
         if (res.destroyed) return;
       }
-      let text = "";
-      for (const e of batch) text += frame(e.event, e.raw);
+      for (const e of batch) out.add(e);
       last = batch[batch.length - 1];
-      out.add(text);
     }
-    res.end(out.take() + (shape.sentinel ? "data: [DONE]\n\n" : ""));
+    out.end(shape.sentinel ? DONE : "");
   } catch (err) {
     // A stream cut mid-way ends with an error event (and no [DONE]): never a silent success.
     if (!res.destroyed) {
       const { event, data } = shape.errorEvent(errorEnvelope(toGatewayError(err)), last?.sequence);
-      res.end(out.take() + frame(event, JSON.stringify(data)));
+      out.end(frame(event, JSON.stringify(data)));
     }
   } finally {
     stream.close();
