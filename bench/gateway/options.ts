@@ -14,6 +14,8 @@ export interface BenchOptions {
   readonly rssReturnSeconds: number;
   /** Runs the gateway with --cpu-prof and keeps the profile. */
   readonly cpuProfile: boolean;
+  /** BENCH_ALLOC_PROF=1: samples where the gateway allocates (collected objects included) and keeps the profile. */
+  readonly allocProfile: boolean;
   /** False (BENCH_REDIS=off, a diagnostic): the gateway's in-process limiter instead of its private Redis. */
   readonly redis: boolean;
   /** Also measures the c=1 latency scenario with wrk, beside the bench's own generator (BENCH_WRK=1). */
@@ -71,6 +73,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     openStreams: envNumber(env, "BENCH_OPEN_STREAMS", 2000, 1, MAX_OPEN_STREAMS, true),
     rssReturnSeconds: envNumber(env, "BENCH_RSS_RETURN_SECONDS", 60, 2, 600, false),
     cpuProfile: envFlag(env, "BENCH_CPU_PROF", "1"),
+    allocProfile: envFlag(env, "BENCH_ALLOC_PROF", "1"),
     redis: !envFlag(env, "BENCH_REDIS", "off"),
     wrk: envFlag(env, "BENCH_WRK", "1"),
     only: (env["BENCH_ONLY"] ?? "").toLowerCase(),

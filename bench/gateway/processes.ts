@@ -37,7 +37,7 @@ const children = new Set<NodeChild>();
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Where tsc writes a source file's JavaScript: dist/ mirrors the repository (rootDir "."), as `npm run build` does. */
-function compiled(script: string): string {
+export function compiled(script: string): string {
   if (!script.endsWith(".ts")) throw new Error(`${script}: the bench's children are .ts files compiled into dist/`);
   return join(repoRoot, "dist", script.replace(/\.ts$/, ".js"));
 }

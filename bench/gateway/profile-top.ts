@@ -1,5 +1,6 @@
-// Reads a V8 .cpuprofile (node --cpu-prof) and prints the functions with the most self time, and self time by where the code lives.
-// Run: npx tsx bench/gateway/profile-top.ts <file.cpuprofile> [top=10]
+// Reads a V8 .cpuprofile (node --cpu-prof) and prints the functions with the most self time, and self time by where the code lives;
+// or a .heapprofile of allocations (BENCH_ALLOC_PROF=1) and prints the same by bytes allocated.
+// Run: npx tsx bench/gateway/profile-top.ts <file.cpuprofile | file.heapprofile> [top=10]
 import { readFileSync } from "node:fs";
 
 interface ProfileNode {
@@ -19,22 +20,48 @@ function numbers(v: unknown): number[] {
   return v;
 }
 
-function readProfile(path: string): { nodes: Map<number, ProfileNode>; samples: number[]; deltas: number[] } {
+function nodeOf(n: Record<string, unknown>, id: number, children: readonly number[]): ProfileNode | undefined {
+  const f = n["callFrame"];
+  if (!isRecord(f)) return undefined;
+  return {
+    id,
+    functionName: typeof f["functionName"] === "string" && f["functionName"] !== "" ? f["functionName"] : "(anonymous)",
+    url: typeof f["url"] === "string" ? f["url"] : "",
+    line: typeof f["lineNumber"] === "number" ? f["lineNumber"] + 1 : 0,
+    children,
+  };
+}
+
+/** A CPU profile's samples (each weighing the time before it, in µs), or an allocation profile's nodes (each weighing the bytes it allocated). */
+function readProfile(path: string): { nodes: Map<number, ProfileNode>; samples: number[]; deltas: number[]; unit: "time" | "bytes" } {
   const json: unknown = JSON.parse(readFileSync(path, "utf8"));
-  if (!isRecord(json) || !Array.isArray(json["nodes"])) throw new Error(`${path} is not a .cpuprofile`);
   const nodes = new Map<number, ProfileNode>();
-  for (const n of json["nodes"]) {
-    if (!isRecord(n) || typeof n["id"] !== "number" || !isRecord(n["callFrame"])) continue;
-    const f = n["callFrame"];
-    nodes.set(n["id"], {
-      id: n["id"],
-      functionName: typeof f["functionName"] === "string" && f["functionName"] !== "" ? f["functionName"] : "(anonymous)",
-      url: typeof f["url"] === "string" ? f["url"] : "",
-      line: typeof f["lineNumber"] === "number" ? f["lineNumber"] + 1 : 0,
-      children: Array.isArray(n["children"]) ? n["children"].filter((c): c is number => typeof c === "number") : [],
-    });
+  if (isRecord(json) && isRecord(json["head"])) {
+    // A sampling heap profile: a tree whose nodes carry the bytes allocated in them (selfSize).
+    const samples: number[] = [];
+    const deltas: number[] = [];
+    const visit = (n: Record<string, unknown>): void => {
+      const kids = Array.isArray(n["children"]) ? n["children"].filter(isRecord) : [];
+      const id = typeof n["id"] === "number" ? n["id"] : nodes.size + 1;
+      const node = nodeOf(n, id, kids.map((k) => (typeof k["id"] === "number" ? k["id"] : -1)));
+      if (!node) return;
+      nodes.set(id, node);
+      if (typeof n["selfSize"] === "number" && n["selfSize"] > 0) {
+        samples.push(id);
+        deltas.push(n["selfSize"]);
+      }
+      for (const k of kids) visit(k);
+    };
+    visit(json["head"]);
+    return { nodes, samples, deltas, unit: "bytes" };
   }
-  return { nodes, samples: numbers(json["samples"]), deltas: numbers(json["timeDeltas"]) };
+  if (!isRecord(json) || !Array.isArray(json["nodes"])) throw new Error(`${path} is neither a .cpuprofile nor a .heapprofile`);
+  for (const n of json["nodes"]) {
+    if (!isRecord(n) || typeof n["id"] !== "number") continue;
+    const node = nodeOf(n, n["id"], Array.isArray(n["children"]) ? n["children"].filter((c): c is number => typeof c === "number") : []);
+    if (node) nodes.set(node.id, node);
+  }
+  return { nodes, samples: numbers(json["samples"]), deltas: numbers(json["timeDeltas"]), unit: "time" };
 }
 
 /** node_modules/<package>, src/<folder>, node's own code, or V8's pseudo-frames such as (garbage collector). */
@@ -55,9 +82,9 @@ function shortUrl(url: string): string {
 }
 
 const [path, topArg] = process.argv.slice(2);
-if (!path) throw new Error("usage: profile-top.ts <file.cpuprofile> [top=10]");
+if (!path) throw new Error("usage: profile-top.ts <file.cpuprofile | file.heapprofile> [top=10]");
 const top = Number(topArg ?? 10);
-const { nodes, samples, deltas } = readProfile(path);
+const { nodes, samples, deltas, unit } = readProfile(path);
 
 const parentOf = new Map<number, ProfileNode>();
 for (const n of nodes.values()) for (const c of n.children) parentOf.set(c, n);
@@ -106,8 +133,17 @@ const table = (m: Map<string, number>, n: number, withCallers: boolean): string 
   ranked(m, n)
     .map(([k, us]) => `| ${(us / 1000).toFixed(0)} | ${share(us, busy)} | ${cell(k)} |${withCallers ? ` ${cell(mainCallers(k, us))} |` : ""}`)
     .join("\n");
-console.log(`${path}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)\n`);
-console.log(
-  `Top ${top} functions by self time (share of busy time), with the JavaScript that called them:\n\n| ms | share | function | called from |\n|--:|--:|---|---|\n${table(byFunction, top, true)}\n`,
-);
-console.log(`Self time by where the code lives:\n\n| ms | share | place |\n|--:|--:|---|\n${table(byPlace, 15, false)}`);
+if (unit === "bytes") {
+  // Weights are bytes: the tables' first column reads KB, shares are of everything allocated.
+  console.log(`${path}: ${(total / 1e6).toFixed(1)} MB allocated (sampled, collected objects included)\n`);
+  console.log(
+    `Top ${top} functions by bytes allocated, with the JavaScript that called them:\n\n| KB | share | function | called from |\n|--:|--:|---|---|\n${table(byFunction, top, true)}\n`,
+  );
+  console.log(`Bytes allocated by where the code lives:\n\n| KB | share | place |\n|--:|--:|---|\n${table(byPlace, 15, false)}`);
+} else {
+  console.log(`${path}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)\n`);
+  console.log(
+    `Top ${top} functions by self time (share of busy time), with the JavaScript that called them:\n\n| ms | share | function | called from |\n|--:|--:|---|---|\n${table(byFunction, top, true)}\n`,
+  );
+  console.log(`Self time by where the code lives:\n\n| ms | share | place |\n|--:|--:|---|\n${table(byPlace, 15, false)}`);
+}

@@ -35,7 +35,7 @@ function cleanup(): Promise<void> {
     redisCounter?.close();
     await stopAll();
     await database?.drop().catch((err: unknown) => console.error(`could not drop the bench database: ${String(err)}`));
-    if (!opts.cpuProfile && opts.gatewayNodeFlags.length === 0) await rm(dir, { recursive: true, force: true });
+    if (!opts.cpuProfile && !opts.allocProfile && opts.gatewayNodeFlags.length === 0) await rm(dir, { recursive: true, force: true });
     console.error(`stopped every bench process${database ? `, dropped database ${database.name}` : ""}`);
   })();
   return cleaning;
@@ -82,6 +82,7 @@ async function startStack(): Promise<Stack> {
     workDir: dir,
     cpuProfile: opts.cpuProfile,
     nodeFlags: opts.gatewayNodeFlags,
+    allocProfile: opts.allocProfile,
   });
   const load = await startLoadGenerator();
   redisCounter = redis ? new CommandCounter(redis.url) : undefined;
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   if (opts.cpuProfile) {
     out(`CPU profiles: the gateway's ${dir}/*.cpuprofile, the bare proxy's ${dir}/proxy/*.cpuprofile (read one with: npx tsx bench/gateway/profile-top.ts <file>)`);
   }
+  if (opts.allocProfile) out(`Allocation profile: ${dir}/gateway.heapprofile (read it with: npx tsx bench/gateway/profile-top.ts <file>)`);
   if (opts.gatewayNodeFlags.length > 0) out(`The gateway ran with ${opts.gatewayNodeFlags.join(" ")}; what it printed: ${dir}/gateway.out`);
   if (errors > 0) {
     console.error(`${errors} requests or streams failed: the figures above are not to be trusted (their first errors are above).`);

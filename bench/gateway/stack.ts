@@ -3,9 +3,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Timing } from "../../src/emulator/api.js";
 import { provisionUser } from "../../test/support/identity.js";
-import { spawnNode, type NodeChild } from "./processes.js";
+import { compiled, spawnNode, type NodeChild } from "./processes.js";
 import { DEPLOYMENT } from "./scenarios.js";
 
 export const EMULATOR_KEY = "bench-emulator-key";
@@ -74,6 +75,8 @@ export interface GatewayOptions {
   readonly cpuProfile: boolean;
   /** More node flags; given any, what the gateway prints is kept in workDir/gateway.out. */
   readonly nodeFlags: readonly string[];
+  /** Samples the gateway's allocations (bench/gateway/alloc-sampler.ts) into workDir/gateway.heapprofile. */
+  readonly allocProfile: boolean;
 }
 
 /** The gateway as deployed: Postgres store and metering, Redis limits, /metrics; a member's key with generous limits. */
@@ -93,7 +96,11 @@ server:
   const { child, line } = await spawnNode({
     name: "gateway",
     script: "src/main.ts",
-    nodeFlags: [...(o.cpuProfile ? ["--cpu-prof", `--cpu-prof-dir=${o.workDir}`] : []), ...o.nodeFlags],
+    nodeFlags: [
+      ...(o.cpuProfile ? ["--cpu-prof", `--cpu-prof-dir=${o.workDir}`] : []),
+      ...(o.allocProfile ? ["--import", pathToFileURL(compiled("bench/gateway/alloc-sampler.ts")).href] : []),
+      ...o.nodeFlags,
+    ],
     ...(o.nodeFlags.length > 0 ? { outFile: join(o.workDir, "gateway.out") } : {}),
     env: {
       AIK_CONFIG: config,
@@ -108,6 +115,7 @@ server:
       AIK_TELEMETRY: "off",
       AIK_LOG_LEVEL: "info",
       AZURE_OPENAI_ENDPOINT: "",
+      ...(o.allocProfile ? { BENCH_ALLOC_PROF_DIR: o.workDir } : {}),
     },
     ready: (l) => l.includes('"gateway.started"'),
   });

@@ -39,11 +39,11 @@ class Batcher {
     }
   }
 
-  /** The stream's last write: what is still waiting, then `tail`. */
+  /** The stream's last write: what is still waiting, then `tail`, in one chunk. */
   end(tail: string | Buffer): void {
     const parts = this.take();
-    if (!this.res.destroyed) for (const part of parts) this.res.write(part);
-    this.res.end(tail);
+    if (tail.length > 0) parts.push(tail);
+    this.res.end(parts.length > 0 ? joined(parts) : "");
   }
 
   private take(): Array<string | Buffer> {
@@ -57,9 +57,19 @@ class Batcher {
     const parts = this.take();
     if (parts.length === 0 || this.res.destroyed || this.res.writableEnded) return;
     // A full buffer shows in res.writableNeedDrain, which the writer checks before taking more events.
-    // The writes of one tick leave together: the response corks its socket until the next.
-    for (const part of parts) this.res.write(part);
+    this.res.write(joined(parts));
   };
+}
+
+/**
+ * The parts as one chunk of the response: a client's parser wakes once per chunk. Most often there
+ * is one part (a whole upstream read); else text is joined, and bytes copied together once.
+ */
+function joined(parts: ReadonlyArray<string | Buffer>): string | Buffer {
+  const first = parts[0];
+  if (parts.length === 1 && first !== undefined) return first;
+  if (parts.every((p) => typeof p === "string")) return parts.join("");
+  return Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
 }
 
 /** Whether `b` starts where `a` ends, in the same memory (two events of one upstream read). */
