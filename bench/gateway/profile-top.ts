@@ -42,12 +42,12 @@ function readProfile(path: string): { nodes: Map<number, ProfileNode>; samples: 
     const deltas: number[] = [];
     const visit = (n: Record<string, unknown>): void => {
       const kids = Array.isArray(n["children"]) ? n["children"].filter(isRecord) : [];
-      const id = typeof n["id"] === "number" ? n["id"] : nodes.size + 1;
-      const node = nodeOf(n, id, kids.map((k) => (typeof k["id"] === "number" ? k["id"] : -1)));
+      const id = n["id"];
+      const node = typeof id === "number" ? nodeOf(n, id, kids.flatMap((k) => (typeof k["id"] === "number" ? [k["id"]] : []))) : undefined;
       if (!node) return;
-      nodes.set(id, node);
+      nodes.set(node.id, node);
       if (typeof n["selfSize"] === "number" && n["selfSize"] > 0) {
-        samples.push(id);
+        samples.push(node.id);
         deltas.push(n["selfSize"]);
       }
       for (const k of kids) visit(k);
@@ -133,17 +133,18 @@ const table = (m: Map<string, number>, n: number, withCallers: boolean): string 
   ranked(m, n)
     .map(([k, us]) => `| ${(us / 1000).toFixed(0)} | ${share(us, busy)} | ${cell(k)} |${withCallers ? ` ${cell(mainCallers(k, us))} |` : ""}`)
     .join("\n");
-if (unit === "bytes") {
-  // Weights are bytes: the tables' first column reads KB, shares are of everything allocated.
-  console.log(`${path}: ${(total / 1e6).toFixed(1)} MB allocated (sampled, collected objects included)\n`);
-  console.log(
-    `Top ${top} functions by bytes allocated, with the JavaScript that called them:\n\n| KB | share | function | called from |\n|--:|--:|---|---|\n${table(byFunction, top, true)}\n`,
-  );
-  console.log(`Bytes allocated by where the code lives:\n\n| KB | share | place |\n|--:|--:|---|\n${table(byPlace, 15, false)}`);
-} else {
-  console.log(`${path}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)\n`);
-  console.log(
-    `Top ${top} functions by self time (share of busy time), with the JavaScript that called them:\n\n| ms | share | function | called from |\n|--:|--:|---|---|\n${table(byFunction, top, true)}\n`,
-  );
-  console.log(`Self time by where the code lives:\n\n| ms | share | place |\n|--:|--:|---|\n${table(byPlace, 15, false)}`);
-}
+// Weights are µs of time or bytes: the first column reads ms or KB, shares are of busy time or of everything allocated.
+const words =
+  unit === "bytes"
+    ? { head: `${(total / 1e6).toFixed(1)} MB allocated (sampled, collected objects included)`, column: "KB", top: "bytes allocated", place: "Bytes allocated" }
+    : {
+        head: `${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)`,
+        column: "ms",
+        top: "self time (share of busy time)",
+        place: "Self time",
+      };
+console.log(`${path}: ${words.head}\n`);
+console.log(
+  `Top ${top} functions by ${words.top}, with the JavaScript that called them:\n\n| ${words.column} | share | function | called from |\n|--:|--:|---|---|\n${table(byFunction, top, true)}\n`,
+);
+console.log(`${words.place} by where the code lives:\n\n| ${words.column} | share | place |\n|--:|--:|---|\n${table(byPlace, 15, false)}`);

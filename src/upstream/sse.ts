@@ -70,28 +70,18 @@ class SseDecoder {
  */
 function eventsIn(bytes: Buffer, limit: number, out: SseEvent[]): number {
   const forwardable = isUtf8(limit === bytes.length ? bytes : bytes.subarray(0, limit));
+  const fields = new EventFields();
   let start = 0;
   for (let end = bytes.indexOf(BLANK_LINE); end >= 0 && end + 2 <= limit; end = bytes.indexOf(BLANK_LINE, start)) {
     const text = bytes.toString("utf8", start, end);
-    let data: string | undefined;
-    let event: string | undefined;
-    // Written exactly as the HTTP door writes an event again: `event: <name>` first at most, one `data: ` line, nothing else.
-    let plain = true;
-    let lines = 0;
-    for (let at = 0; at <= text.length; lines++) {
+    for (let at = 0; at <= text.length; ) {
       let eol = text.indexOf("\n", at);
       if (eol < 0) eol = text.length;
-      if (text.startsWith("data:", at)) {
-        const value = field(text, at + 5, eol);
-        plain &&= data === undefined && text.charCodeAt(at + 5) === SPACE;
-        data = data === undefined ? value : `${data}\n${value}`;
-      } else if (text.startsWith("event:", at)) {
-        event = field(text, at + 6, eol);
-        plain &&= lines === 0 && text.charCodeAt(at + 6) === SPACE;
-      } else plain = false;
+      fields.line(text, at, eol);
       at = eol + 1;
     }
-    if (data !== undefined) out.push(forwardable && plain ? { event, data, frame: bytes.subarray(start, end + 2) } : { event, data });
+    const e = fields.dispatch(forwardable && fields.plain ? bytes.subarray(start, end + 2) : undefined);
+    if (e) out.push(e);
     start = end + 2;
   }
   return start;
@@ -101,8 +91,7 @@ function eventsIn(bytes: Buffer, limit: number, out: SseEvent[]): number {
 class LineReader {
   private readonly decoder = new TextDecoder("utf-8");
   private pending = "";
-  private data: string[] = [];
-  private event: string | undefined;
+  private readonly fields = new EventFields();
 
   push(bytes: Uint8Array): SseEvent[] {
     this.pending += this.decoder.decode(bytes, { stream: true });
@@ -120,14 +109,46 @@ class LineReader {
   private eventsOf(lines: readonly string[]): SseEvent[] {
     const out: SseEvent[] = [];
     for (const line of lines) {
-      if (line === "") {
-        if (this.data.length > 0) out.push({ event: this.event, data: this.data.join("\n") });
-        this.data = [];
-        this.event = undefined;
-      } else if (line.startsWith("data:")) this.data.push(field(line, 5, line.length));
-      else if (line.startsWith("event:")) this.event = field(line, 6, line.length);
+      if (line !== "") this.fields.line(line, 0, line.length);
+      else {
+        const e = this.fields.dispatch(undefined);
+        if (e) out.push(e);
+      }
     }
     return out;
+  }
+}
+
+/** One event's fields as its lines come, read as the spec reads them, and whether those lines are exactly how a text door writes the event again. */
+class EventFields {
+  private data: string | undefined;
+  private event: string | undefined;
+  private lines = 0;
+  /** `event: <name>` first at most, one `data: ` line, nothing else. */
+  plain = true;
+
+  /** The line `text[at, end)`: data lines join with "\n", the last `event:` names the event, other fields and comments are ignored. */
+  line(text: string, at: number, end: number): void {
+    if (text.startsWith("data:", at)) {
+      this.plain &&= this.data === undefined && text.charCodeAt(at + 5) === SPACE;
+      const value = field(text, at + 5, end);
+      this.data = this.data === undefined ? value : `${this.data}\n${value}`;
+    } else if (text.startsWith("event:", at)) {
+      this.plain &&= this.lines === 0 && text.charCodeAt(at + 6) === SPACE;
+      this.event = field(text, at + 6, end);
+    } else this.plain = false;
+    this.lines++;
+  }
+
+  /** At a blank line: the event (none without data), with `frame` when given; the fields start again. */
+  dispatch(frame: Buffer | undefined): SseEvent | undefined {
+    const { data, event } = this;
+    this.data = undefined;
+    this.event = undefined;
+    this.lines = 0;
+    this.plain = true;
+    if (data === undefined) return undefined;
+    return frame ? { event, data, frame } : { event, data };
   }
 }
 

@@ -21,18 +21,29 @@ const DONE = Buffer.from("data: [DONE]\n\n");
  */
 class Batcher {
   private parts: Array<string | Buffer> = [];
+  /** The first frame of a run of frames that follow each other in memory, and the run's length so far. */
+  private run: Buffer | undefined;
+  private runLength = 0;
   private scheduled = false;
 
   constructor(private readonly res: ServerResponse) {}
 
   add(e: StreamEvent): void {
-    const parts = this.parts;
-    const last = parts[parts.length - 1];
-    const next = e.frame ?? frame(e.event, e.raw);
-    if (typeof next === "string" && typeof last === "string") parts[parts.length - 1] = last + next;
-    else if (typeof next !== "string" && typeof last !== "string" && last !== undefined && adjacent(last, next)) {
-      parts[parts.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + next.length);
-    } else parts.push(next);
+    const f = e.frame;
+    const run = this.run;
+    if (f && run && f.buffer === run.buffer && run.byteOffset + this.runLength === f.byteOffset) this.runLength += f.length;
+    else if (f) {
+      this.closeRun();
+      this.run = f;
+      this.runLength = f.length;
+    } else {
+      this.closeRun();
+      const text = frame(e.event, e.raw);
+      const last = this.parts.length - 1;
+      const before = this.parts[last];
+      if (typeof before === "string") this.parts[last] = before + text;
+      else this.parts.push(text);
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flush);
@@ -46,7 +57,16 @@ class Batcher {
     this.res.end(parts.length > 0 ? joined(parts) : "");
   }
 
+  /** A run of frames becomes one slice of the memory they share. */
+  private closeRun(): void {
+    const run = this.run;
+    if (!run) return;
+    this.parts.push(this.runLength === run.length ? run : Buffer.from(run.buffer, run.byteOffset, this.runLength));
+    this.run = undefined;
+  }
+
   private take(): Array<string | Buffer> {
+    this.closeRun();
     const parts = this.parts;
     this.parts = [];
     return parts;
@@ -70,11 +90,6 @@ function joined(parts: ReadonlyArray<string | Buffer>): string | Buffer {
   if (parts.length === 1 && first !== undefined) return first;
   if (parts.every((p) => typeof p === "string")) return parts.join("");
   return Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
-}
-
-/** Whether `b` starts where `a` ends, in the same memory (two events of one upstream read). */
-function adjacent(a: Buffer, b: Buffer): boolean {
-  return a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;
 }
 
 export async function writeEventStream(res: ServerResponse, stream: StreamResult): Promise<void> {
