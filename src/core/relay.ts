@@ -10,8 +10,8 @@ import type { Usage } from "./usage.js";
 const NONE: readonly string[] = Object.freeze([]);
 
 /**
- * Events passed on unparsed but kept for a local count stay below this many characters per stream;
- * past it they are read down to their text. Memory only, like the text itself.
+ * Events passed on unparsed but kept for a local count stay below this many characters (a frame's
+ * bytes) per stream; past it they are read down to their text. Memory only, like the text itself.
  */
 const MAX_KEPT_CHARS = 64 * 1024;
 
@@ -122,7 +122,7 @@ class Relay implements StreamResult {
     if (this.skims && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
       const carriesText = this.shape.mayCarryText(event, data);
       if (this.firstTokenMs !== undefined || !carriesText) {
-        if (carriesText) this.text.keep(event, data);
+        if (carriesText) this.text.keep(event, data, frame);
         return new UnreadEvent(event, data, frame, this.shape, this.call, this.sequence);
       }
     }
@@ -171,9 +171,16 @@ class Relay implements StreamResult {
 class RelayedText {
   /** Text read so far, in order. */
   readonly read: string[] = [];
-  /** Events passed on unparsed that may carry text, with their names (a Responses type may come from it). */
+  /** Per event passed on unparsed that may carry text: its name when it has no frame (a Responses type may come from it). */
   private names: Array<string | undefined> = [];
-  private kept: string[] = [];
+  /**
+   * Their frames where they have one, else their data. Not the data's text: the decoder's strings
+   * would then live as long as the stream, and a kept list that the GC has moved to the old
+   * generation holds every string pushed onto it through each young-generation collection until
+   * the next full one. Kept so, they were half of what survived those collections in the HTTP
+   * stream bench, which doubled their pauses (bench/README.md, 2026-12-02, "what the GC copies").
+   */
+  private kept: Array<string | Buffer> = [];
   private chars = 0;
 
   constructor(
@@ -181,10 +188,11 @@ class RelayedText {
     private readonly call: Call,
   ) {}
 
-  keep(event: string | undefined, data: string): void {
-    this.names.push(event);
-    this.kept.push(data);
-    this.chars += data.length;
+  keep(event: string | undefined, data: string, frame: Buffer | undefined): void {
+    // A frame holds its name too (the decoder's name may be a slice of the event's whole text).
+    this.names.push(frame ? undefined : event);
+    this.kept.push(frame ?? data);
+    this.chars += frame ? frame.length : data.length;
     if (this.chars > MAX_KEPT_CHARS) this.readKept();
   }
 
@@ -196,13 +204,14 @@ class RelayedText {
   /** Each kept event looked like an object; one that does not parse adds no text (its client got it as sent). */
   private readKept(): void {
     for (let i = 0; i < this.kept.length; i++) {
+      const kept = this.kept[i] ?? "";
       let json: JsonObject;
       try {
-        json = parseEvent(this.kept[i] ?? "");
+        json = parseEvent(typeof kept === "string" ? kept : frameData(kept));
       } catch {
         continue;
       }
-      this.shape.read(this.names[i], json, this.call, this.read);
+      this.shape.read(typeof kept === "string" ? this.names[i] : frameName(kept), json, this.call, this.read);
     }
     this.names = [];
     this.kept = [];
@@ -239,6 +248,21 @@ class UnreadEvent implements StreamEvent {
       return this.before;
     }
   }
+}
+
+/*
+ * A kept frame read again (SseEvent.frame: an `event: <name>` line at most, then one `data: ` line
+ * and a blank line, UTF-8): a frame that starts with the "d" of "data: " has no name.
+ */
+const D = 0x64;
+
+function frameName(frame: Buffer): string | undefined {
+  return frame[0] === D ? undefined : frame.toString("utf8", 7, frame.indexOf(0x0a));
+}
+
+function frameData(frame: Buffer): string {
+  const at = frame[0] === D ? 6 : frame.indexOf(0x0a) + 7;
+  return frame.toString("utf8", at, frame.length - 2);
 }
 
 /**

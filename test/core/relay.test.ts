@@ -4,6 +4,7 @@ import { createContext, type CallContext } from "../../src/core/context.js";
 import type { Call } from "../../src/core/operation.js";
 import type { SseEvent, UpstreamStream } from "../../src/core/ports.js";
 import { relayStream } from "../../src/core/relay.js";
+import { sseBatches } from "../../src/upstream/sse.js";
 import type { Settlement, StreamResult } from "../../src/core/results.js";
 import { chatCompletions } from "../../src/operations/chat/operation.js";
 import { createResponse } from "../../src/operations/responses/create.js";
@@ -164,6 +165,46 @@ describe("relayStream", () => {
       expect(settled.firstTokenMs).toBeGreaterThanOrEqual(0);
       expect(settled.firstTokenMs).toBeLessThanOrEqual(performance.now());
     }
+  });
+
+  describe("events passed on unparsed are kept as the upstream's bytes (their frames), read only for a local count", () => {
+    /** The events of `text` as the upstream decoder gives them: frames and all, cut after the last one (no usage, no end). */
+    function fromBytes(text: string): UpstreamStream {
+      return {
+        info: { region: undefined, azureRequestId: undefined },
+        events: sseBatches((async function* () {
+          yield Buffer.from(text);
+        })()),
+        close: () => undefined,
+      };
+    }
+    async function relayedText(s: StreamResult): Promise<readonly string[]> {
+      const { error } = await drain(s);
+      expect(error).toMatchObject({ reason: "upstream_stream_cut" });
+      return (await s.settled).relayedText;
+    }
+
+    it("chat: multi-byte text, and past the kept limit (64 KB), as the parsed (gRPC) reading counts it", async () => {
+      const texts = ["a", "é€😀", ...Array.from({ length: 70 }, (_, i) => `${i}`.padEnd(1_000, "x")), "z"];
+      const bytes = [{ choices: [], prompt_filter_results: [] }, ...texts.map((t) => ({ choices: [{ index: 0, delta: { content: t } }] }))]
+        .map((j) => `data: ${JSON.stringify(j)}\n\n`)
+        .join("");
+      const http = await relayedText(relayStream(fromBytes(bytes), chatCompletions.stream!, chat, context("http")));
+      const grpc = await relayedText(relayStream(fromBytes(bytes), chatCompletions.stream!, chat, context("grpc")));
+      expect(http).toEqual(texts);
+      expect(grpc).toEqual(texts);
+    });
+
+    it("Responses: a delta whose data has no type takes it from its frame's event line", async () => {
+      const created = { type: "response.created", sequence_number: 0, response: { id: "resp_1", object: "response", status: "in_progress", store: false } };
+      const bytes = [
+        `event: response.created\ndata: ${JSON.stringify(created)}\n\n`,
+        `event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", sequence_number: 1, delta: "hi" })}\n\n`,
+        `event: response.output_text.delta\ndata: ${JSON.stringify({ sequence_number: 2, delta: " thére" })}\n\n`,
+        `event: response.audio.delta\ndata: ${JSON.stringify({ sequence_number: 3, delta: "AAAA" })}\n\n`,
+      ].join("");
+      expect(await relayedText(relayStream(fromBytes(bytes), createResponse.stream!, responses, context("http")))).toEqual(["hi", " thére"]);
+    });
   });
 
   it("a Responses event passed on unparsed still gives its sequence number (the last one read when it has none) and its text", async () => {
