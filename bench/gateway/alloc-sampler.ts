@@ -1,21 +1,24 @@
-// Loaded into the gateway with --import when BENCH_ALLOC_PROF=1: samples every allocation site, objects the GC has
-// already collected included (node --heap-prof keeps only what is still alive), and writes the profile at exit.
-// Read it with: npx tsx bench/gateway/profile-top.ts <dir>/gateway.heapprofile
+// Loaded into the gateway with --import when BENCH_ALLOC_PROF is set: samples every allocation site, objects the GC
+// has already collected included (node --heap-prof keeps only what is still alive), and writes the profile at exit.
+// BENCH_ALLOC_PROF=survivors leaves out what a young-generation collection freed: what remains is what the GC copied,
+// once or more, the cost of a scavenge. Read either with: npx tsx bench/gateway/profile-top.ts <file>
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
+import { allocProfileFile } from "./options.js";
 
 const dir = process.env["BENCH_ALLOC_PROF_DIR"];
 if (!dir) throw new Error("alloc-sampler: BENCH_ALLOC_PROF_DIR is not set");
+const kind = process.env["BENCH_ALLOC_PROF"] === "survivors" ? "survivors" : "all";
 const session = new Session();
 session.connect();
 session.post("HeapProfiler.enable");
 // One sample per 4 KB allocated on average: enough for sites of a fraction of a percent, cheap enough to leave the run usable.
-session.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+session.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: kind === "all" });
 process.once("exit", () => {
   // An in-process session answers synchronously, so the profile is written before the process ends.
   session.post("HeapProfiler.stopSampling", (err, result) => {
     if (err) console.error(`alloc-sampler: ${err.message}`);
-    else writeFileSync(join(dir, "gateway.heapprofile"), JSON.stringify(result.profile));
+    else writeFileSync(join(dir, allocProfileFile(kind)), JSON.stringify(result.profile));
   });
 });

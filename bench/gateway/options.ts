@@ -14,8 +14,11 @@ export interface BenchOptions {
   readonly rssReturnSeconds: number;
   /** Runs the gateway with --cpu-prof and keeps the profile. */
   readonly cpuProfile: boolean;
-  /** BENCH_ALLOC_PROF=1: samples where the gateway allocates (collected objects included) and keeps the profile. */
-  readonly allocProfile: boolean;
+  /**
+   * BENCH_ALLOC_PROF=1: samples where the gateway allocates (collected objects included) and keeps the profile;
+   * BENCH_ALLOC_PROF=survivors: only objects that outlived a young-generation collection (what the GC copies).
+   */
+  readonly allocProfile: AllocProfile | undefined;
   /** False (BENCH_REDIS=off, a diagnostic): the gateway's in-process limiter instead of its private Redis. */
   readonly redis: boolean;
   /** Also measures the c=1 latency scenario with wrk, beside the bench's own generator (BENCH_WRK=1). */
@@ -41,6 +44,22 @@ function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 
     throw new Error(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got '${raw}'`);
   }
   return n;
+}
+
+/** What an allocation profile samples: every allocation, or only what survived a young-generation collection. */
+export type AllocProfile = "all" | "survivors";
+
+/** Where the gateway's allocation profile is written, in the work directory; profile-top reads the kind from the name. */
+export function allocProfileFile(kind: AllocProfile): string {
+  return kind === "survivors" ? "gateway-survivors.heapprofile" : "gateway.heapprofile";
+}
+
+function allocProfileOf(env: NodeJS.ProcessEnv): AllocProfile | undefined {
+  const raw = env["BENCH_ALLOC_PROF"];
+  if (raw === undefined || raw === "") return undefined;
+  if (raw === "1") return "all";
+  if (raw === "survivors") return "survivors";
+  throw new Error(`BENCH_ALLOC_PROF must be '1', 'survivors' or unset, got '${raw}'`);
 }
 
 function envFlag(env: NodeJS.ProcessEnv, name: string, on: string): boolean {
@@ -73,7 +92,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     openStreams: envNumber(env, "BENCH_OPEN_STREAMS", 2000, 1, MAX_OPEN_STREAMS, true),
     rssReturnSeconds: envNumber(env, "BENCH_RSS_RETURN_SECONDS", 60, 2, 600, false),
     cpuProfile: envFlag(env, "BENCH_CPU_PROF", "1"),
-    allocProfile: envFlag(env, "BENCH_ALLOC_PROF", "1"),
+    allocProfile: allocProfileOf(env),
     redis: !envFlag(env, "BENCH_REDIS", "off"),
     wrk: envFlag(env, "BENCH_WRK", "1"),
     only: (env["BENCH_ONLY"] ?? "").toLowerCase(),

@@ -1,5 +1,5 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) and prints the functions with the most self time, and self time by where the code lives;
-// or a .heapprofile of allocations (BENCH_ALLOC_PROF=1) and prints the same by bytes allocated.
+// or a .heapprofile of allocations (BENCH_ALLOC_PROF=1, or =survivors) and prints the same by bytes allocated.
 // Run: npx tsx bench/gateway/profile-top.ts <file.cpuprofile | file.heapprofile> [top=10]
 import { readFileSync } from "node:fs";
 
@@ -136,7 +136,15 @@ const table = (m: Map<string, number>, n: number, withCallers: boolean): string 
 // Weights are µs of time or bytes: the first column reads ms or KB, shares are of busy time or of everything allocated.
 const words =
   unit === "bytes"
-    ? { head: `${(total / 1e6).toFixed(1)} MB allocated (sampled, collected objects included)`, column: "KB", top: "bytes allocated", place: "Bytes allocated" }
+    ? {
+        // BENCH_ALLOC_PROF=survivors names its file so (bench/gateway/options.ts, allocProfileFile).
+        head: path.endsWith("-survivors.heapprofile")
+          ? `${(total / 1e6).toFixed(1)} MB allocated that outlived a young-generation collection (sampled)`
+          : `${(total / 1e6).toFixed(1)} MB allocated (sampled, collected objects included)`,
+        column: "KB",
+        top: "bytes allocated",
+        place: "Bytes allocated",
+      }
     : {
         head: `${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)`,
         column: "ms",

@@ -10,7 +10,7 @@ import { idleStreamsTable } from "./idle-report.js";
 import type { IdleStreamsResult } from "./idle-streams.js";
 import { issueFigures, issueTable, SCENARIO } from "./issue-figures.js";
 import { startLoadGenerator } from "./measure.js";
-import { readOptions } from "./options.js";
+import { allocProfileFile, readOptions } from "./options.js";
 import { memory, type Memory } from "./proc-stats.js";
 import { compileForBench, killAllNow, stopAll } from "./processes.js";
 import { CommandCounter, startPrivateRedis } from "./redis-stats.js";
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   if (opts.cpuProfile) {
     out(`CPU profiles: the gateway's ${dir}/*.cpuprofile, the bare proxy's ${dir}/proxy/*.cpuprofile (read one with: npx tsx bench/gateway/profile-top.ts <file>)`);
   }
-  if (opts.allocProfile) out(`Allocation profile: ${dir}/gateway.heapprofile (read it with: npx tsx bench/gateway/profile-top.ts <file>)`);
+  if (opts.allocProfile) out(`Allocation profile: ${dir}/${allocProfileFile(opts.allocProfile)} (read it with: npx tsx bench/gateway/profile-top.ts <file>)`);
   if (opts.gatewayNodeFlags.length > 0) out(`The gateway ran with ${opts.gatewayNodeFlags.join(" ")}; what it printed: ${dir}/gateway.out`);
   if (errors > 0) {
     console.error(`${errors} requests or streams failed: the figures above are not to be trusted (their first errors are above).`);

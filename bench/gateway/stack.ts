@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Timing } from "../../src/emulator/api.js";
 import { provisionUser } from "../../test/support/identity.js";
+import type { AllocProfile } from "./options.js";
 import { compiled, spawnNode, type NodeChild } from "./processes.js";
 import { DEPLOYMENT } from "./scenarios.js";
 
@@ -75,8 +76,8 @@ export interface GatewayOptions {
   readonly cpuProfile: boolean;
   /** More node flags; given any, what the gateway prints is kept in workDir/gateway.out. */
   readonly nodeFlags: readonly string[];
-  /** Samples the gateway's allocations (bench/gateway/alloc-sampler.ts) into workDir/gateway.heapprofile. */
-  readonly allocProfile: boolean;
+  /** Samples the gateway's allocations (bench/gateway/alloc-sampler.ts) into workDir (allocProfileFile). */
+  readonly allocProfile: AllocProfile | undefined;
 }
 
 /** The gateway as deployed: Postgres store and metering, Redis limits, /metrics; a member's key with generous limits. */
@@ -115,7 +116,7 @@ server:
       AIK_TELEMETRY: "off",
       AIK_LOG_LEVEL: "info",
       AZURE_OPENAI_ENDPOINT: "",
-      ...(o.allocProfile ? { BENCH_ALLOC_PROF_DIR: o.workDir } : {}),
+      ...(o.allocProfile ? { BENCH_ALLOC_PROF_DIR: o.workDir, BENCH_ALLOC_PROF: o.allocProfile } : {}),
     },
     ready: (l) => l.includes('"gateway.started"'),
   });
