@@ -10,8 +10,9 @@ import type { Usage } from "./usage.js";
 const NONE: readonly string[] = Object.freeze([]);
 
 /**
- * Events passed on unparsed but kept for a local count stay below this many characters (a frame's
- * bytes) per stream; past it they are read down to their text. Memory only, like the text itself.
+ * Events passed on unparsed but kept for a local count stay below this many characters per stream
+ * (for frames, the bytes of the upstream reads they keep alive); past it they are read down to their
+ * text. Memory only, like the text itself.
  */
 const MAX_KEPT_CHARS = 64 * 1024;
 
@@ -178,10 +179,12 @@ class RelayedText {
    * would then live as long as the stream, and a kept list that the GC has moved to the old
    * generation holds every string pushed onto it through each young-generation collection until
    * the next full one. Kept so, they were half of what survived those collections in the HTTP
-   * stream bench, which doubled their pauses (bench/README.md, 2026-12-02, "what the GC copies").
+   * stream bench, and made each pause about 1.7 times as long (bench/README.md, 2026-12-02, "what the GC copies").
    */
   private kept: Array<string | Buffer> = [];
   private chars = 0;
+  /** The upstream read the last kept frame is part of: a frame keeps its whole read alive, which is counted once. */
+  private lastRead: ArrayBufferLike | undefined;
 
   constructor(
     private readonly shape: StreamShape,
@@ -192,7 +195,11 @@ class RelayedText {
     // A frame holds its name too (the decoder's name may be a slice of the event's whole text).
     this.names.push(frame ? undefined : event);
     this.kept.push(frame ?? data);
-    this.chars += frame ? frame.length : data.length;
+    if (!frame) this.chars += data.length;
+    else if (frame.buffer !== this.lastRead) {
+      this.lastRead = frame.buffer;
+      this.chars += frame.buffer.byteLength;
+    }
     if (this.chars > MAX_KEPT_CHARS) this.readKept();
   }
 
@@ -216,6 +223,7 @@ class RelayedText {
     this.names = [];
     this.kept = [];
     this.chars = 0;
+    this.lastRead = undefined;
   }
 }
 
