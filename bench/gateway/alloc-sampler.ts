@@ -5,11 +5,12 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
-import { allocProfileFile } from "./options.js";
+import { allocProfileFile, allocProfileOf } from "./options.js";
 
 const dir = process.env["BENCH_ALLOC_PROF_DIR"];
 if (!dir) throw new Error("alloc-sampler: BENCH_ALLOC_PROF_DIR is not set");
-const kind = process.env["BENCH_ALLOC_PROF"] === "survivors" ? "survivors" : "all";
+// The bench hands the gateway the kind it read (stack.ts); loaded by hand without one, it samples everything.
+const kind = allocProfileOf(process.env) ?? "all";
 const session = new Session();
 session.connect();
 session.post("HeapProfiler.enable");

@@ -54,7 +54,8 @@ export function allocProfileFile(kind: AllocProfile): string {
   return kind === "survivors" ? "gateway-survivors.heapprofile" : "gateway.heapprofile";
 }
 
-function allocProfileOf(env: NodeJS.ProcessEnv): AllocProfile | undefined {
+/** BENCH_ALLOC_PROF: unset, "1" (every allocation) or "survivors"; anything else is refused. */
+export function allocProfileOf(env: NodeJS.ProcessEnv): AllocProfile | undefined {
   const raw = env["BENCH_ALLOC_PROF"];
   if (raw === undefined || raw === "") return undefined;
   if (raw === "1") return "all";

@@ -2,6 +2,8 @@
 // or a .heapprofile of allocations (BENCH_ALLOC_PROF=1, or =survivors) and prints the same by bytes allocated.
 // Run: npx tsx bench/gateway/profile-top.ts <file.cpuprofile | file.heapprofile> [top=10]
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { allocProfileFile } from "./options.js";
 
 interface ProfileNode {
   readonly id: number;
@@ -137,8 +139,7 @@ const table = (m: Map<string, number>, n: number, withCallers: boolean): string 
 const words =
   unit === "bytes"
     ? {
-        // BENCH_ALLOC_PROF=survivors names its file so (bench/gateway/options.ts, allocProfileFile).
-        head: path.endsWith("-survivors.heapprofile")
+        head: basename(path) === allocProfileFile("survivors")
           ? `${(total / 1e6).toFixed(1)} MB allocated that outlived a young-generation collection (sampled)`
           : `${(total / 1e6).toFixed(1)} MB allocated (sampled, collected objects included)`,
         column: "KB",

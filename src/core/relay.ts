@@ -118,12 +118,13 @@ class Relay implements StreamResult {
   }
 
   /** One event read (or skimmed): what to relay of it, if anything. */
-  private take({ event, data, frame }: SseEvent): StreamEvent | undefined {
+  private take(e: SseEvent): StreamEvent | undefined {
+    const { event, data, frame } = e;
     // Only events that may tell something are read, and until the first token is timed those that may carry text too.
     if (this.skims && !this.shape.mayTell(event, data) && looksLikeObject(data)) {
       const carriesText = this.shape.mayCarryText(event, data);
       if (this.firstTokenMs !== undefined || !carriesText) {
-        if (carriesText) this.text.keep(event, data, frame);
+        if (carriesText) this.text.keep(e);
         return new UnreadEvent(event, data, frame, this.shape, this.call, this.sequence);
       }
     }
@@ -172,16 +173,15 @@ class Relay implements StreamResult {
 class RelayedText {
   /** Text read so far, in order. */
   readonly read: string[] = [];
-  /** Per event passed on unparsed that may carry text: its name when it has no frame (a Responses type may come from it). */
-  private names: Array<string | undefined> = [];
   /**
-   * Their frames where they have one, else their data. Not the data's text: the decoder's strings
-   * would then live as long as the stream, and a kept list that the GC has moved to the old
-   * generation holds every string pushed onto it through each young-generation collection until
-   * the next full one. Kept so, they were half of what survived those collections in the HTTP
-   * stream bench, and made each pause about 1.7 times as long (bench/README.md, 2026-12-02, "what the GC copies").
+   * Events passed on unparsed that may carry text: their frames where they have one (name and data
+   * are read from it again), else the events. Not the decoder's strings: they would live as long as
+   * the stream, and a kept list the GC has moved to the old generation holds every string pushed
+   * onto it through each young-generation collection until the next full one. Kept so, they were
+   * half of what survived those collections in the HTTP stream bench, and made each pause about 1.7
+   * times as long (bench/README.md, 2026-12-02, "what the GC copies").
    */
-  private kept: Array<string | Buffer> = [];
+  private kept: Array<Buffer | SseEvent> = [];
   private chars = 0;
   /** The upstream read the last kept frame is part of: a frame keeps its whole read alive, which is counted once. */
   private lastRead: ArrayBufferLike | undefined;
@@ -191,11 +191,10 @@ class RelayedText {
     private readonly call: Call,
   ) {}
 
-  keep(event: string | undefined, data: string, frame: Buffer | undefined): void {
-    // A frame holds its name too (the decoder's name may be a slice of the event's whole text).
-    this.names.push(frame ? undefined : event);
-    this.kept.push(frame ?? data);
-    if (!frame) this.chars += data.length;
+  keep(e: SseEvent): void {
+    const frame = e.frame;
+    this.kept.push(frame ?? e);
+    if (!frame) this.chars += e.data.length;
     else if (frame.buffer !== this.lastRead) {
       this.lastRead = frame.buffer;
       this.chars += frame.buffer.byteLength;
@@ -210,17 +209,16 @@ class RelayedText {
 
   /** Each kept event looked like an object; one that does not parse adds no text (its client got it as sent). */
   private readKept(): void {
-    for (let i = 0; i < this.kept.length; i++) {
-      const kept = this.kept[i] ?? "";
+    for (const kept of this.kept) {
+      const { event, data } = Buffer.isBuffer(kept) ? frameFields(kept) : kept;
       let json: JsonObject;
       try {
-        json = parseEvent(typeof kept === "string" ? kept : frameData(kept));
+        json = parseEvent(data);
       } catch {
         continue;
       }
-      this.shape.read(typeof kept === "string" ? this.names[i] : frameName(kept), json, this.call, this.read);
+      this.shape.read(event, json, this.call, this.read);
     }
-    this.names = [];
     this.kept = [];
     this.chars = 0;
     this.lastRead = undefined;
@@ -258,19 +256,14 @@ class UnreadEvent implements StreamEvent {
   }
 }
 
-/*
- * A kept frame read again (SseEvent.frame: an `event: <name>` line at most, then one `data: ` line
- * and a blank line, UTF-8): a frame that starts with the "d" of "data: " has no name.
+/**
+ * A kept frame read again, by SseEvent.frame's shape (`event: <name>` line at most, then one `data: `
+ * line and a blank line, UTF-8): one that starts with the "d" of "data: " has no name.
  */
-const D = 0x64;
-
-function frameName(frame: Buffer): string | undefined {
-  return frame[0] === D ? undefined : frame.toString("utf8", 7, frame.indexOf(0x0a));
-}
-
-function frameData(frame: Buffer): string {
-  const at = frame[0] === D ? 6 : frame.indexOf(0x0a) + 7;
-  return frame.toString("utf8", at, frame.length - 2);
+function frameFields(frame: Buffer): { readonly event: string | undefined; readonly data: string } {
+  if (frame[0] === 0x64) return { event: undefined, data: frame.toString("utf8", 6, frame.length - 2) };
+  const eol = frame.indexOf(0x0a);
+  return { event: frame.toString("utf8", 7, eol), data: frame.toString("utf8", eol + 7, frame.length - 2) };
 }
 
 /**
