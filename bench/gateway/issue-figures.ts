@@ -1,7 +1,9 @@
 // Issue 11's figures and targets, worked out from one run's rows: one table, every target met or missed in plain sight.
 import { RETURN_SLACK_KB, type IdleStreamsResult } from "./idle-streams.js";
 import { totalExecuted, type CommandCounts } from "./redis-stats.js";
-import { fixed, rate, type Door, type Row } from "./report.js";
+import { cpuPerCall, floorRow, type FloorRow } from "../floor/measure.js";
+import type { Shape } from "../floor/transports.js";
+import { fixed, middleCpuPerRequest, rate, type Door, type Row } from "./report.js";
 
 /** The scenario names run.ts gives its rows, which the figures below look up. */
 export const SCENARIO = {
@@ -19,6 +21,8 @@ export const FIGURES = [
   "HTTP stream req/s, gateway ÷ proxy",
   "gRPC unary req/s ÷ gateway HTTP unary req/s",
   "gRPC stream req/s ÷ gateway HTTP stream req/s",
+  "gRPC unary ÷ HTTP unary at most, on grpc-js (transport floor)",
+  "gRPC stream ÷ HTTP stream at most, on grpc-js (transport floor)",
   "added latency at c=1, p50, gateway ÷ proxy",
   "added TTFT p99, gateway",
   "added TTFT p99, bare proxy (the floor)",
@@ -44,6 +48,8 @@ export interface IssueInputs {
   readonly rssReturnSeconds: number;
   /** False when the gateway ran its in-process limiter (BENCH_REDIS=off). */
   readonly redis: boolean;
+  /** The transport floor's rows (bench/floor), when it ran. */
+  readonly floor: readonly FloorRow[] | undefined;
 }
 
 const KIB = 1024;
@@ -91,6 +97,22 @@ function addedTtft(rows: readonly Row[], door: Door, target: number | undefined)
   if (middle === undefined || direct === undefined) return notMeasured("a row is missing or empty", targetText);
   const added = middle - direct;
   return { measured: `${added.toFixed(2)} ms (${middle.toFixed(2)} − ${direct.toFixed(2)} ms)`, target: targetText, met: target === undefined ? undefined : added <= target };
+}
+
+/**
+ * The most the gRPC front door could reach against the HTTP one were its own work free: a gRPC call costs the gateway
+ * what an HTTP call does (H, its CPU per request in `scenario`) plus what grpc-js costs above node:http for the same
+ * call in the transport floor (D), so at most H ÷ (H + D) of the HTTP rate when CPU is what runs out.
+ */
+function grpcCeiling(rows: readonly Row[], floor: readonly FloorRow[] | undefined, scenario: string, shape: Shape): Figure {
+  const target = "– (reference)";
+  const gw = row(rows, scenario, "gateway");
+  const h = gw && middleCpuPerRequest(gw);
+  const grpc = floor && cpuPerCall(floorRow(floor, shape, "grpc-js"));
+  const http = floor && cpuPerCall(floorRow(floor, shape, "http"));
+  if (h === undefined || grpc === undefined || http === undefined) return notMeasured(floor ? "a row is missing or empty" : "the transport floor did not run", target);
+  const d = grpc - http;
+  return { measured: `${(h / (h + d)).toFixed(2)} (${h.toFixed(0)} ÷ (${h.toFixed(0)} + ${d.toFixed(0)}) µs per call)`, target, met: undefined };
 }
 
 function rssPerStream(idle: IdleStreamsResult | undefined): Figure {
@@ -159,13 +181,15 @@ export function issueFigures(i: IssueInputs): ReadonlyMap<FigureName, Figure> {
     [FIGURES[1], rateRatio(row(rows, SCENARIO.httpStream, "gateway"), row(rows, SCENARIO.httpStream, "bare proxy"), 0.55)],
     [FIGURES[2], rateRatio(row(rows, SCENARIO.grpcUnary, "gateway"), row(rows, SCENARIO.httpUnary, "gateway"), 0.9)],
     [FIGURES[3], rateRatio(row(rows, SCENARIO.grpcStream, "gateway"), row(rows, SCENARIO.httpStream, "gateway"), 0.9)],
-    [FIGURES[4], addedLatency(rows)],
-    [FIGURES[5], addedTtft(rows, "gateway", 2)],
-    [FIGURES[6], addedTtft(rows, "bare proxy", undefined)],
-    [FIGURES[7], rssPerStream(i.idle)],
-    [FIGURES[8], rssRetained(i.idle, i.rssReturnSeconds)],
-    [FIGURES[9], redisSent(rows, i.redis)],
-    [FIGURES[10], redisExecuted(rows, i.redis)],
+    [FIGURES[4], grpcCeiling(rows, i.floor, SCENARIO.httpUnary, "unary")],
+    [FIGURES[5], grpcCeiling(rows, i.floor, SCENARIO.httpStream, "stream")],
+    [FIGURES[6], addedLatency(rows)],
+    [FIGURES[7], addedTtft(rows, "gateway", 2)],
+    [FIGURES[8], addedTtft(rows, "bare proxy", undefined)],
+    [FIGURES[9], rssPerStream(i.idle)],
+    [FIGURES[10], rssRetained(i.idle, i.rssReturnSeconds)],
+    [FIGURES[11], redisSent(rows, i.redis)],
+    [FIGURES[12], redisExecuted(rows, i.redis)],
   ];
   return new Map(figures);
 }

@@ -22,7 +22,7 @@ export const rate = (r: Summary): number => r.requests / r.seconds;
 const core = (cpuSeconds: number, r: Summary): string => `${Math.round((100 * cpuSeconds) / r.seconds)}%`;
 
 /** The CPU of the process in the middle (none for the emulator called directly), in microseconds per request. */
-function middleCpuPerRequest(row: Row): number | undefined {
+export function middleCpuPerRequest(row: Row): number | undefined {
   const cpu = row.door === "gateway" ? row.cpu.gateway : row.door === "bare proxy" ? row.cpu.proxy : undefined;
   return cpu === undefined || row.summary.requests === 0 ? undefined : (1e6 * cpu) / row.summary.requests;
 }

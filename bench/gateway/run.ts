@@ -5,12 +5,13 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { cpus, loadavg } from "node:os";
 import postgres from "postgres";
+import { floorErrors, floorTable, measureFloor, type FloorRow } from "../floor/measure.js";
 import { createDatabase, type BenchDatabase } from "./database.js";
 import { idleStreamsTable } from "./idle-report.js";
 import type { IdleStreamsResult } from "./idle-streams.js";
 import { issueFigures, issueTable, SCENARIO } from "./issue-figures.js";
 import { startLoadGenerator } from "./measure.js";
-import { allocProfileFile, readOptions } from "./options.js";
+import { allocProfileFile, readOptions, wanted } from "./options.js";
 import { memory, type Memory } from "./proc-stats.js";
 import { compileForBench, killAllNow, stopAll } from "./processes.js";
 import { CommandCounter, startPrivateRedis } from "./redis-stats.js";
@@ -94,8 +95,17 @@ async function startStack(): Promise<Stack> {
   return { opts, emulator, proxy, gateway, processes, redis: redisCounter, workDir: dir };
 }
 
-function errorsIn(rows: readonly Row[], idle: IdleStreamsResult | undefined): number {
-  return rows.reduce((n, r) => n + r.summary.errors, 0) + (idle ? idle.failed + idle.endedEarly : 0);
+function errorsIn(rows: readonly Row[], idle: IdleStreamsResult | undefined, floor: readonly FloorRow[] | undefined): number {
+  return rows.reduce((n, r) => n + r.summary.errors, 0) + (idle ? idle.failed + idle.endedEarly : 0) + (floor ? floorErrors(floor).count : 0);
+}
+
+/** The transport floor (bench/floor), after the gateway has stopped: node:http, node:http2 and grpc-js, for the gRPC ceilings. */
+async function transportFloor(): Promise<FloorRow[] | undefined> {
+  if (!wanted(opts, "transport floor")) return undefined;
+  const { seconds, warmupSeconds, concurrency, rounds } = opts;
+  const rows = await measureFloor({ seconds, warmupSeconds, concurrency, rounds }, (what) => console.error(what));
+  for (const e of floorErrors(rows).first) console.error(`first error: ${e}`);
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -117,6 +127,7 @@ async function main(): Promise<void> {
   // Stopping the gateway flushes its metering batches; then the rows can be counted.
   await gateway.child.stop();
   const rowsWritten = database ? await usageRows(database.url) : 0;
+  const floor = await transportFloor();
 
   const cpu = cpus();
   const { seconds, rounds, warmupSeconds, concurrency } = opts;
@@ -138,14 +149,23 @@ async function main(): Promise<void> {
     addedTable(rows, SCENARIO.ttft, "TTFT", (s) => [s.ttftP50Ms, s.ttftP99Ms]),
   );
   if (idle) out(`### Idle streams held open through the gateway`, "", idleStreamsTable(idle));
+  if (floor) {
+    out(
+      "### Transport floor (bench/floor: a fixed answer, no gateway)",
+      "",
+      floorTable(floor),
+      "",
+      "What a Node server pays per call on each transport before it does any work of its own; the gRPC ceilings below add grpc-js's excess to the gateway's HTTP cost.",
+    );
+  }
   out(
     `Gateway at the end: RSS ${gatewayMemory.rssMiB.toFixed(0)} MiB (peak ${gatewayMemory.peakRssMiB.toFixed(0)} MiB); ` +
       `/metrics counted ${counted} requests; usage_records holds ${rowsWritten} rows (warm-ups and idle streams included).`,
     "CPU columns are percent of one core over the measured window; 'middle' is the bare proxy or the gateway process. " +
       "Redis and Postgres CPU are not included. TTFT = time to the first chunk with content; TTFB = to the first body chunk.",
   );
-  out(`### Issue 11: figures and targets (c=${concurrency} unless said)`, "", issueTable(issueFigures({ rows, idle, rssReturnSeconds: opts.rssReturnSeconds, redis: opts.redis })));
-  const errors = errorsIn(rows, idle);
+  out(`### Issue 11: figures and targets (c=${concurrency} unless said)`, "", issueTable(issueFigures({ rows, idle, rssReturnSeconds: opts.rssReturnSeconds, redis: opts.redis, floor })));
+  const errors = errorsIn(rows, idle, floor);
   out(`errors: ${errors}`);
   if (opts.cpuProfile) {
     out(`CPU profiles: the gateway's ${dir}/*.cpuprofile, the bare proxy's ${dir}/proxy/*.cpuprofile (read one with: npx tsx bench/gateway/profile-top.ts <file>)`);

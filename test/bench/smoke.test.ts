@@ -1,4 +1,4 @@
-// The gateway bench, run whole with tiny settings so it cannot rot: every scenario runs, issue 11's table is printed
+// The gateway bench, run whole with tiny settings so it cannot rot: every scenario (and the transport floor) runs, issue 11's table is printed
 // with every row, nothing fails and it exits 0. Its figures are not judged here (DESIGN.md: measured, never asserted).
 // Like the bench it needs the local Postgres (or TEST_DATABASE_URL) and redis-server on the PATH, and fails loudly without them.
 import { spawn } from "node:child_process";
@@ -78,5 +78,10 @@ it("runs every scenario of the gateway bench and prints issue 11's figures with 
   const idle = rowsOf(stdout, "| streams asked |")[0];
   expect(idle?.[1], `not every idle stream was held open:\n${context}`).toBe(String(OPEN_STREAMS));
   expect(idle?.[10], context).toBe("0");
+
+  // The transport floor ran both shapes on every transport, every call answered.
+  const floor = rowsOf(stdout, "| shape | transport | calls/s |");
+  expect(floor.map((r) => `${r[0]} ${r[1]?.split(" ")[0]}`), context).toEqual(["unary node:http", "unary node:http2,", "unary @grpc/grpc-js", "stream node:http", "stream node:http2,", "stream @grpc/grpc-js"]);
+  for (const row of floor) expect(row[7], `${row[0]} / ${row[1]} had errors:\n${context}`).toBe("0");
   expect(stdout, context).toMatch(/^errors: 0$/m);
 }, 180_000);
