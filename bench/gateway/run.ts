@@ -103,7 +103,8 @@ function errorsIn(rows: readonly Row[], idle: IdleStreamsResult | undefined, flo
 async function transportFloor(): Promise<FloorRow[] | undefined> {
   if (!wanted(opts, "transport floor")) return undefined;
   const { seconds, warmupSeconds, concurrency, rounds } = opts;
-  const rows = await measureFloor({ seconds, warmupSeconds, concurrency, rounds }, (what) => console.error(what));
+  // As every other row: the row's seconds split over its rounds.
+  const rows = await measureFloor({ seconds: seconds / rounds, warmupSeconds, concurrency, rounds }, (what) => console.error(what));
   for (const e of floorErrors(rows).first) console.error(`first error: ${e}`);
   return rows;
 }
