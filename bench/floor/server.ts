@@ -6,6 +6,7 @@ import { createServer as createHttp2Server, type ServerHttp2Stream } from "node:
 import { Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatServiceService } from "../../gen/aik/v1/chat.js";
 import { directCalls } from "../../src/transport/grpc/direct-call.js";
+import { frame } from "../gateway/requesters.js";
 import { SHAPES, TRANSPORTS, type Shape, type Transport } from "./transports.js";
 
 /** The size and shape of the emulator's answer to the gateway bench's prompt (16 output tokens). */
@@ -69,7 +70,7 @@ if (kind === "http") {
     h2stream.on("end", () => {
       const body = Buffer.concat(parts);
       ChatCompletionRequest.decode(body.subarray(5, 5 + body.readUInt32BE(1)));
-      const framed = Buffer.concat(stream ? CHUNKS.map((c) => framedMessage(ChatCompletionChunk.encode(c).finish())) : [framedMessage(ChatCompletion.encode(ANSWER).finish())]);
+      const framed = Buffer.concat(stream ? CHUNKS.map((c) => frame(ChatCompletionChunk.encode(c).finish())) : [frame(ChatCompletion.encode(ANSWER).finish())]);
       h2stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       h2stream.once("wantTrailers", () => h2stream.sendTrailers({ "grpc-status": "0", "grpc-message": "OK" }));
       h2stream.end(framed);
@@ -100,14 +101,6 @@ if (kind === "http") {
     if (err) throw err;
     ready(port);
   });
-}
-
-/** A gRPC message as it travels: 1 byte "not compressed", a 4-byte big-endian length, the protobuf bytes. */
-function framedMessage(message: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + message.length);
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
-  return out;
 }
 
 function portOf(address: ReturnType<ReturnType<typeof createServer>["address"]>): number {

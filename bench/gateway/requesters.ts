@@ -64,7 +64,7 @@ function httpRequester(spec: LoadSpec): Requester {
 }
 
 /** A gRPC message as it travels: 1 byte "not compressed", a 4-byte big-endian length, the protobuf bytes. */
-function frame(message: Uint8Array): Buffer {
+export function frame(message: Uint8Array): Buffer {
   const out = Buffer.alloc(5 + message.length);
   out.writeUInt32BE(message.length, 1);
   out.set(message, 5);
