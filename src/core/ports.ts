@@ -24,8 +24,8 @@ export interface SseEvent {
   readonly data: string;
   /**
    * The event's bytes as the upstream sent them, when they are exactly what a front door that writes
-   * events as text would write for it (`event: <name>` line at most, one `data: ` line, blank line,
-   * valid UTF-8): such a door forwards them as they are.
+   * events as text would write for it (sseFrame in sse-frame.ts: `event: <name>` line at most, one
+   * `data: ` line, blank line; valid UTF-8): such a door forwards them as they are.
    */
   readonly frame?: Buffer;
 }

@@ -4,6 +4,7 @@ import { abortError, GatewayError } from "./errors.js";
 import { isObject, type JsonObject } from "./json.js";
 import type { Call, EventFacts, ObjectState, StreamShape } from "./operation.js";
 import type { SseEvent, UpstreamStream } from "./ports.js";
+import { sseFrameFields } from "./sse-frame.js";
 import type { Outcome, Settlement, StreamEvent, StreamResult, UpstreamInfo } from "./results.js";
 import type { Usage } from "./usage.js";
 
@@ -210,7 +211,7 @@ class RelayedText {
   /** Each kept event looked like an object; one that does not parse adds no text (its client got it as sent). */
   private readKept(): void {
     for (const kept of this.kept) {
-      const { event, data } = Buffer.isBuffer(kept) ? frameFields(kept) : kept;
+      const { event, data } = Buffer.isBuffer(kept) ? sseFrameFields(kept) : kept;
       let json: JsonObject;
       try {
         json = parseEvent(data);
@@ -254,16 +255,6 @@ class UnreadEvent implements StreamEvent {
       return this.before;
     }
   }
-}
-
-/**
- * A kept frame read again, by SseEvent.frame's shape (`event: <name>` line at most, then one `data: `
- * line and a blank line, UTF-8): one that starts with the "d" of "data: " has no name.
- */
-function frameFields(frame: Buffer): { readonly event: string | undefined; readonly data: string } {
-  if (frame[0] === 0x64) return { event: undefined, data: frame.toString("utf8", 6, frame.length - 2) };
-  const eol = frame.indexOf(0x0a);
-  return { event: frame.toString("utf8", 7, eol), data: frame.toString("utf8", eol + 7, frame.length - 2) };
 }
 
 /**

@@ -26,7 +26,8 @@ export async function* sseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerat
 /**
  * The decoder behind sseBatches. Streams whose lines end in "\n" alone (Azure's, the emulator's) are
  * cut into events on their bytes: each event is decoded on its own, and one written exactly as the
- * HTTP door would write it again (`event: <name>\n` at most, one `data: ` line, valid UTF-8) keeps
+ * HTTP door would write it again (sseFrame in src/core/sse-frame.ts: `event: <name>\n` at most, one
+ * `data: ` line, valid UTF-8) keeps
  * its bytes as `frame`, so the door forwards them instead of building and encoding the text anew.
  * The first "\r" turns the rest of the stream over to a reader of every line ending the spec allows.
  */

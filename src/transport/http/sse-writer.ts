@@ -2,12 +2,9 @@
 import type { ServerResponse } from "node:http";
 import { toGatewayError } from "../../core/errors.js";
 import type { StreamEvent, StreamResult } from "../../core/results.js";
+import { sseFrame } from "../../core/sse-frame.js";
 import { drained } from "../drained.js";
 import { errorEnvelope } from "./errors.js";
-
-function frame(event: string | undefined, data: string): string {
-  return event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
-}
 
 const DONE = Buffer.from("data: [DONE]\n\n");
 
@@ -38,7 +35,7 @@ class Batcher {
       this.runLength = f.length;
     } else {
       this.closeRun();
-      const text = frame(e.event, e.raw);
+      const text = sseFrame(e.event, e.raw);
       const last = this.parts.length - 1;
       const before = this.parts[last];
       if (typeof before === "string") this.parts[last] = before + text;
@@ -117,7 +114,7 @@ export async function writeEventStream(res: ServerResponse, stream: StreamResult
     // A stream cut mid-way ends with an error event (and no [DONE]): never a silent success.
     if (!res.destroyed) {
       const { event, data } = shape.errorEvent(errorEnvelope(toGatewayError(err)), last?.sequence);
-      out.end(frame(event, JSON.stringify(data)));
+      out.end(sseFrame(event, JSON.stringify(data)));
     }
   } finally {
     stream.close();
