@@ -4,8 +4,8 @@ import { abortError, GatewayError } from "./errors.js";
 import { isObject, type JsonObject } from "./json.js";
 import type { Call, EventFacts, ObjectState, StreamShape } from "./operation.js";
 import type { SseEvent, UpstreamStream } from "./ports.js";
-import { sseFrameFields } from "./sse-frame.js";
 import type { Outcome, Settlement, StreamEvent, StreamResult, UpstreamInfo } from "./results.js";
+import { sseFrameFields } from "./sse-frame.js";
 import type { Usage } from "./usage.js";
 
 const NONE: readonly string[] = Object.freeze([]);

@@ -6,7 +6,7 @@ import { sseFrame } from "../../core/sse-frame.js";
 import { drained } from "../drained.js";
 import { errorEnvelope } from "./errors.js";
 
-const DONE = Buffer.from("data: [DONE]\n\n");
+const DONE = Buffer.from(sseFrame(undefined, "[DONE]"));
 
 /**
  * What waits to go out: text, and the upstream's own bytes for events written as this door would
