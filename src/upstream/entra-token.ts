@@ -62,8 +62,10 @@ export class EntraTokenSource {
 
   /**
    * The token for a request to `deployment`: returned at once while a valid one is held; before
-   * any fetch has failed, a fetch under way (the first, in practice) is awaited, up to
-   * `firstFetchWaitMs`; otherwise the request is refused at once (503), never sent without credentials.
+   * any fetch has failed, a fetch is awaited, up to `firstFetchWaitMs`: the one under way (the first,
+   * in practice), or one started now when the held token is past its use and its renewal's timer has
+   * not fired yet (a timer runs late on a busy process); otherwise the request is refused at once
+   * (503), never sent without credentials.
    */
   token(deployment: string): string | Promise<string> {
     const held = this.valid();
@@ -94,7 +96,8 @@ export class EntraTokenSource {
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.timing.firstFetchWaitMs);
     });
-    await Promise.race([this.fetching ?? this.first, waited]);
+    // Joins the fetch under way, or starts one (single flight: see refresh).
+    await Promise.race([this.refresh(), waited]);
     clearTimeout(timer);
     const held = this.valid();
     if (held === undefined) throw this.unavailable(deployment);
