@@ -1,6 +1,7 @@
 // The transport floor: what one call, unary or streamed, costs a Node server on each transport before it does any work
 // of its own. Every server answers a fixed chat completion or its 20 chunks (server.ts); the load is the gateway
-// bench's own requesters, run in this process; the server's CPU is read from /proc as each window opens and closes.
+// bench's own requesters and closed loop, run in this process; the server's CPU is read from /proc as each window opens and closes.
+import { closedLoop } from "../gateway/closed-loop.js";
 import { cpuSeconds } from "../gateway/proc-stats.js";
 import { spawnNode } from "../gateway/processes.js";
 import { requester } from "../gateway/requesters.js";
@@ -40,8 +41,6 @@ export function floorRow(rows: readonly FloorRow[], shape: Shape, transport: Tra
   return rows.find((r) => r.shape === shape && r.transport === transport);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function measureOnce(transport: Transport, shape: Shape, s: FloorSettings): Promise<Window> {
   const { child, line } = await spawnNode({
     name: `floor server (${transport}, ${shape})`,
@@ -65,35 +64,14 @@ async function measureOnce(transport: Transport, shape: Shape, s: FloorSettings)
       warmupSeconds: s.warmupSeconds,
       seconds: s.seconds,
     });
-    let measuring = false;
-    let stop = false;
-    let calls = 0;
-    let errors = 0;
-    let firstError: string | undefined;
-    const worker = async (): Promise<void> => {
-      while (!stop) {
-        const sample = await load.one();
-        if (!measuring) continue;
-        if (sample.ok) calls++;
-        else {
-          errors++;
-          firstError ??= sample.error;
-        }
-      }
-    };
-    const workers = Array.from({ length: s.concurrency }, worker);
-    await sleep(s.warmupSeconds * 1000);
-    const cpu0 = cpuSeconds(child.pid);
-    const t0 = performance.now();
-    measuring = true;
-    await sleep(s.seconds * 1000);
-    measuring = false;
-    const cpu1 = cpuSeconds(child.pid);
-    const t1 = performance.now();
-    stop = true;
-    await Promise.all(workers);
-    await load.close();
-    return { calls, errors, firstError, seconds: (t1 - t0) / 1000, cpu: cpu1 - cpu0 };
+    try {
+      if (s.warmupSeconds > 0) await closedLoop(load, s.concurrency, s.warmupSeconds);
+      const cpu0 = cpuSeconds(child.pid);
+      const w = await closedLoop(load, s.concurrency, s.seconds);
+      return { calls: w.latencies.length, errors: w.errors, firstError: w.firstError, seconds: w.seconds, cpu: cpuSeconds(child.pid) - cpu0 };
+    } finally {
+      await load.close();
+    }
   } finally {
     await child.stop();
   }

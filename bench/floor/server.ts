@@ -5,8 +5,9 @@ import { createServer } from "node:http";
 import { createServer as createHttp2Server, type ServerHttp2Stream } from "node:http2";
 import { Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatServiceService } from "../../gen/aik/v1/chat.js";
+import { sseFrame } from "../../src/core/sse-frame.js";
 import { directCalls } from "../../src/transport/grpc/direct-call.js";
-import { frame } from "../gateway/requesters.js";
+import { frame, messagesIn } from "../gateway/requesters.js";
 import { SHAPES, TRANSPORTS, type Shape, type Transport } from "./transports.js";
 
 /** The size and shape of the emulator's answer to the gateway bench's prompt (16 output tokens). */
@@ -30,7 +31,7 @@ const CHUNKS_JSON = [
   { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
   { choices: [], usage: { prompt_tokens: 14, completion_tokens: 16, total_tokens: 30 } },
 ].map((c) => ({ id: "chatcmpl-0f6b3c2a9d4e4b8f8a1c", object: "chat.completion.chunk", created: 1764633600, model: "gpt-4o-2024-11-20", system_fingerprint: "fp_emulator", ...c }));
-const SSE = CHUNKS_JSON.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
+const SSE = [...CHUNKS_JSON.map((c) => JSON.stringify(c)), "[DONE]"].map((data) => sseFrame(undefined, data)).join("");
 const CHUNKS = CHUNKS_JSON.map((c) => ChatCompletionChunk.fromJSON(c));
 
 const [kind, shape] = process.argv.slice(2);
@@ -68,8 +69,7 @@ if (kind === "http") {
     const parts: Buffer[] = [];
     h2stream.on("data", (c: Buffer) => parts.push(c));
     h2stream.on("end", () => {
-      const body = Buffer.concat(parts);
-      ChatCompletionRequest.decode(body.subarray(5, 5 + body.readUInt32BE(1)));
+      for (const message of messagesIn(Buffer.concat(parts))) ChatCompletionRequest.decode(message);
       const framed = Buffer.concat(stream ? CHUNKS.map((c) => frame(ChatCompletionChunk.encode(c).finish())) : [frame(ChatCompletion.encode(ANSWER).finish())]);
       h2stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       h2stream.once("wantTrailers", () => h2stream.sendTrailers({ "grpc-status": "0", "grpc-message": "OK" }));

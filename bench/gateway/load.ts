@@ -2,41 +2,9 @@
 // warm-up first, raw timings back over IPC. One process serves every window of a run, one window at a time: starting a
 // fresh tsx process per window cost 1-3 s each on a busy 2-core machine, which made a short smoke run impossible.
 // Started by run.ts as: node --import tsx bench/gateway/load.ts; prints "load generator ready".
-import { setTimeout as sleep } from "node:timers/promises";
+import { closedLoop } from "./closed-loop.js";
 import { parseRunRequest, type LoadMessage, type LoadSpec } from "./load-spec.js";
-import { requester, type Requester } from "./requesters.js";
-
-interface Window {
-  readonly latencies: number[];
-  readonly ttfbs: number[];
-  readonly ttfts: number[];
-  errors: number;
-  firstError: string | undefined;
-  readonly seconds: number;
-}
-
-/** Every worker sends its next request as soon as its last one ends, until the deadline. */
-async function closedLoop(r: Requester, concurrency: number, seconds: number): Promise<Window> {
-  const w: Window = { latencies: [], ttfbs: [], ttfts: [], errors: 0, firstError: undefined, seconds: 0 };
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const s = await r.one();
-      if (!s.ok) {
-        w.errors++;
-        w.firstError ??= s.error;
-        await sleep(5); // a dead target must not turn this into a busy loop
-        continue;
-      }
-      w.latencies.push(s.latencyMs);
-      if (s.ttfbMs !== undefined) w.ttfbs.push(s.ttfbMs);
-      if (s.ttftMs !== undefined) w.ttfts.push(s.ttftMs);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ...w, seconds: (performance.now() - start) / 1000 };
-}
+import { requester } from "./requesters.js";
 
 function send(message: LoadMessage): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -72,7 +72,7 @@ export function frame(message: Uint8Array): Buffer {
 }
 
 /** The messages of a whole gRPC response body, each without its 5-byte prefix. */
-function messagesIn(body: Buffer): Buffer[] {
+export function messagesIn(body: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let at = 0; at + 5 <= body.length; ) {
     const length = body.readUInt32BE(at + 1);

@@ -19,7 +19,7 @@ export class AzureAuthHeaders {
     private readonly timing: TokenTiming = DEFAULT_TOKEN_TIMING,
   ) {}
 
-  /** Synchronous while a token is held (the common case); a promise only while the first token is on its way. */
+  /** Synchronous while a token is held (the common case); a promise only while a token is on its way (the first, or a late renewal). */
   headers(d: Deployment): AuthHeaders | Promise<AuthHeaders> {
     if (d.auth.kind === "api_key") {
       let h = this.apiKeyHeaders.get(d);

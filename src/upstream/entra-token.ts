@@ -24,7 +24,7 @@ export interface TokenTiming {
   /** First wait after a failed fetch; it doubles up to `retryMaxMs`. */
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
-  /** How long a request waits for the very first token before it is refused. */
+  /** How long a request waits for a token being fetched (the first, or a renewal it started) before it is refused. */
   readonly firstFetchWaitMs: number;
 }
 
@@ -38,7 +38,7 @@ const MIN_DELAY_MS = 250;
 export class EntraTokenSource {
   private current: AccessToken | undefined;
   private fetching: Promise<void> | undefined;
-  private first: Promise<void> | undefined;
+  private started = false;
   private timer: NodeJS.Timeout | undefined;
   private nextAttemptAt = 0;
   private failures = 0;
@@ -57,7 +57,9 @@ export class EntraTokenSource {
 
   /** Fetches the first token now, so the first request seldom has to wait for it. */
   start(): void {
-    if (!this.first) this.first = this.refresh();
+    if (this.started) return;
+    this.started = true;
+    void this.refresh();
   }
 
   /**
