@@ -6,13 +6,14 @@ export interface LoopWindow {
   readonly latencies: number[];
   readonly ttfbs: number[];
   readonly ttfts: number[];
+  readonly transits: number[];
   errors: number;
   firstError: string | undefined;
   readonly seconds: number;
 }
 
 export async function closedLoop(r: Requester, concurrency: number, seconds: number): Promise<LoopWindow> {
-  const w: LoopWindow = { latencies: [], ttfbs: [], ttfts: [], errors: 0, firstError: undefined, seconds: 0 };
+  const w: LoopWindow = { latencies: [], ttfbs: [], ttfts: [], transits: [], errors: 0, firstError: undefined, seconds: 0 };
   const start = performance.now();
   const end = start + seconds * 1000;
   const worker = async (): Promise<void> => {
@@ -27,6 +28,7 @@ export async function closedLoop(r: Requester, concurrency: number, seconds: num
       w.latencies.push(s.latencyMs);
       if (s.ttfbMs !== undefined) w.ttfbs.push(s.ttfbMs);
       if (s.ttftMs !== undefined) w.ttfts.push(s.ttftMs);
+      if (s.transitMs !== undefined) w.transits.push(s.transitMs);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

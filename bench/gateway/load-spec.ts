@@ -28,6 +28,8 @@ export interface LoadSamples {
   readonly ttfbs: Float64Array;
   /** Streams with `firstToken` only: milliseconds to the first content token. */
   readonly ttfts: Float64Array;
+  /** Streams whose first content chunk carries the emulator's send time: milliseconds from its sending to its reading. */
+  readonly transits: Float64Array;
   readonly errors: number;
   readonly firstError: string | undefined;
   /** From the first measured request's start to the last one's end. */
@@ -93,7 +95,8 @@ export function parseMessage(v: unknown): LoadMessage | undefined {
   if (v["kind"] === "measuring") return { kind: "measuring" };
   const r = v["samples"];
   if (v["kind"] !== "result" || !isRecord(r)) return undefined;
-  const { latencies, ttfbs, ttfts, errors, firstError, seconds } = r;
-  if (!(latencies instanceof Float64Array) || !(ttfbs instanceof Float64Array) || !(ttfts instanceof Float64Array) || !isNumber(errors) || !isNumber(seconds)) return undefined;
-  return { kind: "result", samples: { latencies, ttfbs, ttfts, errors, firstError: typeof firstError === "string" ? firstError : undefined, seconds } };
+  const { latencies, ttfbs, ttfts, transits, errors, firstError, seconds } = r;
+  if (!(latencies instanceof Float64Array) || !(ttfbs instanceof Float64Array) || !(ttfts instanceof Float64Array)) return undefined;
+  if (!(transits instanceof Float64Array) || !isNumber(errors) || !isNumber(seconds)) return undefined;
+  return { kind: "result", samples: { latencies, ttfbs, ttfts, transits, errors, firstError: typeof firstError === "string" ? firstError : undefined, seconds } };
 }

@@ -20,7 +20,7 @@ async function measure(spec: LoadSpec): Promise<void> {
     if (spec.warmupSeconds > 0) await closedLoop(r, spec.concurrency, spec.warmupSeconds);
     await send({ kind: "measuring" });
     const m = await closedLoop(r, spec.concurrency, spec.seconds);
-    const samples = { latencies: Float64Array.from(m.latencies), ttfbs: Float64Array.from(m.ttfbs), ttfts: Float64Array.from(m.ttfts), errors: m.errors, firstError: m.firstError, seconds: m.seconds };
+    const samples = { latencies: Float64Array.from(m.latencies), ttfbs: Float64Array.from(m.ttfbs), ttfts: Float64Array.from(m.ttfts), transits: Float64Array.from(m.transits), errors: m.errors, firstError: m.firstError, seconds: m.seconds };
     await send({ kind: "result", samples });
   } finally {
     await r.close();

@@ -12,6 +12,12 @@ export interface Sample {
   readonly ttfbMs: number | undefined;
   /** HTTP streams with a `firstToken` pattern: time to the first chunk carrying content. */
   readonly ttftMs?: number | undefined;
+  /**
+   * The same chunk's transit: from the emulator handing it to its socket (its `emulator_sent_at_ms`, when the emulator
+   * stamps first tokens) to this process reading it, on the one clock of this machine. Free of the emulator's own timer
+   * jitter, which the TTFT carries whole.
+   */
+  readonly transitMs?: number | undefined;
   /** What went wrong, for the first failure's report (status and a short body excerpt; never needed otherwise). */
   readonly error?: string;
 }
@@ -24,6 +30,9 @@ export interface Requester {
 export function requester(spec: LoadSpec): Requester {
   return spec.protocol === "http" ? httpRequester(spec) : grpcRequester(spec);
 }
+
+/** The send time the emulator writes into a stream's first content chunk (Timing.stampFirstToken). */
+const SENT_AT = /"emulator_sent_at_ms":(\d+(?:\.\d+)?)/;
 
 function httpRequester(spec: LoadSpec): Requester {
   // One connection per worker, as a closed-loop client would hold.
@@ -38,6 +47,7 @@ function httpRequester(spec: LoadSpec): Requester {
         if (spec.stream) {
           let ttfbMs: number | undefined;
           let ttftMs: number | undefined;
+          let transitMs: number | undefined;
           let last = "";
           let complete = false;
           for await (const chunk of res.body) {
@@ -45,12 +55,16 @@ function httpRequester(spec: LoadSpec): Requester {
             ttfbMs ??= now;
             // A window over chunk boundaries, so the markers are found wherever the stream splits them.
             const window = last + String(chunk);
-            if (ttftMs === undefined && firstToken?.test(window)) ttftMs = now;
+            if (ttftMs === undefined && firstToken?.test(window)) {
+              ttftMs = now;
+              const sentAt = SENT_AT.exec(window)?.[1];
+              if (sentAt !== undefined) transitMs = performance.timeOrigin + t0 + now - Number(sentAt);
+            }
             complete ||= window.includes(spec.complete);
             last = window.slice(-64);
           }
           const ok = res.statusCode === 200 && complete && (firstToken === undefined || ttftMs !== undefined);
-          return { ok, latencyMs: performance.now() - t0, ttfbMs, ttftMs, error: ok ? undefined : `HTTP ${res.statusCode}: ...${last}` };
+          return { ok, latencyMs: performance.now() - t0, ttfbMs, ttftMs, transitMs, error: ok ? undefined : `HTTP ${res.statusCode}: ...${last}` };
         }
         const text = await res.body.text();
         const ok = res.statusCode === 200 && text.includes(spec.complete);

@@ -30,8 +30,10 @@ export const COMPLETE = { chat: { unary: '"choices"', stream: "[DONE]" }, respon
 /**
  * The TTFT scenario's stream: 20 content chunks 10 ms apart, the first 10 ms after the request (set on the emulator
  * through its timing control for that scenario only). `max_tokens` and `answerWords` both say 20, so none is cut short.
+ * The emulator stamps each stream's first content chunk with its send time, so the load process also reads the chunk's
+ * transit (what lies between the emulator's socket and the client's, free of the emulator's own timer jitter).
  */
-export const PACED = { timing: { timeToFirstTokenMs: 10, chunkDelayMs: 10, answerWords: 20 }, maxTokens: 20 } as const;
+export const PACED = { timing: { timeToFirstTokenMs: 10, chunkDelayMs: 10, answerWords: 20, stampFirstToken: true }, maxTokens: 20 } as const;
 
 export function pacedBody(): string {
   return JSON.stringify({ messages: [{ role: "user", content: PROMPT }], max_tokens: PACED.maxTokens, stream: true, stream_options: { include_usage: true } });
@@ -48,4 +50,4 @@ export const FIRST_TOKEN = String.raw`"delta":\{"content":"[^"]`;
 export const IDLE_TIMING = { timeToFirstTokenMs: 600_000, chunkDelayMs: 0 } as const;
 
 /** The emulator as the throughput scenarios want it: no time to first token, no chunk delay, its natural answer length. */
-export const NO_DELAYS = { timeToFirstTokenMs: 0, chunkDelayMs: 0, answerWords: NATURAL_COMPLETION_WORDS } as const;
+export const NO_DELAYS = { timeToFirstTokenMs: 0, chunkDelayMs: 0, answerWords: NATURAL_COMPLETION_WORDS, stampFirstToken: false } as const;

@@ -116,7 +116,8 @@ server:
       AIK_TELEMETRY: "off",
       AIK_LOG_LEVEL: "info",
       AZURE_OPENAI_ENDPOINT: "",
-      ...(o.allocProfile ? { BENCH_ALLOC_PROF_DIR: o.workDir, BENCH_ALLOC_PROF: o.allocProfile } : {}),
+      // The sampler reads BENCH_ALLOC_PROF as the runner does: "1" or "survivors".
+      ...(o.allocProfile ? { BENCH_ALLOC_PROF_DIR: o.workDir, BENCH_ALLOC_PROF: o.allocProfile === "all" ? "1" : "survivors" } : {}),
     },
     ready: (l) => l.includes('"gateway.started"'),
   });

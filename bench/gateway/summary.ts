@@ -12,6 +12,9 @@ export interface Summary {
   /** Time to the first content token, for scenarios that look for it. */
   readonly ttftP50Ms: number | undefined;
   readonly ttftP99Ms: number | undefined;
+  /** The first content chunk's transit, from the emulator's send (Sample.transitMs). */
+  readonly transitP50Ms: number | undefined;
+  readonly transitP99Ms: number | undefined;
 }
 
 function quantile(sorted: Float64Array, q: number): number | undefined {
@@ -32,6 +35,7 @@ export function summarize(rounds: readonly LoadSamples[]): Summary {
   const lat = pooled(rounds.map((r) => r.latencies));
   const ttfb = pooled(rounds.map((r) => r.ttfbs));
   const ttft = pooled(rounds.map((r) => r.ttfts));
+  const transit = pooled(rounds.map((r) => r.transits));
   return {
     requests: lat.length,
     errors: rounds.reduce((n, r) => n + r.errors, 0),
@@ -42,5 +46,7 @@ export function summarize(rounds: readonly LoadSamples[]): Summary {
     ttfbP99Ms: quantile(ttfb, 0.99),
     ttftP50Ms: quantile(ttft, 0.5),
     ttftP99Ms: quantile(ttft, 0.99),
+    transitP50Ms: quantile(transit, 0.5),
+    transitP99Ms: quantile(transit, 0.99),
   };
 }

@@ -79,6 +79,14 @@ export interface Timing {
   chunkDelayMs?: number;
   /** Words in an answer that max_tokens does not cut short (default 16): long answers make long streams. */
   answerWords?: number;
+  /**
+   * For benchmarks (default false): the first content chunk of each chat or completions stream
+   * carries `"emulator_sent_at_ms"`, the wall-clock time (ms since the epoch, sub-ms precision:
+   * `performance.timeOrigin + performance.now()`) at which it was handed to the socket. A client on
+   * the same machine subtracts it from when it read the chunk: the first token's transit, without
+   * the emulator's own timer jitter.
+   */
+  stampFirstToken?: boolean;
 }
 
 /** A stored Responses API response as it stands now; no content. */

@@ -31,7 +31,7 @@ export interface EmulatorState {
   readonly promptCache: PromptCache;
   readonly embeddings: EmbeddingMaker;
   readonly responses: ResponseStore;
-  timing: { timeToFirstTokenMs: number; chunkDelayMs: number; answerWords: number };
+  timing: { timeToFirstTokenMs: number; chunkDelayMs: number; answerWords: number; stampFirstToken: boolean };
 }
 
 const DEFAULT_REGION = "East US";
@@ -69,6 +69,6 @@ export function buildState(opts: EmulatorOptions): EmulatorState {
     promptCache: new PromptCache(),
     embeddings: new EmbeddingMaker(),
     responses: new ResponseStore(),
-    timing: { timeToFirstTokenMs: opts.timeToFirstTokenMs ?? 0, chunkDelayMs: opts.chunkDelayMs ?? 0, answerWords: NATURAL_COMPLETION_WORDS },
+    timing: { timeToFirstTokenMs: opts.timeToFirstTokenMs ?? 0, chunkDelayMs: opts.chunkDelayMs ?? 0, answerWords: NATURAL_COMPLETION_WORDS, stampFirstToken: false },
   };
 }

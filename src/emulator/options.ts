@@ -44,5 +44,10 @@ export function parseTiming(input: unknown): Timing | string {
     if (typeof words !== "number" || !Number.isInteger(words) || words < 1 || words > 1_000_000) return "'answerWords' must be a whole number from 1 to 1000000";
     timing.answerWords = words;
   }
+  const stamp = input.stampFirstToken;
+  if (stamp !== undefined && stamp !== null) {
+    if (typeof stamp !== "boolean") return "'stampFirstToken' must be true or false";
+    timing.stampFirstToken = stamp;
+  }
   return timing;
 }

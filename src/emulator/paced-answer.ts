@@ -49,7 +49,7 @@ export async function deliverPaced(
   }
   if (ex.gone) return;
   ex.head(200, SSE_CONTENT_TYPE, remaining);
-  const pacing = { timeToFirstTokenMs: timing.timeToFirstTokenMs, chunkDelayMs: timing.chunkDelayMs, resetAfter };
+  const pacing = { timeToFirstTokenMs: timing.timeToFirstTokenMs, chunkDelayMs: timing.chunkDelayMs, resetAfter, stampFirstToken: timing.stampFirstToken };
   const record = ex.record;
   const progress = (sent: number): void => {
     if (record) record.chunksSent = sent;

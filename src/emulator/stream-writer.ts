@@ -21,6 +21,8 @@ export interface StreamPacing {
   chunkDelayMs: number;
   /** Destroy the socket after this many content frames (reset-mid-stream fault). */
   resetAfter: number | undefined;
+  /** The first content frame carries the time it is handed to the socket (Timing.stampFirstToken). */
+  stampFirstToken?: boolean;
 }
 
 export type StreamEnd = "done" | "gone" | "reset";
@@ -101,10 +103,21 @@ export async function writeStream(
         if (pacer.stopped) return "gone";
       }
     }
-    if (sink.add(frame) && !(await sink.flush())) return "gone";
+    const sent = pacing.stampFirstToken === true && frame.kind === "content" && sink.contentSent === 0 ? stamped(frame) : frame;
+    if (sink.add(sent) && !(await sink.flush())) return "gone";
   }
   sink.end();
   return "done";
+}
+
+/**
+ * The frame with `"emulator_sent_at_ms"` first in its JSON object. Taken as the frame is queued: the
+ * queue is written in the same turn (before the next content frame's wait, or at the end), so the
+ * stamp is at most the few microseconds of that turn early.
+ */
+function stamped(frame: StreamFrame): StreamFrame {
+  const sentAt = (performance.timeOrigin + performance.now()).toFixed(3);
+  return { kind: frame.kind, data: frame.data.replace("data: {", `data: {"emulator_sent_at_ms":${sentAt},`) };
 }
 
 export interface Schedule {

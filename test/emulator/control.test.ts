@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, RequestRecord } from "../../src/emulator/index.js";
 import { startEmulator } from "../../src/emulator/index.js";
 import { RequestLog } from "../../src/emulator/request-log.js";
-import { call, classicChat, hello, parseAs, startTestEmulator } from "./harness.js";
+import { call, classicChat, hello, parseAs, sseData, startTestEmulator } from "./harness.js";
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -100,6 +100,34 @@ describe("control HTTP surface", () => {
     expect(slow.ms).toBeGreaterThanOrEqual(140);
     emu.setTiming({ timeToFirstTokenMs: 0 });
     expect((await call(emu, "/_emulator/timing", { method: "PUT", body: { chunkDelayMs: -5 }, auth: "none" })).status).toBe(400);
+  });
+
+  it("stamps each stream's first content chunk with the time it was sent, when asked to", async () => {
+    const stampOf = (data: string): unknown => (data === "[DONE]" ? undefined : parseAs<Record<string, unknown>>(data)["emulator_sent_at_ms"]);
+    const firstContent = (datas: string[]): number => datas.findIndex((d) => /"content":"[^"]/.test(d));
+    // Off by default: no chunk is stamped.
+    const plain = sseData((await call(emu, classicChat(), { body: hello({ stream: true }) })).text);
+    expect(plain.filter((d) => d.includes("emulator_sent_at_ms"))).toEqual([]);
+
+    expect((await call(emu, "/_emulator/timing", { method: "PUT", body: { stampFirstToken: "yes" }, auth: "none" })).status).toBe(400);
+    const put = await call(emu, "/_emulator/timing", { method: "PUT", body: { stampFirstToken: true, timeToFirstTokenMs: 60, chunkDelayMs: 5 }, auth: "none" });
+    expect(put.status).toBe(204);
+    try {
+      const asked = performance.timeOrigin + performance.now();
+      const datas = sseData((await call(emu, classicChat(), { body: hello({ stream: true, max_tokens: 4 }) })).text);
+      const first = firstContent(datas);
+      expect(first).toBeGreaterThan(0);
+      // Only the first content chunk carries it, as a number: sent after the 60 ms wait, before the reply was read whole.
+      expect(datas.map(stampOf).filter((s) => s !== undefined)).toHaveLength(1);
+      const stamp = stampOf(datas[first] ?? "");
+      expect(typeof stamp).toBe("number");
+      expect(Number(stamp) - asked).toBeGreaterThanOrEqual(55);
+      expect(Number(stamp)).toBeLessThanOrEqual(performance.timeOrigin + performance.now());
+      // The chunk is otherwise the one Azure sends.
+      expect(JSON.parse(datas[first] ?? "")).toMatchObject({ object: "chat.completion.chunk", choices: [{ delta: { content: expect.any(String) } }] });
+    } finally {
+      emu.setTiming({ stampFirstToken: false, timeToFirstTokenMs: 0, chunkDelayMs: 0 });
+    }
   });
 });
 
