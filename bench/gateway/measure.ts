@@ -1,6 +1,7 @@
 // Measured windows: the load process runs one spec at a time while the runner reads every process's CPU (and, for the
 // row that asks, Redis's command count) as the window opens and closes; rounds of one scenario are pooled into rows.
 import { parseMessage, type LoadSamples, type LoadSpec } from "./load-spec.js";
+import type { Window } from "./gc-pauses.js";
 import { cpuSeconds } from "./proc-stats.js";
 import { spawnNode, type NodeChild } from "./processes.js";
 import { addCounts, countsBetween, type CommandCounter, type CommandCounts, type Reading } from "./redis-stats.js";
@@ -24,7 +25,11 @@ interface Measured {
   /** CPU seconds used in the measured window by the emulator, proxy, gateway and load processes. */
   readonly cpu: readonly [number, number, number, number];
   readonly redisCommands: CommandCounts | undefined;
+  readonly window: Window;
 }
+
+/** Wall-clock ms, on the clock the gateway's GC sampler uses. */
+const wallMs = (): number => performance.timeOrigin + performance.now();
 
 /** CPU seconds of each child so far; a child that has died is named with what it last wrote, not left as a missing /proc file. */
 function cpuOf(children: readonly NodeChild[]): number[] {
@@ -40,6 +45,7 @@ async function measureOnce(p: Processes, spec: LoadSpec, label: string, counter:
   const proc = p.load.proc;
   return new Promise<Measured>((resolve, reject) => {
     let before: number[] = [];
+    let fromMs = 0;
     let redisBefore: Promise<Reading> | undefined;
     const stop = (err: unknown): void => {
       proc.off("message", onMessage);
@@ -52,17 +58,19 @@ async function measureOnce(p: Processes, spec: LoadSpec, label: string, counter:
         const msg = parseMessage(m);
         if (msg?.kind === "measuring") {
           before = cpuOf(children);
+          fromMs = wallMs();
           redisBefore = counter?.read();
         }
         if (msg?.kind !== "result") return;
         const used = cpuOf(children).map((x, i) => x - (before[i] ?? 0));
+        const window = { fromMs, toMs: wallMs() };
         proc.off("message", onMessage);
         proc.off("exit", onExit);
         const cpu = [used[0] ?? 0, used[1] ?? 0, used[2] ?? 0, used[3] ?? 0] as const;
         const redisAfter = counter?.read();
         void Promise.all([redisBefore, redisAfter]).then(([b, a]) => {
           if (msg.samples.errors > 0) console.error(`${label}: ${msg.samples.errors} errors, first: ${msg.samples.firstError ?? "?"}`);
-          resolve({ samples: msg.samples, cpu, redisCommands: b && a ? countsBetween(b, a) : undefined });
+          resolve({ samples: msg.samples, cpu, redisCommands: b && a ? countsBetween(b, a) : undefined, window });
         }, reject);
       } catch (err) {
         stop(err);
@@ -107,6 +115,7 @@ export async function measureScenario(p: Processes, scenario: string, contenders
       summary: summarize(ms.map((m) => m.samples)),
       cpu: { emulator: cpu(0), proxy: cpu(1), gateway: cpu(2), load: cpu(3) },
       redisCommands: counted.length === 0 ? undefined : counted.reduce(addCounts, { executed: {}, reads: 0 }),
+      windows: ms.map((m) => m.window),
     };
   });
 }

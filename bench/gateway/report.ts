@@ -1,4 +1,5 @@
 // Markdown tables of one bench run: each front door's figures, then the gateway's ratios to the emulator and the bare proxy.
+import type { Window } from "./gc-pauses.js";
 import type { CommandCounts } from "./redis-stats.js";
 import type { Summary } from "./summary.js";
 
@@ -14,6 +15,8 @@ export interface Row {
   readonly cpu: { readonly emulator: number; readonly proxy: number; readonly gateway: number; readonly load: number };
   /** The Redis commands served during this row's windows, when the row counted them. */
   readonly redisCommands?: CommandCounts | undefined;
+  /** The measured windows, wall-clock ms as the runner saw them open and close (for the gateway's GC pauses). */
+  readonly windows: readonly Window[];
 }
 
 export const fixed = (x: number | undefined, digits: number): string => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));

@@ -7,6 +7,7 @@ import { cpus, loadavg } from "node:os";
 import postgres from "postgres";
 import { floorErrors, floorTable, measureFloor, type FloorRow } from "../floor/measure.js";
 import { createDatabase, type BenchDatabase } from "./database.js";
+import { gcTable, readGcPauses } from "./gc-pauses.js";
 import { idleStreamsTable } from "./idle-report.js";
 import type { IdleStreamsResult } from "./idle-streams.js";
 import { issueFigures, issueTable, SCENARIO } from "./issue-figures.js";
@@ -17,7 +18,7 @@ import { compileForBench, killAllNow, stopAll } from "./processes.js";
 import { CommandCounter, startPrivateRedis } from "./redis-stats.js";
 import { addedTable, figuresTable, ratiosTable, type Row } from "./report.js";
 import { idleStreams, latencyOneAtATime, throughput, timeToFirstToken, type Stack } from "./scenario-runs.js";
-import { startEmulator, startGateway, startProxy, upstreamConnections, workDir } from "./stack.js";
+import { gcFile, startEmulator, startGateway, startProxy, upstreamConnections, workDir } from "./stack.js";
 import { wrkLatency } from "./wrk.js";
 
 const opts = readOptions(process.argv.slice(2), process.env);
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
   // Stopping the gateway flushes its metering batches; then the rows can be counted.
   await gateway.child.stop();
   const rowsWritten = database ? await usageRows(database.url) : 0;
+  // Written by the gateway as it exited.
+  const gcPauses = readGcPauses(gcFile(dir));
   const floor = await transportFloor();
 
   const cpu = cpus();
@@ -152,6 +155,13 @@ async function main(): Promise<void> {
     "The same first chunks' transit: from the emulator handing each to its socket (the send time it writes into the chunk) to the load process reading it; the emulator's own timer jitter, which TTFT carries, is not in it.",
     "",
     addedTable(rows, SCENARIO.ttft, "transit", (s) => [s.transitP50Ms, s.transitP99Ms]),
+  );
+  out(
+    "### The gateway's garbage-collection pauses in the measured windows",
+    "",
+    gcPauses ? gcTable(rows, gcPauses) : "Not recorded: the gateway did not exit cleanly, so its GC sampler wrote nothing.",
+    "",
+    "From a PerformanceObserver in the gateway (bench/gateway/gc-sampler.ts): each collection's main-thread pause, counted in the window where it ended. Every request or chunk that arrives during a pause waits for it.",
   );
   if (idle) out(`### Idle streams held open through the gateway`, "", idleStreamsTable(idle));
   if (floor) {

@@ -100,6 +100,8 @@ server:
     nodeFlags: [
       ...(o.cpuProfile ? ["--cpu-prof", `--cpu-prof-dir=${o.workDir}`] : []),
       ...(o.allocProfile ? ["--import", pathToFileURL(compiled("bench/gateway/alloc-sampler.ts")).href] : []),
+      "--import",
+      pathToFileURL(compiled("bench/gateway/gc-sampler.ts")).href,
       ...o.nodeFlags,
     ],
     ...(o.nodeFlags.length > 0 ? { outFile: join(o.workDir, "gateway.out") } : {}),
@@ -116,6 +118,7 @@ server:
       AIK_TELEMETRY: "off",
       AIK_LOG_LEVEL: "info",
       AZURE_OPENAI_ENDPOINT: "",
+      BENCH_GC_FILE: gcFile(o.workDir),
       // The sampler reads BENCH_ALLOC_PROF as the runner does: "1" or "survivors".
       ...(o.allocProfile ? { BENCH_ALLOC_PROF_DIR: o.workDir, BENCH_ALLOC_PROF: o.allocProfile === "all" ? "1" : "survivors" } : {}),
     },
@@ -129,6 +132,11 @@ server:
   // Limits are set so that every request runs the limiter's script but none is refused.
   const member = await provisionUser(url, adminToken, "member", { limits: { requests_per_minute: 1_000_000, tokens_per_minute: 1_000_000_000 } });
   return { child, url, grpcAddress: String(started.grpc), apiKey: member.apiKey, adminToken };
+}
+
+/** Where the gateway's GC sampler writes its pauses when the gateway exits (bench/gateway/gc-sampler.ts). */
+export function gcFile(dir: string): string {
+  return join(dir, "gateway-gc.json");
 }
 
 export function workDir(): string {

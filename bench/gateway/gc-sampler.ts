@@ -1,0 +1,30 @@
+// Loaded into the gateway with --import in every bench run: notes each garbage collection's end (wall-clock ms) and pause,
+// and writes them to BENCH_GC_FILE at exit, so the runner can say how long the gateway stood still in each measured window.
+// What it costs: one PerformanceObserver callback per collection (a few per second under load); nothing per request.
+import { writeFileSync } from "node:fs";
+import { constants, PerformanceObserver } from "node:perf_hooks";
+import type { GcPause } from "./gc-pauses.js";
+
+const file = process.env["BENCH_GC_FILE"];
+if (!file) throw new Error("gc-sampler: BENCH_GC_FILE is not set");
+
+const KINDS: Record<number, GcPause["kind"]> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weak callbacks",
+};
+
+const pauses: GcPause[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    // Node sets a gc entry's detail ({ kind, flags }); the types do not declare it.
+    const detail: unknown = "detail" in e ? e.detail : undefined;
+    const kind = typeof detail === "object" && detail !== null && "kind" in detail && typeof detail.kind === "number" ? KINDS[detail.kind] : undefined;
+    pauses.push({ endMs: performance.timeOrigin + e.startTime + e.duration, ms: e.duration, kind: kind ?? "other" });
+  }
+}).observe({ entryTypes: ["gc"] });
+
+process.once("exit", () => {
+  writeFileSync(file, JSON.stringify(pauses));
+});
