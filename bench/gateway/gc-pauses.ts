@@ -1,6 +1,6 @@
 // The gateway's garbage-collection pauses (written by gc-sampler.ts), summed over the measured windows of each row.
 import { existsSync, readFileSync } from "node:fs";
-import { fixed, type Row } from "./report.js";
+import { fixed, type Row, type Window } from "./report.js";
 
 export interface GcPause {
   /** When the collection ended, wall-clock ms (performance.timeOrigin + performance.now()). */
@@ -10,13 +10,7 @@ export interface GcPause {
   readonly kind: "minor" | "major" | "incremental" | "weak callbacks" | "other";
 }
 
-/** A measured window, wall-clock ms, as the runner saw it open and close. */
-export interface Window {
-  readonly fromMs: number;
-  readonly toMs: number;
-}
-
-export interface RowPauses {
+interface RowPauses {
   readonly seconds: number;
   readonly count: number;
   readonly totalMs: number;
@@ -37,7 +31,7 @@ export function readGcPauses(file: string): GcPause[] | undefined {
 }
 
 /** The pauses that ended inside the windows (a pause is counted in the window where it ends). */
-export function pausesIn(pauses: readonly GcPause[], windows: readonly Window[]): RowPauses {
+function pausesIn(pauses: readonly GcPause[], windows: readonly Window[]): RowPauses {
   const inside = pauses.filter((p) => windows.some((w) => p.endMs >= w.fromMs && p.endMs < w.toMs));
   return {
     seconds: windows.reduce((s, w) => s + (w.toMs - w.fromMs) / 1000, 0),

@@ -1,11 +1,10 @@
 // Measured windows: the load process runs one spec at a time while the runner reads every process's CPU (and, for the
 // row that asks, Redis's command count) as the window opens and closes; rounds of one scenario are pooled into rows.
 import { parseMessage, type LoadSamples, type LoadSpec } from "./load-spec.js";
-import type { Window } from "./gc-pauses.js";
 import { cpuSeconds } from "./proc-stats.js";
 import { spawnNode, type NodeChild } from "./processes.js";
 import { addCounts, countsBetween, type CommandCounter, type CommandCounts, type Reading } from "./redis-stats.js";
-import type { Door, Row } from "./report.js";
+import type { Door, Row, Window } from "./report.js";
 import { summarize } from "./summary.js";
 
 export interface Processes {

@@ -1,7 +1,12 @@
 // Markdown tables of one bench run: each front door's figures, then the gateway's ratios to the emulator and the bare proxy.
-import type { Window } from "./gc-pauses.js";
 import type { CommandCounts } from "./redis-stats.js";
 import type { Summary } from "./summary.js";
+
+/** A measured window, wall-clock ms (performance.timeOrigin + performance.now()), as the runner saw it open and close. */
+export interface Window {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
 
 export type Door = "emulator direct" | "bare proxy" | "gateway";
 
