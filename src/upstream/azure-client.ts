@@ -94,7 +94,7 @@ export class AzureUpstream implements Upstream {
     // Stopping at [DONE] ends nothing: close() decides whether the connection is kept, without an abort Error on a normal end.
     return {
       info: infoFrom(d, rawHeaders),
-      events: sseBatches(answer.body),
+      events: sseBatches(answer),
       close: (complete = false) => answer.close(complete),
     };
   }

@@ -7,20 +7,52 @@ const SPACE = 0x20;
 const BLANK_LINE = Buffer.from("\n\n");
 const NO_BYTES = Buffer.alloc(0);
 
+/** Chunks read one at a time, without an iterator: the next, `null` at the end, or a promise of either (StreamAnswer.read). */
+export interface ChunkReader {
+  read(): Uint8Array | null | Promise<Uint8Array | null>;
+}
+
 /**
  * Dispatches one event per blank line, as the SSE spec does (multi-line data joined by "\n");
  * comments and other fields are ignored; an unterminated event at the end is dropped. The events a
  * chunk completes come out together, as one batch: a reader pays one turn of the event loop per
  * upstream read, not one per event (a chat stream's few dozen events often arrive in one read).
+ * From a ChunkReader, a batch costs one promise: no generator between the socket and the relay.
  */
-export async function* sseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent[]> {
-  const decoder = new SseDecoder();
-  for await (const chunk of body) {
-    const batch = decoder.push(chunk);
-    if (batch.length > 0) yield batch;
+export function sseBatches(body: AsyncIterable<Uint8Array> | ChunkReader): AsyncIterableIterator<SseEvent[]> {
+  return new SseBatches(Symbol.asyncIterator in body ? readerOf(body) : body);
+}
+
+function readerOf(body: AsyncIterable<Uint8Array>): ChunkReader {
+  const chunks = body[Symbol.asyncIterator]();
+  return { read: () => chunks.next().then((r) => (r.done ? null : r.value)) };
+}
+
+class SseBatches implements AsyncIterableIterator<SseEvent[]> {
+  private readonly decoder = new SseDecoder();
+  private done = false;
+
+  constructor(private readonly body: ChunkReader) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
-  const rest = decoder.end();
-  if (rest.length > 0) yield rest;
+
+  async next(): Promise<IteratorResult<SseEvent[]>> {
+    while (!this.done) {
+      const read = this.body.read();
+      const chunk = read instanceof Promise ? await read : read;
+      const batch = chunk === null ? this.decoder.end() : this.decoder.push(chunk);
+      if (chunk === null) this.done = true;
+      if (batch.length > 0) return { value: batch, done: false };
+    }
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<SseEvent[]>> {
+    this.done = true;
+    return { value: undefined, done: true };
+  }
 }
 
 /**

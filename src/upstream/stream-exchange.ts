@@ -10,6 +10,13 @@ export interface StreamAnswer {
   /** The body's chunks, for one reader; stopping early (break, return) does not end the exchange: close does. */
   readonly body: AsyncIterable<Buffer>;
   /**
+   * The same chunks without an iterator: the next one when it is held, `null` at the body's end, or
+   * else a promise of either (one read waits at a time); throws, or rejects, with the exchange's
+   * failure once the held chunks are read. A reader that pays per upstream read uses this instead of
+   * body (sseBatches: one promise per read instead of a generator's several).
+   */
+  read(): Buffer | null | Promise<Buffer | null>;
+  /**
    * Ends the exchange. Complete (the reader saw the stream's last event): what little may follow is
    * read and dropped so the connection serves the next request, up to `restBytes`; otherwise the
    * exchange is aborted and its connection closed.
@@ -35,8 +42,8 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   private paused = false;
   private ended = false;
   private failure: Error | undefined;
-  /** The reader waiting for the next chunk. */
-  private wake: (() => void) | undefined;
+  /** The read waiting for the next chunk. */
+  private waiting: { resolve(chunk: Buffer | null): void; reject(err: unknown): void } | undefined;
   private started = false;
   /** Set by close(): "rest" reads what follows and drops it, "gone" has aborted. */
   private closed: "rest" | "gone" | undefined;
@@ -61,7 +68,13 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.resumeSocket = resume;
     this.started = true;
-    this.resolve({ statusCode, rawHeaders, body: { [Symbol.asyncIterator]: () => this.reader() }, close: (complete) => this.close(complete) });
+    this.resolve({
+      statusCode,
+      rawHeaders,
+      body: { [Symbol.asyncIterator]: () => this.chunks() },
+      read: () => this.read(),
+      close: (complete) => this.close(complete),
+    });
     return true;
   }
 
@@ -73,7 +86,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     }
     if (this.closed === "gone") return true;
     this.held.push(chunk);
-    this.wake?.();
+    this.wakeReader();
     if (this.held.length >= HELD_CHUNKS) this.paused = true;
     return !this.paused;
   }
@@ -81,7 +94,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.ended = true;
     this.unlisten();
-    this.wake?.();
+    this.wakeReader();
   }
 
   onError(err: Error): void {
@@ -89,7 +102,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     this.ended = true;
     this.unlisten();
     if (!this.started) this.reject(err);
-    this.wake?.();
+    this.wakeReader();
   }
 
   private abort(err: Error): void {
@@ -122,18 +135,37 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     this.resumeSocket?.();
   }
 
-  private async *reader(): AsyncGenerator<Buffer> {
+  private read(): Buffer | null | Promise<Buffer | null> {
+    const chunk = this.held.shift();
+    if (chunk !== undefined) {
+      if (this.held.length === 0) this.resume();
+      return chunk;
+    }
+    if (this.failure) throw this.failure;
+    if (this.ended || this.closed) return null;
+    if (this.waiting) throw new Error("An upstream stream is read by one reader at a time.");
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /** Hands the waiting read what came: a chunk, the end, or the failure. */
+  private wakeReader(): void {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    this.waiting = undefined;
+    try {
+      // Never a promise here: a chunk is held, or the exchange has ended.
+      waiting.resolve(this.read() as Buffer | null);
+    } catch (err) {
+      waiting.reject(err);
+    }
+  }
+
+  private async *chunks(): AsyncGenerator<Buffer> {
     for (;;) {
-      const chunk = this.held.shift();
-      if (chunk !== undefined) {
-        if (this.held.length === 0) this.resume();
-        yield chunk;
-        continue;
-      }
-      if (this.failure) throw this.failure;
-      if (this.ended || this.closed) return;
-      await new Promise<void>((wake) => (this.wake = wake));
-      this.wake = undefined;
+      const read = this.read();
+      const chunk = read instanceof Promise ? await read : read;
+      if (chunk === null) return;
+      yield chunk;
     }
   }
 }

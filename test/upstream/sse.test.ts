@@ -102,4 +102,24 @@ describe("sseBatches", () => {
       expect(await frames("data: a\n\n", "data: b\r\n\r\n", "data: c\n\n")).toEqual(["data: a\n\n", undefined, undefined]);
     });
   });
+
+  it("reads a chunk reader as an upstream stream hands it over: held chunks at once, others later, the end, then its failure", async () => {
+    const steps: (() => Uint8Array | null | Promise<Uint8Array | null>)[] = [
+      () => Buffer.from("data: a\n\ndata: "),
+      () => Promise.resolve(Buffer.from("b\n\n")),
+      () => Buffer.from("data: c\n"),
+      () => Promise.resolve(Buffer.from("\n")),
+      () => null,
+    ];
+    const batches: string[][] = [];
+    for await (const batch of sseBatches({ read: () => steps.shift()!() })) batches.push(batch.map((e) => e.data));
+    expect(batches).toEqual([["a"], ["b"], ["c"]]);
+
+    const failing = sseBatches({
+      read: () => {
+        throw new Error("upstream reset");
+      },
+    });
+    await expect(failing.next()).rejects.toThrow("upstream reset");
+  });
 });
