@@ -7,7 +7,7 @@ import { cpus, loadavg } from "node:os";
 import postgres from "postgres";
 import { floorErrors, floorTable, measureFloor, type FloorRow } from "../floor/measure.js";
 import { createDatabase, type BenchDatabase } from "./database.js";
-import { gcTable, readGcPauses } from "./gc-pauses.js";
+import { gcTable, readStalls } from "./gc-pauses.js";
 import { idleStreamsTable } from "./idle-report.js";
 import type { IdleStreamsResult } from "./idle-streams.js";
 import { issueFigures, issueTable, SCENARIO } from "./issue-figures.js";
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   await gateway.child.stop();
   const rowsWritten = database ? await usageRows(database.url) : 0;
   // Written by the gateway as it exited.
-  const gcPauses = readGcPauses(gcFile(dir));
+  const stalls = readStalls(gcFile(dir));
   const floor = await transportFloor();
 
   const cpu = cpus();
@@ -157,11 +157,12 @@ async function main(): Promise<void> {
     addedTable(rows, SCENARIO.ttft, "transit", (s) => [s.transitP50Ms, s.transitP99Ms]),
   );
   out(
-    "### The gateway's garbage-collection pauses in the measured windows",
+    "### The gateway's garbage-collection pauses and event-loop delay in the measured windows",
     "",
-    gcPauses ? gcTable(rows, gcPauses) : "Not recorded: the gateway did not exit cleanly, so its GC sampler wrote nothing.",
+    stalls ? gcTable(rows, stalls) : "Not recorded: the gateway did not exit cleanly, so its GC sampler wrote nothing.",
     "",
-    "From a PerformanceObserver in the gateway (bench/gateway/gc-sampler.ts): each collection's main-thread pause, counted in the window where it ended. Every request or chunk that arrives during a pause waits for it.",
+    "From a PerformanceObserver in the gateway (bench/gateway/gc-sampler.ts): each collection's main-thread pause, counted in the window where it ended. Every request or chunk that arrives during a pause waits for it. " +
+      "Loop delay: how late the gateway ran a 10 ms timer; a first token's added transit well above it waited for the machine's CPUs, not for the gateway's loop.",
   );
   if (idle) out(`### Idle streams held open through the gateway`, "", idleStreamsTable(idle));
   if (floor) {

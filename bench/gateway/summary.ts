@@ -17,7 +17,8 @@ export interface Summary {
   readonly transitP99Ms: number | undefined;
 }
 
-function quantile(sorted: Float64Array, q: number): number | undefined {
+/** The q-quantile of sorted values (nearest rank below). */
+export function quantile(sorted: ArrayLike<number>, q: number): number | undefined {
   return sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 

@@ -75,11 +75,14 @@ it("runs every scenario of the gateway bench and prints issue 11's figures with 
     expect(row[7], `${row[0]} / ${row[1]} had errors:\n${context}`).toBe("0");
   }
 
-  // The gateway's GC pauses were recorded (its sampler wrote them at exit) and summed for every gateway row.
+  // The gateway's GC pauses and loop delay were recorded (its sampler wrote them at exit) for every gateway row.
   const gc = rowsOf(stdout, "| scenario | collections per s |");
   const gatewayRows = perDoor.filter((r) => r[1] === "gateway").map((r) => r[0]);
   expect(gc.map((r) => r[0]), context).toEqual(gatewayRows);
-  for (const row of gc) expect(Number(row[1]), `${row[0]}: GC pauses per second:\n${context}`).toBeGreaterThanOrEqual(0);
+  for (const row of gc) {
+    expect(Number(row[1]), `${row[0]}: GC pauses per second:\n${context}`).toBeGreaterThanOrEqual(0);
+    expect(Number(row[8]), `${row[0]}: longest loop delay:\n${context}`).toBeGreaterThan(0);
+  }
 
   const idle = rowsOf(stdout, "| streams asked |")[0];
   expect(idle?.[1], `not every idle stream was held open:\n${context}`).toBe(String(OPEN_STREAMS));
