@@ -23,7 +23,7 @@ export interface Stalls {
   readonly delays: LoopDelays;
 }
 
-interface RowPauses {
+interface RowStalls {
   readonly seconds: number;
   readonly count: number;
   readonly totalMs: number;
@@ -60,7 +60,7 @@ export function readStalls(file: string): Stalls | undefined {
 }
 
 /** What ended inside the windows (a pause, or a timer's tick, is counted in the window where it ends). */
-function pausesIn({ pauses, delays }: Stalls, windows: readonly Window[]): RowPauses {
+function stallsIn({ pauses, delays }: Stalls, windows: readonly Window[]): RowStalls {
   const within = (endMs: number): boolean => windows.some((w) => endMs >= w.fromMs && endMs < w.toMs);
   const inside = pauses.filter((p) => within(p.endMs));
   const late = Float64Array.from(delays.lateMs.filter((_, i) => within(delays.atMs[i] ?? -1))).sort();
@@ -83,7 +83,7 @@ export function gcTable(rows: readonly Row[], stalls: Stalls): string {
   ];
   for (const row of rows) {
     if (row.door !== "gateway" || row.windows.length === 0) continue;
-    const p = pausesIn(stalls, row.windows);
+    const p = stallsIn(stalls, row.windows);
     const perS = (x: number): string => fixed(p.seconds > 0 ? x / p.seconds : undefined, 1);
     const requests = row.summary.requests;
     lines.push(

@@ -9,7 +9,7 @@ import type { UpstreamInfo } from "../core/results.js";
 import type { Logger } from "../telemetry/logger.js";
 import { AzureAuthHeaders } from "./azure-auth.js";
 import { azureError, transportError } from "./azure-errors.js";
-import { exchangeStream } from "./stream-exchange.js";
+import { exchangeStream, type StreamAnswer } from "./stream-exchange.js";
 import { headerObject, headerValue } from "./raw-headers.js";
 import { exchangeUnary } from "./unary-exchange.js";
 import { upstreamPayload } from "./request-body.js";
@@ -81,7 +81,7 @@ export class AzureUpstream implements Upstream {
     }
     const { statusCode, rawHeaders } = answer;
     if (statusCode >= 400) {
-      const raw = await readAll(answer.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
+      const raw = await readAll(answer, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
       answer.close(false);
       throw azureError(d, statusCode, headerObject(rawHeaders), raw.toString("utf8"));
     }
@@ -186,10 +186,10 @@ class AzureAnswer implements UpstreamUnary {
 const MAX_REST_BYTES = 64 * 1024;
 
 /** Reads a body to its end, refusing more than `max` bytes (an error answer's, for its code). */
-async function readAll(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+async function readAll(answer: StreamAnswer, max: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
+  for (let chunk = await answer.read(); chunk !== null; chunk = await answer.read()) {
     size += chunk.length;
     if (size > max) throw new Error("The error answer is larger than the gateway reads.");
     parts.push(chunk);

@@ -17,15 +17,10 @@ export interface ChunkReader {
  * comments and other fields are ignored; an unterminated event at the end is dropped. The events a
  * chunk completes come out together, as one batch: a reader pays one turn of the event loop per
  * upstream read, not one per event (a chat stream's few dozen events often arrive in one read).
- * From a ChunkReader, a batch costs one promise: no generator between the socket and the relay.
+ * A batch costs one promise: no generator between the socket and the relay.
  */
-export function sseBatches(body: AsyncIterable<Uint8Array> | ChunkReader): AsyncIterableIterator<SseEvent[]> {
-  return new SseBatches(Symbol.asyncIterator in body ? readerOf(body) : body);
-}
-
-function readerOf(body: AsyncIterable<Uint8Array>): ChunkReader {
-  const chunks = body[Symbol.asyncIterator]();
-  return { read: () => chunks.next().then((r) => (r.done ? null : r.value)) };
+export function sseBatches(body: ChunkReader): AsyncIterableIterator<SseEvent[]> {
+  return new SseBatches(body);
 }
 
 class SseBatches implements AsyncIterableIterator<SseEvent[]> {
@@ -42,8 +37,8 @@ class SseBatches implements AsyncIterableIterator<SseEvent[]> {
     while (!this.done) {
       const read = this.body.read();
       const chunk = read instanceof Promise ? await read : read;
+      this.done = chunk === null;
       const batch = chunk === null ? this.decoder.end() : this.decoder.push(chunk);
-      if (chunk === null) this.done = true;
       if (batch.length > 0) return { value: batch, done: false };
     }
     return { value: undefined, done: true };

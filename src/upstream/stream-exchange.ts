@@ -7,13 +7,12 @@ export interface StreamAnswer {
   readonly statusCode: number;
   /** As undici read them: name, value, name, value... */
   readonly rawHeaders: readonly Buffer[];
-  /** The body's chunks, for one reader; stopping early (break, return) does not end the exchange: close does. */
-  readonly body: AsyncIterable<Buffer>;
   /**
-   * The same chunks without an iterator: the next one when it is held, `null` at the body's end, or
-   * else a promise of either (one read waits at a time); throws, or rejects, with the exchange's
-   * failure once the held chunks are read. A reader that pays per upstream read uses this instead of
-   * body (sseBatches: one promise per read instead of a generator's several).
+   * The body's next chunk, for one reader, without an iterator: the chunk when it is held, `null` at
+   * the body's end, or else a promise of either (one read waits at a time); throws, or rejects, with
+   * the exchange's failure once the held chunks are read. A read costs one promise at most (sseBatches
+   * reads so, with no generator between the socket and the relay). Reading no further does not end
+   * the exchange: close does.
    */
   read(): Buffer | null | Promise<Buffer | null>;
   /**
@@ -71,7 +70,6 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     this.resolve({
       statusCode,
       rawHeaders,
-      body: { [Symbol.asyncIterator]: () => this.chunks() },
       read: () => this.read(),
       close: (complete) => this.close(complete),
     });
@@ -136,15 +134,20 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   }
 
   private read(): Buffer | null | Promise<Buffer | null> {
+    if (this.held.length > 0 || this.failure || this.ended || this.closed) return this.take();
+    if (this.waiting) throw new Error("An upstream stream is read by one reader at a time.");
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /** What a read gets now: a held chunk, else the failure, else the end. */
+  private take(): Buffer | null {
     const chunk = this.held.shift();
     if (chunk !== undefined) {
       if (this.held.length === 0) this.resume();
       return chunk;
     }
     if (this.failure) throw this.failure;
-    if (this.ended || this.closed) return null;
-    if (this.waiting) throw new Error("An upstream stream is read by one reader at a time.");
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return null;
   }
 
   /** Hands the waiting read what came: a chunk, the end, or the failure. */
@@ -153,19 +156,9 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     if (!waiting) return;
     this.waiting = undefined;
     try {
-      // Never a promise here: a chunk is held, or the exchange has ended.
-      waiting.resolve(this.read() as Buffer | null);
+      waiting.resolve(this.take());
     } catch (err) {
       waiting.reject(err);
-    }
-  }
-
-  private async *chunks(): AsyncGenerator<Buffer> {
-    for (;;) {
-      const read = this.read();
-      const chunk = read instanceof Promise ? await read : read;
-      if (chunk === null) return;
-      yield chunk;
     }
   }
 }

@@ -5,6 +5,7 @@ import type { Call } from "../../src/core/operation.js";
 import type { SseEvent, UpstreamStream } from "../../src/core/ports.js";
 import { relayStream } from "../../src/core/relay.js";
 import { sseBatches } from "../../src/upstream/sse.js";
+import { chunkReader } from "../support/chunk-reader.js";
 import type { Settlement, StreamResult } from "../../src/core/results.js";
 import { chatCompletions } from "../../src/operations/chat/operation.js";
 import { createResponse } from "../../src/operations/responses/create.js";
@@ -172,9 +173,7 @@ describe("relayStream", () => {
     function fromBytes(text: string): UpstreamStream {
       return {
         info: { region: undefined, azureRequestId: undefined },
-        events: sseBatches((async function* () {
-          yield Buffer.from(text);
-        })()),
+        events: sseBatches(chunkReader([Buffer.from(text)])),
         close: () => undefined,
       };
     }

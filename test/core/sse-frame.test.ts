@@ -3,12 +3,11 @@ import { describe, expect, it } from "vitest";
 import { sseFrame, sseFrameFields } from "../../src/core/sse-frame.js";
 import type { SseEvent } from "../../src/core/ports.js";
 import { sseBatches } from "../../src/upstream/sse.js";
+import { chunkReader } from "../support/chunk-reader.js";
 
 async function decoded(bytes: Buffer): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
-  for await (const batch of sseBatches((async function* () {
-    yield bytes;
-  })())) out.push(...batch);
+  for await (const batch of sseBatches(chunkReader([bytes]))) out.push(...batch);
   return out;
 }
 

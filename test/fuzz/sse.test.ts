@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SseEvent } from "../../src/core/ports.js";
 import { sseBatches } from "../../src/upstream/sse.js";
+import { chunkReader } from "../support/chunk-reader.js";
 import { RUNS } from "./arbitraries.js";
 
 /** The events' names and data; each event's own bytes, where it has them, checked to be exactly how it is written again. */
@@ -11,7 +12,7 @@ async function parse(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
   async function* source(): AsyncGenerator<Uint8Array> {
     for (const c of chunks) yield c;
   }
-  for await (const batch of sseBatches(source())) {
+  for await (const batch of sseBatches(chunkReader(source()))) {
     // A batch is never empty: a chunk that completes no event yields nothing.
     if (batch.length === 0) throw new Error("an empty batch");
     for (const e of batch) {
@@ -95,7 +96,7 @@ describe("sseBatches", () => {
         async function* source(): AsyncGenerator<Uint8Array> {
           yield* split(bytes, at);
         }
-        for await (const batch of sseBatches(source())) for (const e of batch) frames.push(e.frame ?? Buffer.alloc(0));
+        for await (const batch of sseBatches(chunkReader(source()))) for (const e of batch) frames.push(e.frame ?? Buffer.alloc(0));
         expect(frames.map((f) => f.toString())).toEqual(events.map(framed));
         expect(Buffer.concat(frames).equals(bytes)).toBe(true);
       }),

@@ -1,13 +1,14 @@
 // The SSE parser against the ways a byte stream can split and frame events.
 import { describe, expect, it } from "vitest";
 import { sseBatches } from "../../src/upstream/sse.js";
+import { chunkReader } from "../support/chunk-reader.js";
 
 async function parse(...chunks: string[]): Promise<string[]> {
   async function* source(): AsyncGenerator<Uint8Array> {
     for (const c of chunks) yield Buffer.from(c);
   }
   const out: string[] = [];
-  for await (const batch of sseBatches(source())) for (const e of batch) out.push(e.data);
+  for await (const batch of sseBatches(chunkReader(source()))) for (const e of batch) out.push(e.data);
   return out;
 }
 
@@ -25,7 +26,7 @@ describe("sseBatches", () => {
       yield bytes.subarray(cut);
     }
     const out: string[] = [];
-    for await (const batch of sseBatches(source())) for (const e of batch) out.push(e.data);
+    for await (const batch of sseBatches(chunkReader(source()))) for (const e of batch) out.push(e.data);
     expect(out).toEqual(['{"t":"héllo"}']);
   });
 
@@ -42,7 +43,7 @@ describe("sseBatches", () => {
       yield Buffer.from("event: response.created\ndata: {}\n\nevent:x\nevent: response.completed\ndata: 1\n\ndata: 2\n\n");
     }
     const out: Array<{ event: string | undefined; data: string }> = [];
-    for await (const batch of sseBatches(source())) out.push(...batch.map(({ event, data }) => ({ event, data })));
+    for await (const batch of sseBatches(chunkReader(source()))) out.push(...batch.map(({ event, data }) => ({ event, data })));
     expect(out).toEqual([
       { event: "response.created", data: "{}" },
       { event: "response.completed", data: "1" },
@@ -57,7 +58,7 @@ describe("sseBatches", () => {
       yield Buffer.from("\n\ndata: [DONE]\n\n");
     }
     const batches: string[][] = [];
-    for await (const batch of sseBatches(source())) batches.push(batch.map((e) => e.data));
+    for await (const batch of sseBatches(chunkReader(source()))) batches.push(batch.map((e) => e.data));
     expect(batches).toEqual([["a", "b"], ["c-still", "[DONE]"]]);
   });
 
@@ -71,7 +72,7 @@ describe("sseBatches", () => {
         for (const c of chunks) yield typeof c === "string" ? Buffer.from(c) : c;
       }
       const out: Array<string | undefined> = [];
-      for await (const batch of sseBatches(source())) for (const e of batch) out.push(e.frame?.toString());
+      for await (const batch of sseBatches(chunkReader(source()))) for (const e of batch) out.push(e.frame?.toString());
       return out;
     }
 
