@@ -1,6 +1,6 @@
 // For the hostile-input suites: raw HTTP/1.1 and gRPC clients that send what polite clients refuse to, and the checks every refusal must pass.
 import { connect } from "node:net";
-import { setFlagsFromString } from "node:v8";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { expect } from "vitest";
@@ -294,3 +294,18 @@ export async function heapGrowthSettled(baseline: number, bound: number, withinM
 }
 
 export const MiB = 1024 * 1024;
+
+/** V8's heap spaces in use (after heapAfterGc, the live data by space), in MiB: which space holds a growth. */
+export function heapSpaces(): Record<string, number> {
+  return Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, Math.round((s.space_used_size / MiB) * 100) / 100]));
+}
+
+/** How many log lines of each event `lines` holds: what a run wrote, as metadata (events are names, never content). */
+export function logEvents(lines: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of lines) {
+    const event = /"event":"([^"]*)"/.exec(line)?.[1] ?? "?";
+    counts[event] = (counts[event] ?? 0) + 1;
+  }
+  return counts;
+}
