@@ -113,7 +113,7 @@ describe("sseBatches", () => {
       () => null,
     ];
     const batches: string[][] = [];
-    for await (const batch of sseBatches({ read: () => steps.shift()!() })) batches.push(batch.map((e) => e.data));
+    for await (const batch of sseBatches({ read: () => steps.shift()?.() ?? null })) batches.push(batch.map((e) => e.data));
     expect(batches).toEqual([["a"], ["b"], ["c"]]);
 
     const failing = sseBatches({
